@@ -1,9 +1,103 @@
+// Command authbench is a load driver and benchmark for SQL databases behind
+// a load balancer with strong authentication. See README.md.
 package main
 
 import (
-	_ "github.com/HdrHistogram/hdrhistogram-go"
-	_ "github.com/jackc/pgx/v5/pgxpool"
-	_ "github.com/spf13/pflag"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+
+	_ "github.com/authbench/authbench/authmodes/cert"
+	_ "github.com/authbench/authbench/authmodes/password"
+	_ "github.com/authbench/authbench/workloads/bank"
 )
 
-func main() {}
+// command is one subcommand.
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+var commands = map[string]command{
+	"stack": {"start, stop and describe the local stack (up | down | status | env)", runStack},
+	"init":  {"create and load a workload's schema", runInit},
+	"run":   {"run a workload and write a run directory", runRun},
+	"check": {"verify a workload's invariants after a run", runCheck},
+}
+
+func main() {
+	os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// realMain runs one command and returns the exit code: 0 ok, 1 runtime
+// error, 2 usage error.
+func realMain(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		printUsage(stdout)
+		return 0
+	}
+	if hidden, ok := hiddenCommands[args[0]]; ok {
+		return exitCode(stderr, args[0], hidden(args[1:], stdout, stderr))
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "authbench: unknown command %q: run `authbench help` for the list\n", args[0])
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return exitCode(stderr, args[0], cmd.run(ctx, args[1:], stdout, stderr))
+}
+
+// hiddenCommands are internal entry points (the stack's built-in servers).
+var hiddenCommands = map[string]func(args []string, stdout, stderr io.Writer) error{}
+
+func exitCode(stderr io.Writer, name string, err error) int {
+	if err == nil || errors.Is(err, errHelp) {
+		return 0
+	}
+	fmt.Fprintf(stderr, "authbench %s: %s\n", name, oneLine(err.Error()))
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "authbench: load driver and benchmark for SQL databases behind a load balancer with strong authentication")
+	fmt.Fprintln(w, "\nusage: authbench COMMAND [ARGS] [FLAGS]   (authbench COMMAND --help for its flags)")
+	fmt.Fprintln(w, "\ncommands:")
+	var names []string
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+	}
+}
+
+// usageError is a mistake in the command line (exit code 2).
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// errHelp is returned after --help was printed.
+var errHelp = errors.New("help shown")
+
+// oneLine folds an error message onto one line.
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}

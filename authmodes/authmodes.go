@@ -1,0 +1,103 @@
+// Package authmodes defines how authbench authenticates to the database and
+// keeps the registry of modes. A Mode only configures a pgxpool.Config: TLS
+// client certificates, passwords, Kerberos, SVIDs or Vault credentials are
+// put into every new connection through pgx's own hooks. A mode notices new
+// credentials and reacts, as it would in production; forcing a rotation is
+// the credential issuer's job, not the mode's.
+package authmodes
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/spf13/pflag"
+)
+
+// Meta describes an auth mode and constructs it.
+type Meta struct {
+	Name        string
+	Description string
+	// New registers the mode's own flags on fs and returns the mode, which
+	// reads them once fs is parsed.
+	New func(fs *pflag.FlagSet) Mode
+}
+
+// Mode is one way of authenticating.
+type Mode interface {
+	// DefaultUser is the SQL user when --user is not given ("" = none).
+	DefaultUser() string
+	// Configure applies the mode to cfg, which already holds the host, the
+	// user and the verified TLS settings. It may start background work
+	// (renewals, watchers) that lasts until Close.
+	Configure(ctx context.Context, cfg *pgxpool.Config, env Env) error
+	// Settings returns the mode's settings for summary.json, with every
+	// secret left out.
+	Settings() map[string]string
+	// Close stops the mode's background work.
+	Close() error
+}
+
+// Env is what a mode may use besides the pool config.
+type Env struct {
+	Events EventSink
+	Log    io.Writer
+}
+
+// EventSink receives credential events (logins, renewals, rotations).
+// results.Registry implements it. Detail must never hold a secret.
+type EventSink interface {
+	Event(kind, source, detail string, rotation bool)
+}
+
+// CredentialError is returned when credentials cannot be obtained (no
+// ticket, no SVID, Vault refused, unreadable certificate); the driver
+// classifies it as an auth error.
+type CredentialError struct{ Err error }
+
+// Error implements error.
+func (e *CredentialError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *CredentialError) Unwrap() error { return e.Err }
+
+var registry = map[string]Meta{}
+
+// Register adds a mode; called from the mode package's init().
+func Register(m Meta) {
+	if _, dup := registry[m.Name]; dup {
+		panic("authmodes: duplicate registration of " + m.Name)
+	}
+	registry[m.Name] = m
+}
+
+// Lookup returns the named mode's Meta or an error listing the known ones.
+func Lookup(name string) (Meta, error) {
+	m, ok := registry[name]
+	if !ok {
+		return Meta{}, fmt.Errorf("unknown auth mode %q: choose one of %s", name, strings.Join(Names(), ", "))
+	}
+	return m, nil
+}
+
+// Names returns the registered mode names, sorted.
+func Names() []string {
+	var ns []string
+	for n := range registry {
+		ns = append(ns, n)
+	}
+	sort.Strings(ns)
+	return ns
+}
+
+// All returns every registered mode's Meta, sorted by name.
+func All() []Meta {
+	var ms []Meta
+	for _, n := range Names() {
+		ms = append(ms, registry[n])
+	}
+	return ms
+}

@@ -1,0 +1,105 @@
+// Package password is the SCRAM password auth mode, the baseline the other
+// modes are compared with. The password is read from a file on every new
+// connection, so a rotated password (ALTER ROLE plus a new file) is picked
+// up without a restart. It never appears in output or files.
+package password
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/spf13/pflag"
+
+	"github.com/authbench/authbench/authmodes"
+)
+
+func init() {
+	authmodes.Register(authmodes.Meta{
+		Name:        "password",
+		Description: "SCRAM-SHA-256 password read from a file on every new connection",
+		New:         newMode,
+	})
+}
+
+type mode struct {
+	file   string
+	mu     sync.Mutex
+	digest [32]byte // of the password last used, to notice a rotation
+	events authmodes.EventSink
+}
+
+func newMode(fs *pflag.FlagSet) authmodes.Mode {
+	m := &mode{}
+	fs.StringVar(&m.file, "password-file", os.Getenv("AUTHBENCH_PASSWORD_FILE"), "file holding the SQL user's password [$AUTHBENCH_PASSWORD_FILE]")
+	return m
+}
+
+func (m *mode) DefaultUser() string { return os.Getenv("AUTHBENCH_PASSWORD_USER") }
+
+func (m *mode) Settings() map[string]string {
+	return map[string]string{"password_file": m.file, "password": "(redacted)"}
+}
+
+func (m *mode) Close() error { return nil }
+
+// Configure reads the password once to fail early, then again before every
+// new connection.
+func (m *mode) Configure(ctx context.Context, cfg *pgxpool.Config, env authmodes.Env) error {
+	m.events = env.Events
+	if m.file == "" {
+		if cfg.ConnConfig.Password != "" {
+			return nil // given in --url
+		}
+		return fmt.Errorf("no password: pass --password-file, or run `eval \"$(authbench stack env)\"` first")
+	}
+	pw, err := m.read()
+	if err != nil {
+		return err
+	}
+	m.digest = sha256.Sum256([]byte(pw))
+	prev := cfg.BeforeConnect
+	cfg.BeforeConnect = func(ctx context.Context, cc *pgx.ConnConfig) error {
+		if prev != nil {
+			if err := prev(ctx, cc); err != nil {
+				return err
+			}
+		}
+		pw, err := m.read()
+		if err != nil {
+			return err
+		}
+		m.noticeRotation(pw)
+		cc.Password = pw
+		return nil
+	}
+	return nil
+}
+
+func (m *mode) read() (string, error) {
+	b, err := os.ReadFile(m.file)
+	if err != nil {
+		return "", &authmodes.CredentialError{Err: fmt.Errorf("password file: %v (check --password-file)", err)}
+	}
+	pw := strings.TrimRight(string(b), "\r\n")
+	if pw == "" {
+		return "", &authmodes.CredentialError{Err: fmt.Errorf("password file %s is empty (check --password-file)", m.file)}
+	}
+	return pw, nil
+}
+
+func (m *mode) noticeRotation(pw string) {
+	d := sha256.Sum256([]byte(pw))
+	m.mu.Lock()
+	changed := d != m.digest
+	m.digest = d
+	m.mu.Unlock()
+	if changed && m.events != nil {
+		m.events.Event("rotation", "password", "new password read from "+m.file, true)
+	}
+}

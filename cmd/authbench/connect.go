@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/spf13/pflag"
+
+	"github.com/authbench/authbench/authmodes"
+	"github.com/authbench/authbench/driver"
+	"github.com/authbench/authbench/results"
+)
+
+// connFlags are the flags every command that talks to the database has:
+// the connection settings and every auth mode's own flags.
+type connFlags struct {
+	conn  authmodes.Conn
+	auth  string
+	modes map[string]authmodes.Mode
+}
+
+func (c *connFlags) register(fs *pflag.FlagSet) {
+	c.conn.Flags(fs)
+	fs.StringVar(&c.auth, "auth", envOr("AUTHBENCH_AUTH", "cert"), "auth mode: "+strings.Join(authmodes.Names(), ", "))
+	c.modes = map[string]authmodes.Mode{}
+	for _, m := range authmodes.All() {
+		c.modes[m.Name] = m.New(fs)
+	}
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// mode returns the chosen auth mode.
+func (c *connFlags) mode() (authmodes.Mode, error) {
+	if _, err := authmodes.Lookup(c.auth); err != nil {
+		return nil, &usageError{msg: err.Error()}
+	}
+	return c.modes[c.auth], nil
+}
+
+// user returns the SQL user: --user, or the mode's default.
+func (c *connFlags) user(m authmodes.Mode) (string, error) {
+	if c.conn.User != "" {
+		return c.conn.User, nil
+	}
+	if u := m.DefaultUser(); u != "" {
+		return u, nil
+	}
+	if c.conn.URL != "" {
+		return "", nil
+	}
+	return "", fmt.Errorf("no SQL user for --auth %s: pass --user, or run `eval \"$(authbench stack env)\"` first", c.auth)
+}
+
+// pool is an open pool and what it took to open it.
+type pool struct {
+	*pgxpool.Pool
+	mode   authmodes.Mode
+	user   string
+	server results.ServerInfo
+}
+
+// openPool configures the chosen mode, instruments the pool and proves the
+// connection works with one round trip, turning a failure into one line
+// with a hint.
+func (c *connFlags) openPool(ctx context.Context, maxConns int, obs *results.Registry) (*pool, error) {
+	m, err := c.mode()
+	if err != nil {
+		return nil, err
+	}
+	user, err := c.user(m)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := c.conn.PoolConfig(user)
+	if err != nil {
+		return nil, &usageError{msg: err.Error()}
+	}
+	cfg.MaxConns = int32(maxConns)
+	cfg.ConnConfig.ConnectTimeout = 10 * time.Second
+	if err := m.Configure(ctx, cfg, authmodes.Env{Events: obs, Log: os.Stderr}); err != nil {
+		return nil, err
+	}
+	driver.Instrument(cfg, obs)
+	p, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	conn, err := p.Acquire(pingCtx)
+	if err != nil {
+		p.Close()
+		m.Close()
+		return nil, c.connectError(cfg, err)
+	}
+	defer conn.Release()
+	pc := conn.Conn().PgConn()
+	info := results.ServerInfo{
+		Version: pc.ParameterStatus("server_version"), TLS: c.conn.SSLMode, TLSWeakened: c.conn.Weakened(),
+	}
+	if v := pc.ParameterStatus("crdb_version"); v != "" {
+		info.CockroachDB, info.Version = true, v
+	}
+	return &pool{Pool: p, mode: m, user: cfg.ConnConfig.User, server: info}, nil
+}
+
+func (p *pool) Close() {
+	p.Pool.Close()
+	p.mode.Close()
+}
+
+// connectError explains a failed first connection in one line with a hint.
+func (c *connFlags) connectError(cfg *pgxpool.Config, err error) error {
+	where := fmt.Sprintf("%s:%d as %s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.User)
+	msg := oneLine(err.Error())
+	var hint string
+	switch {
+	case strings.Contains(msg, "certificate signed by unknown authority"), strings.Contains(msg, "certificate is not valid for"),
+		strings.Contains(msg, "x509:"):
+		hint = "the server's certificate does not verify against --ca: check --ca and --host"
+	case strings.Contains(msg, "connection refused"), strings.Contains(msg, "no such host"), strings.Contains(msg, "i/o timeout"),
+		errors.Is(err, context.DeadlineExceeded):
+		hint = "is the database (or load balancer) up? check --host/--port, or run `authbench stack up`"
+	case strings.Contains(msg, "28000"), strings.Contains(msg, "28P01"), strings.Contains(msg, "pg_hba.conf"),
+		strings.Contains(msg, "certificate"), strings.Contains(msg, "password authentication failed"):
+		hint = fmt.Sprintf("the server refused the credentials of --auth %s for user %s", c.auth, cfg.ConnConfig.User)
+	case strings.Contains(msg, "3D000"):
+		hint = "the database does not exist: check --database"
+	default:
+		hint = "check the connection settings"
+	}
+	return fmt.Errorf("cannot connect to %s: %s (%s)", where, stripConnectPrefix(msg), hint)
+}
+
+// stripConnectPrefix removes pgx's "failed to connect to `…`:" preamble,
+// which repeats what connectError already says.
+func stripConnectPrefix(msg string) string {
+	if i := strings.Index(msg, "`: "); strings.HasPrefix(msg, "failed to connect to") && i > 0 {
+		return msg[i+3:]
+	}
+	return msg
+}
+
+// redactedFlags returns every flag's value for summary.json, with secrets
+// removed (passwords in URLs, anything named like a secret).
+func redactedFlags(fs *pflag.FlagSet) map[string]string {
+	out := map[string]string{}
+	fs.VisitAll(func(f *pflag.Flag) {
+		v := f.Value.String()
+		name := f.Name
+		switch {
+		case strings.Contains(name, "token") && !strings.HasSuffix(name, "-file"),
+			strings.Contains(name, "secret") && !strings.HasSuffix(name, "-file"),
+			name == "password":
+			if v != "" {
+				v = "(redacted)"
+			}
+		case name == "url" && v != "":
+			if u, err := url.Parse(v); err == nil {
+				q := u.Query()
+				if q.Has("password") {
+					q.Set("password", "xxxxx")
+					u.RawQuery = q.Encode()
+				}
+				v = u.Redacted()
+			} else {
+				v = "(unparsable, redacted)"
+			}
+		}
+		out[name] = v
+	})
+	return out
+}

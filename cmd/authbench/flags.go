@@ -1,0 +1,59 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/authbench/authbench/workloads"
+)
+
+// newFlagSet returns a flag set that reports errors instead of exiting and
+// prints nothing on its own.
+func newFlagSet(name string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.BoolP("help", "h", false, "show this help")
+	return fs
+}
+
+// parseFlags parses args; --help prints usage to stdout and returns errHelp,
+// a bad flag becomes a usage error that names the command's --help.
+func parseFlags(fs *pflag.FlagSet, usage string, args []string, stdout io.Writer) error {
+	err := fs.Parse(args)
+	if errors.Is(err, pflag.ErrHelp) || (err == nil && mustBool(fs, "help")) {
+		fmt.Fprintf(stdout, "usage: authbench %s\n\nflags:\n%s", usage, fs.FlagUsages())
+		return errHelp
+	}
+	if err != nil {
+		return usagef("%v (see `authbench %s --help`)", err, fs.Name())
+	}
+	return nil
+}
+
+func mustBool(fs *pflag.FlagSet, name string) bool {
+	v, _ := fs.GetBool(name)
+	return v
+}
+
+// workloadArg pulls the workload name, which must come first, out of args
+// and returns the workload with its flags added to fs.
+func workloadArg(cmd string, args []string, fs *pflag.FlagSet) (workloads.Workload, []string, error) {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+			return nil, args, nil
+		}
+		return nil, nil, usagef("missing workload: authbench %s WORKLOAD (one of %s)", cmd, strings.Join(workloads.Names(), ", "))
+	}
+	meta, err := workloads.Lookup(args[0])
+	if err != nil {
+		return nil, nil, &usageError{msg: err.Error()}
+	}
+	w := meta.New()
+	fs.AddFlagSet(w.Flags())
+	return w, args[1:], nil
+}

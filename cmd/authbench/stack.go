@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/authbench/authbench/stack"
+)
+
+const stackUsage = "stack up|down|status|env [--dir DIR]"
+
+func runStack(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("stack")
+	dir := fs.String("dir", envOr("AUTHBENCH_STACK_DIR", ".stack"), "state directory of the local stack [$AUTHBENCH_STACK_DIR]")
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		if err := parseFlags(fs, stackUsage, args, stdout); err != nil {
+			return err
+		}
+		return usagef("missing subcommand: authbench %s", stackUsage)
+	}
+	sub, rest := args[0], args[1:]
+	if err := parseFlags(fs, stackUsage, rest, stdout); err != nil {
+		return err
+	}
+	switch sub {
+	case "up":
+		return stackUp(ctx, *dir, stdout, stderr)
+	case "down":
+		if err := stack.Down(*dir, stderr); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "stack in %s stopped\n", *dir)
+		return nil
+	case "status":
+		return stackStatus(*dir, stdout)
+	case "env":
+		return stackEnv(*dir, stdout)
+	}
+	return usagef("unknown stack subcommand %q: use up, down, status or env", sub)
+}
+
+func stackUp(ctx context.Context, dir string, stdout, stderr io.Writer) error {
+	cfg := stack.Config{Dir: dir, Users: stack.DefaultUsers()}
+	st, err := stack.Up(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	if err := stackStatus(st.Dir, stdout); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nnext: eval \"$(authbench stack env --dir %s)\"\n", dir)
+	return nil
+}
+
+func stackStatus(dir string, stdout io.Writer) error {
+	comps, err := stack.Status(dir)
+	if err != nil {
+		return err
+	}
+	down := 0
+	for _, c := range comps {
+		state := "running"
+		if !c.Running {
+			state, down = "stopped", down+1
+		}
+		fmt.Fprintf(stdout, "%-12s %-8s pid %-7d %s\n", c.Name, state, c.PID, c.Address)
+	}
+	if down > 0 {
+		return fmt.Errorf("%d component(s) of the stack in %s are stopped: run `authbench stack up`", down, dir)
+	}
+	return nil
+}
+
+// stackEnv prints shell exports for every setting the other commands read.
+// Secrets stay in their files: only paths are exported.
+func stackEnv(dir string, stdout io.Writer) error {
+	st, err := stack.Load(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range st.Env() {
+		fmt.Fprintf(stdout, "export %s=%s\n", e.Name, shellQuote(e.Value))
+	}
+	return nil
+}
+
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

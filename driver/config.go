@@ -1,0 +1,41 @@
+package driver
+
+import (
+	"fmt"
+	"time"
+)
+
+// Config is how the driver runs the load.
+type Config struct {
+	Concurrency    int           // workers
+	Duration       time.Duration // measured window after the ramp; 0 = until MaxOps or interrupted
+	Ramp           time.Duration // warm-up: workers start spread over it; left out of the statistics
+	MaxOps         int64         // stop after this many ops; 0 = no limit
+	MaxRate        float64       // open loop: ops/s over all workers; 0 = closed loop
+	MaxRetries     int           // retries of one transaction before it counts as failed
+	TolerateErrors bool          // keep running after errors instead of stopping at the first
+	Seed           uint64        // worker i's RNG is seeded with Seed + i
+	DisplayEvery   time.Duration // how often a per-second line is printed (multiple of a second)
+	StopGrace      time.Duration // how long in-flight ops may finish after the stop
+}
+
+// Validate checks the configuration and says what to change.
+func (c *Config) Validate() error {
+	switch {
+	case c.Concurrency < 1:
+		return fmt.Errorf("--concurrency must be at least 1, got %d", c.Concurrency)
+	case c.Duration < 0:
+		return fmt.Errorf("--duration must not be negative, got %s", c.Duration)
+	case c.Ramp < 0:
+		return fmt.Errorf("--ramp must not be negative, got %s", c.Ramp)
+	case c.MaxOps < 0:
+		return fmt.Errorf("--max-ops must not be negative, got %d", c.MaxOps)
+	case c.MaxRate < 0:
+		return fmt.Errorf("--max-rate must not be negative, got %g", c.MaxRate)
+	case c.MaxRetries < 0:
+		return fmt.Errorf("--max-retries must not be negative, got %d", c.MaxRetries)
+	case c.DisplayEvery < time.Second || c.DisplayEvery%time.Second != 0:
+		return fmt.Errorf("--display-every must be a whole number of seconds, at least 1s, got %s", c.DisplayEvery)
+	}
+	return nil
+}

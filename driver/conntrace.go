@@ -1,0 +1,167 @@
+package driver
+
+import (
+	"context"
+	"encoding/binary"
+	"net"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// ConnObserver receives connection timings; results.Registry implements it.
+type ConnObserver interface {
+	ConnOpened(total time.Duration)
+	ConnClosed()
+	Phase(name string, d time.Duration)
+}
+
+// Instrument wraps cfg's hooks so that every new connection records its
+// handshake phases: credential (the auth mode's BeforeConnect), tcp, tls
+// (SSLRequest and TLS handshake), auth (startup to AuthenticationOk),
+// ready (to the first ReadyForQuery) and total. Call it after the auth mode
+// configured cfg.
+func Instrument(cfg *pgxpool.Config, obs ConnObserver) {
+	modeBefore, afterConnect, beforeClose := cfg.BeforeConnect, cfg.AfterConnect, cfg.BeforeClose
+	cfg.BeforeConnect = func(ctx context.Context, cc *pgx.ConnConfig) error {
+		tr := &connTrace{start: time.Now()}
+		if modeBefore != nil {
+			if err := modeBefore(ctx, cc); err != nil {
+				return err
+			}
+		}
+		tr.credDone = time.Now()
+		tr.install(&cc.Config)
+		return nil
+	}
+	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+		if tr := traceOf(c.PgConn()); tr != nil {
+			tr.report(obs, time.Now())
+		}
+		if afterConnect != nil {
+			return afterConnect(ctx, c)
+		}
+		return nil
+	}
+	cfg.BeforeClose = func(c *pgx.Conn) {
+		obs.ConnClosed()
+		if beforeClose != nil {
+			beforeClose(c)
+		}
+	}
+}
+
+// connTrace holds one connection's timestamps.
+type connTrace struct {
+	start, credDone, dialDone, netDone, authOK, ready time.Time
+}
+
+func (tr *connTrace) install(c *pgconn.Config) {
+	dial, afterNet := c.DialFunc, c.AfterNetConnect
+	c.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		tr.dialDone = time.Now()
+		return conn, err
+	}
+	c.AfterNetConnect = func(ctx context.Context, cfg *pgconn.Config, conn net.Conn) (net.Conn, error) {
+		tr.netDone = time.Now()
+		if afterNet != nil {
+			var err error
+			if conn, err = afterNet(ctx, cfg, conn); err != nil {
+				return nil, err
+			}
+		}
+		return &sniffConn{Conn: conn, tr: tr}, nil
+	}
+}
+
+func traceOf(pc *pgconn.PgConn) *connTrace {
+	if s, ok := pc.Conn().(*sniffConn); ok {
+		return s.tr
+	}
+	return nil
+}
+
+func (tr *connTrace) report(obs ConnObserver, now time.Time) {
+	if tr.ready.IsZero() {
+		tr.ready = now
+	}
+	if tr.authOK.IsZero() {
+		tr.authOK = tr.ready
+	}
+	obs.Phase("credential", tr.credDone.Sub(tr.start))
+	obs.Phase("tcp", tr.dialDone.Sub(tr.credDone))
+	obs.Phase("tls", tr.netDone.Sub(tr.dialDone))
+	obs.Phase("auth", tr.authOK.Sub(tr.netDone))
+	obs.Phase("ready", tr.ready.Sub(tr.authOK))
+	total := now.Sub(tr.start)
+	obs.Phase("total", total)
+	obs.ConnOpened(total)
+}
+
+// sniffConn watches the backend's messages during startup to time
+// AuthenticationOk and the first ReadyForQuery; after that it only passes
+// bytes through.
+type sniffConn struct {
+	net.Conn
+	tr   *connTrace
+	done bool
+	hdr  [9]byte // message type, length, auth code
+	nHdr int
+	skip int // body bytes of the current message still to skip
+}
+
+func (s *sniffConn) Read(p []byte) (int, error) {
+	n, err := s.Conn.Read(p)
+	if !s.done && n > 0 {
+		s.scan(p[:n], time.Now())
+	}
+	return n, err
+}
+
+// scan advances the message parser over b.
+func (s *sniffConn) scan(b []byte, now time.Time) {
+	for len(b) > 0 && !s.done {
+		if s.skip > 0 {
+			k := min(s.skip, len(b))
+			s.skip -= k
+			b = b[k:]
+			continue
+		}
+		if s.nHdr == 0 {
+			s.hdr[0], s.nHdr, b = b[0], 1, b[1:]
+			continue
+		}
+		need := 5 // type and length
+		if s.hdr[0] == 'R' {
+			need = 9 // and the authentication code
+		}
+		k := copy(s.hdr[s.nHdr:need], b)
+		s.nHdr += k
+		b = b[k:]
+		if s.nHdr < need {
+			continue
+		}
+		s.message(now)
+	}
+}
+
+// message handles a complete header and sets up skipping of the body.
+func (s *sniffConn) message(now time.Time) {
+	length := int(binary.BigEndian.Uint32(s.hdr[1:5])) - 4
+	switch s.hdr[0] {
+	case 'R':
+		length -= 4
+		if binary.BigEndian.Uint32(s.hdr[5:9]) == 0 {
+			s.tr.authOK = now
+		}
+	case 'Z':
+		s.tr.ready = now
+		s.done = true
+	case 'E':
+		s.done = true
+	}
+	s.skip, s.nHdr = max(length, 0), 0
+}

@@ -1,0 +1,157 @@
+// Package driver runs a workload's ops against a connection pool: the
+// workers, the closed or open loop, the ramp, the duration, retries with
+// backoff, error classes, the per-second ticks and the stop. It measures
+// into a results.Registry and knows nothing of how connections authenticate.
+package driver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/workloads"
+)
+
+// Beginner starts a transaction; *pgxpool.Pool is one.
+type Beginner interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+// Run is one execution of a workload.
+type Run struct {
+	Config   Config
+	DB       Beginner
+	Workload workloads.Workload
+	Registry *results.Registry
+	Files    *results.RunFiles // may be nil in tests
+	Out      io.Writer         // the per-second lines; io.Discard to silence
+}
+
+// Result says why the run stopped.
+type Result struct {
+	Interrupted bool   // the context was cancelled (Ctrl-C)
+	StopReason  string // "duration", "max-ops", "interrupted", "error"
+	Err         error  // the error that stopped the run, when not tolerated
+}
+
+type runner struct {
+	*Run
+	start     time.Time
+	stopCh    chan struct{}
+	stopOnce  sync.Once
+	reason    string
+	err       error
+	opCtx     context.Context
+	cancelOps context.CancelFunc
+	issued    atomic.Int64
+}
+
+// Execute runs the load until the duration ends, MaxOps are issued, an
+// untolerated error happens or ctx is cancelled; in-flight ops get
+// Config.StopGrace to finish. Ticks are written and printed as it goes.
+func (r *Run) Execute(ctx context.Context) Result {
+	rn := &runner{Run: r, start: r.Registry.Start(), stopCh: make(chan struct{})}
+	rn.opCtx, rn.cancelOps = context.WithCancel(context.Background())
+	defer rn.cancelOps()
+	if r.Config.Duration > 0 {
+		t := time.AfterFunc(time.Until(rn.start.Add(r.Config.Ramp+r.Config.Duration)), func() { rn.stop("duration", nil) })
+		defer t.Stop()
+	}
+	var interrupted atomic.Bool
+	go func() {
+		select {
+		case <-ctx.Done():
+			interrupted.Store(true)
+			rn.stop("interrupted", nil)
+		case <-rn.stopCh:
+		}
+	}()
+	var wg sync.WaitGroup
+	for i := 0; i < r.Config.Concurrency; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); rn.worker(i) }()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	rn.tickLoop(done)
+	rn.stop("done", nil) // releases the watcher when the workers ended on their own
+	return Result{Interrupted: interrupted.Load(), StopReason: rn.reason, Err: rn.err}
+}
+
+func (rn *runner) stop(reason string, err error) {
+	rn.stopOnce.Do(func() {
+		rn.reason, rn.err = reason, err
+		close(rn.stopCh)
+		grace := rn.Config.StopGrace
+		if grace <= 0 {
+			grace = 5 * time.Second
+		}
+		time.AfterFunc(grace, rn.cancelOps)
+	})
+}
+
+func (rn *runner) stopped() bool {
+	select {
+	case <-rn.stopCh:
+		return true
+	default:
+		return false
+	}
+}
+
+// sleepUntil waits until t or the stop; it reports false on stop.
+func (rn *runner) sleepUntil(t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return !rn.stopped()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-rn.stopCh:
+		return false
+	}
+}
+
+// tickLoop folds the registry once a second until the workers are done,
+// then writes a last, partial tick.
+func (rn *runner) tickLoop(done <-chan struct{}) {
+	printer := &results.Printer{W: rn.Out}
+	every := int(rn.Config.DisplayEvery / time.Second)
+	for n := 1; ; n++ {
+		timer := time.NewTimer(time.Until(rn.start.Add(time.Duration(n) * time.Second)))
+		select {
+		case now := <-timer.C:
+			rn.tick(printer, now, n%every == 0)
+		case <-done:
+			timer.Stop()
+			rn.tick(printer, time.Now(), true)
+			return
+		}
+	}
+}
+
+func (rn *runner) tick(p *results.Printer, now time.Time, show bool) {
+	warmup := now.Before(rn.start.Add(rn.Config.Ramp))
+	t := rn.Registry.Tick(now, warmup)
+	if rn.Files != nil {
+		if err := rn.Files.WriteTick(t); err != nil {
+			rn.stop("error", fmt.Errorf("writing run files: %w", err))
+		}
+	}
+	if show || len(t.Events) > 0 {
+		p.PrintTick(t)
+	}
+}
+
+// errStopping marks an op abandoned because the run was stopping.
+var errStopping = errors.New("run stopping")

@@ -1,0 +1,105 @@
+package driver
+
+import (
+	"errors"
+	"math/rand/v2"
+	"time"
+
+	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/workloads"
+)
+
+// worker runs ops until the stop. Worker i starts at i/Concurrency of the
+// ramp and owns an RNG seeded with Seed + i.
+func (rn *runner) worker(i int) {
+	cfg := &rn.Config
+	rng := rand.New(rand.NewPCG(cfg.Seed+uint64(i), 0x9e3779b97f4a7c15))
+	w := rn.Workload.NewWorker(rng)
+	rec := rn.Registry.NewRecorder()
+	begin := rn.start.Add(cfg.Ramp * time.Duration(i) / time.Duration(cfg.Concurrency))
+	if !rn.sleepUntil(begin) {
+		return
+	}
+	var interval time.Duration
+	next := begin
+	if cfg.MaxRate > 0 {
+		interval = time.Duration(float64(cfg.Concurrency) / cfg.MaxRate * float64(time.Second))
+	}
+	for !rn.stopped() {
+		if cfg.MaxOps > 0 && rn.issued.Add(1) > cfg.MaxOps {
+			rn.stop("max-ops", nil)
+			return
+		}
+		intended := time.Now()
+		if interval > 0 {
+			if !rn.sleepUntil(next) {
+				return
+			}
+			intended, next = next, next.Add(interval)
+		}
+		op := w.Next()
+		began := time.Now()
+		retries, err := rn.runTxn(w, rng)
+		end := time.Now()
+		if !rn.record(rec, op, end.Sub(intended), end.Sub(began), retries, err) {
+			return
+		}
+	}
+}
+
+// record counts one finished op and reports whether the worker goes on.
+func (rn *runner) record(rec *results.Recorder, op int, latency, service time.Duration, retries int, err error) bool {
+	var outcome *workloads.Outcome
+	switch {
+	case err == nil:
+		rec.Record(op, latency, service, retries, results.ClassNone)
+		return true
+	case errors.As(err, &outcome):
+		rec.Outcome(op, outcome.Name)
+		return true
+	case rn.stopped() && (errors.Is(err, errStopping) || rn.opCtx.Err() != nil):
+		return false // abandoned at the stop: neither success nor failure
+	}
+	rec.Record(op, latency, service, retries, Classify(err))
+	if !rn.Config.TolerateErrors {
+		rn.stop("error", err)
+		return false
+	}
+	return true
+}
+
+// runTxn runs the op chosen by Next until it commits, fails for good or runs
+// out of retries; it returns the number of retries.
+func (rn *runner) runTxn(w workloads.Worker, rng *rand.Rand) (int, error) {
+	for attempt := 0; ; attempt++ {
+		err := rn.attempt(w)
+		if err == nil || errors.Is(err, workloads.ErrAlreadyApplied) {
+			return attempt, nil
+		}
+		var outcome *workloads.Outcome
+		if errors.As(err, &outcome) || attempt >= rn.Config.MaxRetries || !shouldRetry(err) {
+			return attempt, err
+		}
+		timer := time.NewTimer(Backoff(attempt, rng))
+		select {
+		case <-timer.C:
+		case <-rn.opCtx.Done():
+			timer.Stop()
+			return attempt, errStopping
+		}
+	}
+}
+
+// attempt runs one attempt of the op in its own transaction.
+func (rn *runner) attempt(w workloads.Worker) error {
+	ctx := rn.opCtx
+	tx, err := rn.DB.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := w.Attempt(ctx, tx); err != nil {
+		_ = tx.Rollback(ctx)
+		return err
+	}
+	return tx.Commit(ctx)
+}

@@ -1,0 +1,47 @@
+package results
+
+import (
+	"time"
+)
+
+// Event is something that happened to the run besides ops: a credential
+// rotation, a login, a renewal, a retired connection, a fault.
+type Event struct {
+	Time    time.Time `json:"time"`
+	Elapsed float64   `json:"elapsed_s"`
+	Kind    string    `json:"kind"`             // e.g. "rotation", "login", "renewal", "retire"
+	Source  string    `json:"source,omitempty"` // the auth mode or component
+	Detail  string    `json:"detail,omitempty"` // serial, lease id, principal; never a secret
+	// Rotation marks events that replace the credential in use; the summary
+	// computes a dip and recovery for each.
+	Rotation bool `json:"rotation,omitempty"`
+}
+
+// Event records an event now. Detail must not contain a secret.
+func (r *Registry) Event(kind, source, detail string, rotation bool) {
+	now := time.Now()
+	r.mu.Lock()
+	r.events = append(r.events, Event{
+		Time: now, Elapsed: now.Sub(r.start).Seconds(),
+		Kind: kind, Source: source, Detail: detail, Rotation: rotation,
+	})
+	r.mu.Unlock()
+}
+
+// Events returns a copy of every event so far.
+func (r *Registry) Events() []Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Event(nil), r.events...)
+}
+
+// Restart moves the run's start to t (after connecting and preparing),
+// re-basing the elapsed time of events recorded before it.
+func (r *Registry) Restart(t time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.start, r.lastTick = t, t
+	for i := range r.events {
+		r.events[i].Elapsed = r.events[i].Time.Sub(t).Seconds()
+	}
+}

@@ -1,0 +1,161 @@
+package results
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// File names inside a run directory.
+const (
+	SummaryFile = "summary.json"
+	TicksFile   = "ticks.ndjson"
+	HlogSuffix  = ".hlog"
+)
+
+// RunFiles writes a run directory as the run goes: one ticks.ndjson line and
+// one interval histogram per op each tick, summary.json at the end.
+type RunFiles struct {
+	Dir    string
+	ticks  *os.File
+	tickW  *bufio.Writer
+	hlogs  []*os.File
+	hlogW  []*hdr.HistogramLogWriter
+	points []TickPoint
+}
+
+// CreateRunFiles creates dir (and parents) and opens the per-run files for
+// the given ops. The hlog files start with the standard header
+// (format version, start time, legend).
+func CreateRunFiles(dir string, ops []string, startMs int64) (*RunFiles, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create run directory %s: %v (choose another with --out)", dir, unwrapPath(err))
+	}
+	f := &RunFiles{Dir: dir}
+	var err error
+	if f.ticks, err = os.Create(filepath.Join(dir, TicksFile)); err != nil {
+		return nil, fmt.Errorf("cannot write to run directory %s: %v (choose another with --out)", dir, unwrapPath(err))
+	}
+	f.tickW = bufio.NewWriter(f.ticks)
+	for _, op := range ops {
+		h, err := os.Create(filepath.Join(dir, op+HlogSuffix))
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("cannot write to run directory %s: %v", dir, unwrapPath(err))
+		}
+		w := hdr.NewHistogramLogWriter(h)
+		_ = w.OutputComment(fmt.Sprintf("authbench latency of op %q in microseconds", op))
+		_ = w.OutputLogFormatVersion()
+		_ = w.OutputStartTime(startMs)
+		w.SetBaseTime(startMs)
+		_ = w.OutputBaseTime(startMs)
+		_ = w.OutputLegend()
+		f.hlogs, f.hlogW = append(f.hlogs, h), append(f.hlogW, w)
+	}
+	return f, nil
+}
+
+func unwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// WriteTick appends t to ticks.ndjson and each op's interval histogram to its
+// .hlog. Warm-up ticks go to ticks.ndjson (marked) but not to the logs.
+func (f *RunFiles) WriteTick(t *Tick) error {
+	b, err := json.Marshal(t)
+	if err != nil {
+		return err
+	}
+	f.tickW.Write(b)
+	f.tickW.WriteByte('\n')
+	var total float64
+	var errs int64
+	for i, ot := range t.Ops {
+		total += ot.OpsPerSec
+		errs += ot.Errors
+		if t.Warmup || i >= len(f.hlogW) {
+			continue
+		}
+		h := t.interval[i]
+		h.SetStartTimeMs(t.start.UnixMilli())
+		h.SetEndTimeMs(t.Time.UnixMilli())
+		h.SetTag("")
+		if err := f.hlogW[i].OutputIntervalHistogram(h); err != nil {
+			return fmt.Errorf("writing %s: %v", f.hlogs[i].Name(), err)
+		}
+	}
+	f.points = append(f.points, TickPoint{Elapsed: t.Elapsed, OpsPerSec: total, Errors: errs, Warmup: t.Warmup})
+	return f.tickW.Flush()
+}
+
+// Points returns the throughput series written so far, for rotation analysis.
+func (f *RunFiles) Points() []TickPoint { return f.points }
+
+// Close flushes and closes every file.
+func (f *RunFiles) Close() error {
+	var first error
+	keep := func(err error) {
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	if f.tickW != nil {
+		keep(f.tickW.Flush())
+	}
+	if f.ticks != nil {
+		keep(f.ticks.Close())
+	}
+	for _, h := range f.hlogs {
+		keep(h.Close())
+	}
+	return first
+}
+
+// ReadHlog reads every interval histogram of an .hlog file.
+func ReadHlog(path string) ([]*hdr.Histogram, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	r := hdr.NewHistogramLogReader(fh)
+	var out []*hdr.Histogram
+	for {
+		h, err := r.NextIntervalHistogram()
+		if err != nil {
+			return nil, fmt.Errorf("%s is not a valid HdrHistogram log: %v", path, err)
+		}
+		if h == nil {
+			return out, nil
+		}
+		out = append(out, h)
+	}
+}
+
+// ReadTicks reads ticks.ndjson.
+func ReadTicks(path string) ([]Tick, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []Tick
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if line == "" {
+			continue
+		}
+		var t Tick
+		if err := json.Unmarshal([]byte(line), &t); err != nil {
+			return nil, fmt.Errorf("%s line %d is not a valid tick: %v", path, i+1, err)
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}

@@ -1,0 +1,126 @@
+package results
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+const (
+	tickHeader  = "_elapsed___errors__retries__ops/sec(inst)___ops/sec(cum)__p50(ms)__p95(ms)__p99(ms)_pMax(ms)"
+	totalHeader = "_elapsed___errors__retries_____ops(total)___ops/sec(cum)__avg(ms)__p50(ms)__p95(ms)__p99(ms)_pMax(ms)"
+	// HeaderEvery is how many tick lines go between repeated headers.
+	HeaderEvery = 20
+)
+
+// Printer writes the per-second lines in the format of `cockroach workload
+// run`, with a retries column, repeating the header every HeaderEvery lines.
+type Printer struct {
+	W     io.Writer
+	lines int
+}
+
+// PrintTick writes one line per op and one line per event of t.
+func (p *Printer) PrintTick(t *Tick) {
+	for _, e := range t.Events {
+		fmt.Fprintf(p.W, "%7.1fs  [%s] %s %s\n", e.Elapsed, e.Kind, e.Source, e.Detail)
+	}
+	for _, o := range t.Ops {
+		if p.lines%HeaderEvery == 0 {
+			fmt.Fprintln(p.W, tickHeader)
+		}
+		p.lines++
+		suffix := o.Op
+		if t.Warmup {
+			suffix += " (warm-up)"
+		}
+		fmt.Fprintf(p.W, "%7.1fs %8d %8d %14.1f %14.1f %8.1f %8.1f %8.1f %8.1f %s\n",
+			t.Elapsed, o.Errors, o.Retries, o.OpsPerSec, o.CumPerSec, o.P50, o.P95, o.P99, o.Max, suffix)
+	}
+}
+
+// PrintSummary writes the __total rows (one per op), the __result row and
+// the pgbench-style retry and connection lines.
+func PrintSummary(w io.Writer, s *Summary) {
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, totalHeader+"__total")
+	var all OpSummary
+	all.Op = "__result"
+	for _, o := range s.Ops {
+		printTotal(w, s.DurationS, o)
+		all.Count += o.Count
+		all.Errors += o.Errors
+		all.Retries += o.Retries
+		all.RetriedTxns += o.RetriedTxns
+		all.OpsPerSec += o.OpsPerSec
+		if o.Latency.Max > all.Latency.Max {
+			all.Latency.Max = o.Latency.Max
+		}
+	}
+	if len(s.Ops) == 1 {
+		all.Latency = s.Ops[0].Latency
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, totalHeader+"__result")
+	printTotal(w, s.DurationS, all)
+	fmt.Fprintln(w)
+	printPgbenchLines(w, s, all)
+}
+
+func printTotal(w io.Writer, durS float64, o OpSummary) {
+	l := o.Latency
+	fmt.Fprintf(w, "%7.1fs %8d %8d %14d %14.1f %8.1f %8.1f %8.1f %8.1f %8.1f  %s\n",
+		durS, o.Errors, o.Retries, o.Count, o.OpsPerSec, l.Mean, l.P50, l.P95, l.P99, l.Max, o.Op)
+}
+
+func printPgbenchLines(w io.Writer, s *Summary, all OpSummary) {
+	txns := all.Count + all.Errors
+	pct := func(n int64) float64 {
+		if txns == 0 {
+			return 0
+		}
+		return 100 * float64(n) / float64(txns)
+	}
+	fmt.Fprintf(w, "number of transactions retried: %d (%.3f%%)\n", all.RetriedTxns, pct(all.RetriedTxns))
+	fmt.Fprintf(w, "total number of retries: %d\n", all.Retries)
+	fmt.Fprintf(w, "number of failed transactions: %d (%.3f%%)\n", all.Errors, pct(all.Errors))
+	if len(s.Errors) > 0 {
+		var parts []string
+		for _, c := range []Class{ClassRetryable, ClassConnection, ClassAuth, ClassTimeout, ClassOther} {
+			if n := s.Errors[c.String()]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%s=%d", c, n))
+			}
+		}
+		fmt.Fprintf(w, "failed transactions by class: %s\n", strings.Join(parts, " "))
+	}
+	for _, o := range s.Ops {
+		for k, v := range o.Outcomes {
+			fmt.Fprintf(w, "outcome %s/%s: %d\n", o.Op, k, v)
+		}
+	}
+	fmt.Fprintf(w, "connections opened: %d (failed: %d)\n", s.Connections.Opened, s.Connections.Failed)
+	fmt.Fprintf(w, "average connection time: %.3f ms\n", s.Connections.AvgConnectMs)
+	if len(s.Handshake) > 0 {
+		fmt.Fprintln(w, "handshake phases (ms):   p50      p95      p99      max")
+		for _, name := range PhaseOrder(s.Handshake) {
+			p := s.Handshake[name]
+			fmt.Fprintf(w, "  %-12s %10.2f %8.2f %8.2f %8.2f\n", name, p.P50, p.P95, p.P99, p.Max)
+		}
+	}
+	printRotations(w, s.Rotations)
+}
+
+func printRotations(w io.Writer, rs []RotationImpact) {
+	if len(rs) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "rotations:")
+	fmt.Fprintln(w, "  elapsed  source    event          dip   errors(10s)  recovery")
+	for _, r := range rs {
+		rec := "never"
+		if r.RecoveryS >= 0 {
+			rec = fmt.Sprintf("%.0fs", r.RecoveryS)
+		}
+		fmt.Fprintf(w, "  %6.1fs  %-8s  %-12s %5.2f  %11d  %8s\n", r.Elapsed, r.Source, r.Kind, r.Dip, r.ErrorsWindow, rec)
+	}
+}

@@ -1,0 +1,95 @@
+package results
+
+import (
+	"sort"
+)
+
+// TickPoint is the total throughput and errors of one tick, the input of the
+// rotation analysis.
+type TickPoint struct {
+	Elapsed   float64 // end of the interval, seconds since start
+	OpsPerSec float64
+	Errors    int64
+	Warmup    bool
+}
+
+// RotationImpact is what one credential rotation did to the load.
+type RotationImpact struct {
+	Elapsed      float64 `json:"elapsed_s"`
+	Kind         string  `json:"kind"`
+	Source       string  `json:"source"`
+	Detail       string  `json:"detail,omitempty"`
+	BaselineOps  float64 `json:"baseline_ops_per_sec"` // median second in the 30 s before
+	WorstOps     float64 `json:"worst_ops_per_sec"`    // worst second in the 10 s after
+	Dip          float64 `json:"dip"`                  // worst ÷ baseline; 1 = no dip
+	ErrorsWindow int64   `json:"errors_in_window"`     // errors in the 10 s after
+	RecoveryS    float64 `json:"recovery_s"`           // from the event back to 90 % of baseline; -1 if never
+}
+
+// Rotation analysis windows, in seconds.
+const (
+	rotationBaselineS = 30
+	rotationWindowS   = 10
+)
+
+// RotationImpacts computes the impact of every rotation event on the ticks.
+func RotationImpacts(events []Event, ticks []TickPoint) []RotationImpact {
+	out := []RotationImpact{}
+	for _, e := range events {
+		if e.Rotation {
+			out = append(out, rotationImpact(e, ticks))
+		}
+	}
+	return out
+}
+
+func rotationImpact(e Event, ticks []TickPoint) RotationImpact {
+	ri := RotationImpact{Elapsed: e.Elapsed, Kind: e.Kind, Source: e.Source, Detail: e.Detail, Dip: 1, RecoveryS: -1}
+	var before []float64
+	worstIdx := -1
+	for i, t := range ticks {
+		if t.Warmup {
+			continue
+		}
+		start := t.Elapsed - 1
+		switch {
+		case t.Elapsed <= e.Elapsed && t.Elapsed > e.Elapsed-rotationBaselineS:
+			before = append(before, t.OpsPerSec)
+		case t.Elapsed > e.Elapsed && start < e.Elapsed+rotationWindowS:
+			ri.ErrorsWindow += t.Errors
+			if worstIdx < 0 || t.OpsPerSec < ticks[worstIdx].OpsPerSec {
+				worstIdx = i
+			}
+		}
+	}
+	if len(before) == 0 || worstIdx < 0 {
+		return ri
+	}
+	ri.BaselineOps = median(before)
+	ri.WorstOps = ticks[worstIdx].OpsPerSec
+	if ri.BaselineOps > 0 {
+		ri.Dip = ri.WorstOps / ri.BaselineOps
+	}
+	target := 0.9 * ri.BaselineOps
+	if ri.WorstOps >= target {
+		ri.RecoveryS = 0
+		return ri
+	}
+	for _, t := range ticks[worstIdx+1:] {
+		if t.OpsPerSec >= target {
+			ri.RecoveryS = t.Elapsed - e.Elapsed
+			break
+		}
+	}
+	return ri
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}

@@ -1,0 +1,100 @@
+package results
+
+import (
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// OpTick is one op's numbers for one interval.
+type OpTick struct {
+	Op         string  `json:"op"`
+	Count      int64   `json:"count"`
+	Errors     int64   `json:"errors"`
+	Retries    int64   `json:"retries"`
+	OpsPerSec  float64 `json:"ops_per_sec"`
+	CumPerSec  float64 `json:"ops_per_sec_cum"`
+	P50        float64 `json:"p50_ms"`
+	P95        float64 `json:"p95_ms"`
+	P99        float64 `json:"p99_ms"`
+	Max        float64 `json:"max_ms"`
+	SvcP50     float64 `json:"service_p50_ms,omitempty"`
+	SvcP99     float64 `json:"service_p99_ms,omitempty"`
+	CumCount   int64   `json:"count_cum"`
+	CumErrors  int64   `json:"errors_cum"`
+	CumRetries int64   `json:"retries_cum"`
+}
+
+// Tick is one line of ticks.ndjson: what happened in one interval.
+type Tick struct {
+	Time        time.Time `json:"time"`
+	Elapsed     float64   `json:"elapsed_s"`
+	IntervalS   float64   `json:"interval_s"`
+	Warmup      bool      `json:"warmup,omitempty"`
+	Ops         []OpTick  `json:"ops"`
+	ConnsOpened int64     `json:"connections_opened_cum"`
+	Events      []Event   `json:"events,omitempty"`
+
+	start    time.Time        // interval start
+	interval []*hdr.Histogram // per op latency of this interval; valid until the next Tick
+}
+
+// Tick folds every worker's data since the previous tick into a Tick. During
+// warm-up the data is counted as seen by the database but left out of the
+// measured statistics. The returned Tick's histograms are reused by the next
+// call.
+func (r *Registry) Tick(now time.Time, warmup bool) *Tick {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range r.ops {
+		r.tickLat[i].Reset()
+		r.tickSvc[i].Reset()
+		r.tickCnt[i] = opCounts{}
+	}
+	for _, rec := range r.recorders {
+		rec.drainInto(r.tickLat, r.tickSvc, r.tickCnt)
+	}
+	interval := now.Sub(r.lastTick)
+	t := &Tick{
+		Time: now, Elapsed: now.Sub(r.start).Seconds(), IntervalS: interval.Seconds(),
+		Warmup: warmup, ConnsOpened: r.conns.opened.Load(),
+		start: r.lastTick, interval: r.tickLat,
+	}
+	r.lastTick = now
+	if !warmup {
+		r.measureS += interval
+	}
+	for i, name := range r.ops {
+		c := &r.tickCnt[i]
+		r.all[i].add(c)
+		if !warmup {
+			r.measured[i].add(c)
+			r.cumLat[i].Merge(r.tickLat[i])
+			r.cumSvc[i].Merge(r.tickSvc[i])
+		}
+		t.Ops = append(t.Ops, r.opTick(i, name, c, interval))
+	}
+	t.Events = append(t.Events, r.events[r.eventsOut:]...)
+	r.eventsOut = len(r.events)
+	return t
+}
+
+func (r *Registry) opTick(i int, name string, c *opCounts, interval time.Duration) OpTick {
+	p := PercentilesOf(r.tickLat[i])
+	ot := OpTick{
+		Op: name, Count: c.ok, Errors: c.errors, Retries: c.retries,
+		P50: p.P50, P95: p.P95, P99: p.P99, Max: p.Max,
+		CumCount: r.measured[i].ok, CumErrors: r.measured[i].errors, CumRetries: r.measured[i].retries,
+	}
+	if interval > 0 {
+		ot.OpsPerSec = float64(c.ok) / interval.Seconds()
+	}
+	if r.measureS > 0 {
+		ot.CumPerSec = float64(r.measured[i].ok) / r.measureS.Seconds()
+	}
+	if r.openLoop {
+		s := PercentilesOf(r.tickSvc[i])
+		ot.SvcP50, ot.SvcP99 = s.P50, s.P99
+	}
+	return ot
+}

@@ -1,0 +1,69 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// AdminConnConfig returns a connection config for AdminUser to the
+// benchmark database: directly to PostgreSQL on 127.0.0.1 (not through
+// HAProxy, so admin work still succeeds while a fault test has disabled the
+// backend), TLS verify-full, client certificate authentication.
+func (s *State) AdminConnConfig() (*pgx.ConnConfig, error) {
+	crt, key := s.ClientCertFiles(s.AdminUser)
+	cfg, err := pgx.ParseConfig(ConnString(
+		"host", "127.0.0.1", "port", strconv.Itoa(s.PGPort), "dbname", s.Database,
+		"user", s.AdminUser, "sslmode", "verify-full", "sslrootcert", s.CAFile,
+		"sslcert", crt, "sslkey", key, "connect_timeout", "10",
+		"application_name", "authbench-stack",
+	))
+	if err != nil {
+		return nil, fmt.Errorf("admin connection config: %w", err)
+	}
+	return cfg, nil
+}
+
+// ExecAdmin runs one statement as AdminUser in the benchmark database.
+func (s *State) ExecAdmin(ctx context.Context, sql string, args ...any) error {
+	conn, err := s.connectAdmin(ctx, s.Database)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, sql, args...); err != nil {
+		return fmt.Errorf("admin statement failed: %w", err)
+	}
+	return nil
+}
+
+// connectAdmin connects as AdminUser to database db.
+func (s *State) connectAdmin(ctx context.Context, db string) (*pgx.Conn, error) {
+	cfg, err := s.AdminConnConfig()
+	if err != nil {
+		return nil, err
+	}
+	cfg.Database = db
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to postgresql as %s: %w (is the stack up? see %s)", s.AdminUser, err, s.PGLogFile)
+	}
+	return conn, nil
+}
+
+// ConnString builds a libpq key/value connection string from key, value
+// pairs, quoting every value so paths with spaces or quotes survive.
+func ConnString(kv ...string) string {
+	var b strings.Builder
+	for i := 0; i+1 < len(kv); i += 2 {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		v := strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(kv[i+1])
+		fmt.Fprintf(&b, "%s='%s'", kv[i], v)
+	}
+	return b.String()
+}

@@ -1,0 +1,67 @@
+package stack
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+// pgBinDirs are where PostgreSQL 15's server binaries are looked for first
+// (Debian keeps them off PATH).
+var pgBinDirs = []string{"/usr/lib/postgresql/15/bin"}
+
+// haproxyPaths are where haproxy is looked for when it is not on PATH
+// (/usr/sbin is often missing from a user's PATH).
+var haproxyPaths = []string{"/usr/sbin/haproxy"}
+
+// binaries are the server programs the stack runs.
+type binaries struct {
+	initdb, pgCtl, haproxy string
+}
+
+// findBinaries locates initdb, pg_ctl, postgres and haproxy.
+func findBinaries() (binaries, error) {
+	var b binaries
+	dir, err := pgBinDir()
+	if err != nil {
+		return b, err
+	}
+	b.initdb, b.pgCtl = filepath.Join(dir, "initdb"), filepath.Join(dir, "pg_ctl")
+	if b.haproxy, err = exec.LookPath("haproxy"); err == nil {
+		return b, nil
+	}
+	for _, p := range haproxyPaths {
+		if firstMissing(filepath.Dir(p), filepath.Base(p)) == "" {
+			b.haproxy = p
+			return b, nil
+		}
+	}
+	return b, fmt.Errorf(`haproxy 2.6 not found (haproxy): run "make deps" or apt-get install haproxy`)
+}
+
+// pgBinDir returns the directory holding initdb, pg_ctl and postgres.
+func pgBinDir() (string, error) {
+	dirs := pgBinDirs
+	if p, err := exec.LookPath("initdb"); err == nil {
+		dirs = append(dirs[:len(dirs):len(dirs)], filepath.Dir(p))
+	}
+	missing := "initdb"
+	for _, dir := range dirs {
+		if missing = firstMissing(dir, "initdb", "pg_ctl", "postgres"); missing == "" {
+			return dir, nil
+		}
+	}
+	return "", fmt.Errorf(`postgresql 15 not found (%s): run "make deps" or apt-get install postgresql`, missing)
+}
+
+// firstMissing returns the first of names that is not an executable in dir.
+func firstMissing(dir string, names ...string) string {
+	for _, n := range names {
+		fi, err := os.Stat(filepath.Join(dir, n))
+		if err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
+			return n
+		}
+	}
+	return ""
+}

@@ -1,0 +1,182 @@
+package stack
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/authbench/authbench/stack/pki"
+)
+
+// HAProxy names used in the runtime API, e.g. "disable server pg/pg1".
+const (
+	// HAProxyBackend is the backend holding the database servers.
+	HAProxyBackend = "pg"
+	// HAProxyServer is the PostgreSQL server's name in HAProxyBackend.
+	HAProxyServer = "pg1"
+)
+
+// maxSocketPath is the longest unix socket path the kernel accepts.
+const maxSocketPath = 107
+
+// haproxyConfig renders HAProxy's configuration: TCP passthrough (TLS ends
+// at PostgreSQL) with a plain TCP health check, since pgsql-check cannot
+// pass SCRAM or cert authentication.
+func (s *State) haproxyConfig() string {
+	lb := strconv.Itoa(s.LBPort)
+	binds := "    bind 127.0.0.1:" + lb + "\n"
+	if s.LBIPv6 {
+		binds += "    bind [::1]:" + lb + "\n"
+	}
+	return fmt.Sprintf(`# Written by `+"`authbench stack up`"+` on every run.
+global
+    maxconn 2000
+    stats socket %s mode 600 level admin
+
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 1h
+    timeout server 1h
+
+frontend pg_lb
+%s    default_backend %s
+
+backend %s
+    balance roundrobin
+    server %s 127.0.0.1:%d check inter 2s
+
+listen stats
+    mode http
+    bind 127.0.0.1:%d
+    timeout client 30s
+    stats enable
+    stats uri /stats
+    stats refresh 5s
+`, s.HAProxySocket, binds, HAProxyBackend, HAProxyBackend, HAProxyServer, s.PGPort, s.StatsPort)
+}
+
+// upHAProxy writes the configuration and starts HAProxy unless it runs.
+func (s *State) upHAProxy(ctx context.Context, b binaries, log io.Writer) error {
+	if len(s.HAProxySocket) > maxSocketPath {
+		return fmt.Errorf("state dir %s is too deep for HAProxy's unix socket (%d > %d characters): use a shorter path", s.Dir, len(s.HAProxySocket), maxSocketPath)
+	}
+	if err := os.MkdirAll(s.haproxyDir(), 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", s.haproxyDir(), err)
+	}
+	if err := pki.WriteFileAtomic(s.HAProxyConfig, []byte(s.haproxyConfig()), 0o600, nil); err != nil {
+		return err
+	}
+	if pid := s.haproxyPID(); alive(pid) {
+		fmt.Fprintf(log, "haproxy: already running (pid %d) on %s:%d\n", pid, s.LBHost, s.LBPort)
+		return nil
+	}
+	fmt.Fprintf(log, "haproxy: starting on %s:%d, stats %s\n", s.LBHost, s.LBPort, s.StatsURL())
+	return s.startHAProxy(ctx, b)
+}
+
+// startHAProxy starts HAProxy as a daemon and waits for its frontend.
+func (s *State) startHAProxy(ctx context.Context, b binaries) error {
+	logf, err := os.OpenFile(s.haproxyLogFile(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("open haproxy log: %w", err)
+	}
+	defer logf.Close()
+	start, _ := logf.Seek(0, io.SeekEnd)
+	_ = os.Remove(s.HAProxySocket) // a stale socket from a killed HAProxy
+	cmd := command(ctx, nil, s.haproxyDir(), b.haproxy, "-f", s.HAProxyConfig, "-D", "-p", s.haproxyPIDFile())
+	// A file, not a pipe: the daemon keeps stderr open, a pipe would never close.
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("haproxy did not start: %s (see %s)", s.logSince(start), s.haproxyLogFile())
+	}
+	return waitListening(ctx, net.JoinHostPort("127.0.0.1", strconv.Itoa(s.LBPort)), 10*time.Second)
+}
+
+// logSince returns the telling line HAProxy logged after offset start:
+// its first ALERT (the cause; later ones say it is exiting).
+func (s *State) logSince(start int64) string {
+	data, err := os.ReadFile(s.haproxyLogFile())
+	if err != nil || int64(len(data)) < start {
+		return "no output"
+	}
+	text := string(data[start:])
+	for _, line := range strings.Split(text, "\n") {
+		if strings.Contains(line, "[ALERT]") {
+			return strings.Join(strings.Fields(line), " ")
+		}
+	}
+	if line := lastLine(text); line != "" {
+		return line
+	}
+	return "no output"
+}
+
+// waitListening waits until addr accepts TCP connections.
+func waitListening(ctx context.Context, addr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("nothing listens on %s after %s: see the haproxy log", addr, timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stopHAProxy stops HAProxy (SIGTERM, SIGKILL as a last resort).
+func (s *State) stopHAProxy(log io.Writer) error {
+	pid := s.haproxyPID()
+	if !alive(pid) {
+		return nil
+	}
+	fmt.Fprintf(log, "haproxy: stopping (pid %d)\n", pid)
+	if err := stopPID(pid, syscall.SIGTERM, stopTimeout); err != nil {
+		return err
+	}
+	_ = os.Remove(s.haproxyPIDFile())
+	return nil
+}
+
+// haproxyPID returns HAProxy's pid from its pid file (0: none).
+func (s *State) haproxyPID() int { return readPID(s.haproxyPIDFile()) }
+
+// HAProxyCommand sends one command to HAProxy's runtime API (for example
+// "disable server pg/pg1" or "show servers state") and returns its answer.
+func (s *State) HAProxyCommand(cmd string) (string, error) {
+	conn, err := net.DialTimeout("unix", s.HAProxySocket, 5*time.Second)
+	if err != nil {
+		return "", fmt.Errorf("reach haproxy's runtime API: %w (is the stack up?)", err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, strings.TrimSpace(cmd)+"\n"); err != nil {
+		return "", fmt.Errorf("send haproxy command: %w", err)
+	}
+	var out bytes.Buffer
+	if _, err := io.Copy(&out, bufio.NewReader(conn)); err != nil {
+		return "", fmt.Errorf("read haproxy answer: %w", err)
+	}
+	answer := strings.TrimSpace(out.String())
+	if strings.HasPrefix(answer, "Unknown command") || strings.HasPrefix(answer, "Permission denied") {
+		return answer, fmt.Errorf("haproxy rejected %q: %s", cmd, firstLine(answer))
+	}
+	return answer, nil
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}

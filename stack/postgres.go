@@ -1,0 +1,175 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// upPostgres creates the cluster if needed, (re)writes its configuration
+// and starts it unless it runs; a running server reloads changed files.
+func (s *State) upPostgres(ctx context.Context, b binaries, pu *pgUser, log io.Writer) error {
+	if err := s.initdb(ctx, b, pu, log); err != nil {
+		return err
+	}
+	changed, err := s.writePGFiles(pu)
+	if err != nil {
+		return err
+	}
+	if pid := s.postgresPID(); alive(pid) {
+		fmt.Fprintf(log, "postgres: already running (pid %d) on 127.0.0.1:%d\n", pid, s.PGPort)
+		if !changed {
+			return nil
+		}
+		fmt.Fprintln(log, "postgres: configuration changed, reloading")
+		return s.reload(ctx, b, pu)
+	}
+	fmt.Fprintf(log, "postgres: starting on 127.0.0.1:%d (log %s)\n", s.PGPort, s.PGLogFile)
+	return s.startPostgres(ctx, b, pu, "start")
+}
+
+// initdb creates the cluster with the admin as bootstrap superuser and no
+// way in but the pg_hba.conf written later (--auth=reject: no trust, ever).
+// It builds in a side directory and renames it, so a failed initdb leaves
+// nothing half-made behind.
+func (s *State) initdb(ctx context.Context, b binaries, pu *pgUser, log io.Writer) error {
+	if exists(filepath.Join(s.PGDataDir, "PG_VERSION")) {
+		return nil
+	}
+	if exists(s.PGDataDir) {
+		return fmt.Errorf("%s is not a PostgreSQL data directory: remove it and run stack up again", s.PGDataDir)
+	}
+	if err := os.MkdirAll(s.pgDir(), 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", s.pgDir(), err)
+	}
+	if err := pu.chownTree(s.pgDir()); err != nil {
+		return err
+	}
+	tmp := s.PGDataDir + ".initdb"
+	if err := os.RemoveAll(tmp); err != nil {
+		return fmt.Errorf("remove leftover %s: %w", tmp, err)
+	}
+	fmt.Fprintf(log, "postgres: initdb %s\n", s.PGDataDir)
+	cmd := command(ctx, pu.cred, s.pgDir(), b.initdb, "-D", tmp, "-U", s.AdminUser,
+		"--auth=reject", "--encoding=UTF8", "--locale=C")
+	if err := run(cmd, "initdb"); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, s.PGDataDir); err != nil {
+		return fmt.Errorf("move new cluster into place: %w", err)
+	}
+	return s.includePGConf()
+}
+
+// startPostgres runs pg_ctl start or restart and waits until it accepts
+// connections.
+func (s *State) startPostgres(ctx context.Context, b binaries, pu *pgUser, action string) error {
+	cmd := s.pgCtl(ctx, b, pu, action, "-l", s.PGLogFile, "-m", "fast", "-w", "-t", "60", "-s")
+	if err := run(cmd, "pg_ctl "+action); err != nil {
+		if line := fileTail(s.PGLogFile); line != "" {
+			return fmt.Errorf("postgresql did not %s: %s (see %s)", action, line, s.PGLogFile)
+		}
+		return err
+	}
+	return nil
+}
+
+// stopPostgres stops the server with a fast shutdown and makes sure the
+// postmaster is gone, killing its process group as a last resort.
+func (s *State) stopPostgres(b binaries, pu *pgUser, log io.Writer) error {
+	pid := s.postgresPID()
+	if !alive(pid) {
+		return nil
+	}
+	fmt.Fprintf(log, "postgres: stopping (pid %d)\n", pid)
+	start := time.Now()
+	if b.pgCtl == "" {
+		kill(pid, syscall.SIGINT) // what pg_ctl stop -m fast sends
+	} else if err := run(s.pgCtl(context.Background(), b, pu, "stop", "-m", "fast", "-w", "-t", "20", "-s"), "pg_ctl stop"); err != nil {
+		fmt.Fprintf(log, "postgres: %v; killing pid %d\n", err, pid)
+	}
+	return ensureGone(pid, max(stopTimeout-time.Since(start), time.Second))
+}
+
+// RestartPostgres restarts PostgreSQL with a fast shutdown (all sessions are
+// cut), for fault tests. HAProxy keeps running and sees the backend drop.
+func (s *State) RestartPostgres(ctx context.Context) error {
+	b, err := findBinaries()
+	if err != nil {
+		return err
+	}
+	pu, err := pgRunner(s.Dir)
+	if err != nil {
+		return err
+	}
+	return s.startPostgres(ctx, b, pu, "restart")
+}
+
+// reloadPostgres makes a running server re-read its configuration files.
+func (s *State) reloadPostgres(ctx context.Context) error {
+	if !alive(s.postgresPID()) {
+		return nil
+	}
+	b, err := findBinaries()
+	if err != nil {
+		return err
+	}
+	pu, err := pgRunner(s.Dir)
+	if err != nil {
+		return err
+	}
+	return s.reload(ctx, b, pu)
+}
+
+// reload runs pg_ctl reload and waits until new sessions see the new
+// configuration: pg_ctl only sends SIGHUP, and a client connecting right
+// after must meet the new pg_hba.conf.
+func (s *State) reload(ctx context.Context, b binaries, pu *pgUser) error {
+	before, err := s.confLoadTime(ctx)
+	if err != nil {
+		return err
+	}
+	if err := run(s.pgCtl(ctx, b, pu, "reload", "-s"), "pg_ctl reload"); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		after, err := s.confLoadTime(ctx)
+		if err != nil || after.After(before) {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("postgresql did not reload its configuration within 10s: see %s", s.PGLogFile)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// confLoadTime returns when the configuration a new session gets was loaded.
+func (s *State) confLoadTime(ctx context.Context) (time.Time, error) {
+	conn, err := s.connectAdmin(ctx, "postgres")
+	if err != nil {
+		return time.Time{}, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var t time.Time
+	if err := conn.QueryRow(ctx, "SELECT pg_conf_load_time()").Scan(&t); err != nil {
+		return time.Time{}, fmt.Errorf("read configuration load time: %w", err)
+	}
+	return t, nil
+}
+
+// pgCtl builds a pg_ctl command for the data directory.
+func (s *State) pgCtl(ctx context.Context, b binaries, pu *pgUser, action string, args ...string) *exec.Cmd {
+	return command(ctx, pu.cred, s.pgDir(), b.pgCtl, append([]string{action, "-D", s.PGDataDir}, args...)...)
+}
+
+// postgresPID returns the postmaster's pid from postmaster.pid (0: none).
+func (s *State) postgresPID() int {
+	return readPID(filepath.Join(s.PGDataDir, "postmaster.pid"))
+}

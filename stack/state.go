@@ -1,0 +1,173 @@
+package stack
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/authbench/authbench/stack/pki"
+)
+
+// stateFile is the state file's name inside the state directory.
+const stateFile = "state.json"
+
+// State is a stack's ports, paths and users, persisted as dir/state.json.
+// It holds no secrets: passwords and keys live in files it points to.
+type State struct {
+	// Dir is the absolute state directory.
+	Dir string `json:"dir"`
+	// LBHost is the load balancer's host name, always "localhost".
+	LBHost string `json:"lb_host"`
+	// LBPort is the HAProxy frontend port clients connect to.
+	LBPort int `json:"lb_port"`
+	// LBIPv6 says HAProxy also listens on [::1]:LBPort.
+	LBIPv6 bool `json:"lb_ipv6"`
+	// StatsPort is the HAProxy stats page port on 127.0.0.1.
+	StatsPort int `json:"stats_port"`
+	// PGPort is PostgreSQL's port on 127.0.0.1.
+	PGPort int `json:"pg_port"`
+	// Database is the benchmark database, "authbench".
+	Database string `json:"database"`
+	// CAFile is the CA certificate clients verify the server with.
+	CAFile string `json:"ca_file"`
+	// ClientCAFile is PostgreSQL's ssl_ca_file: the CA plus ExtraClientCAs.
+	ClientCAFile string `json:"client_ca_file"`
+	// CertsDir holds the certificates and client.<user>.crt/.key pairs.
+	CertsDir string `json:"certs_dir"`
+	// SecretsDir holds password.<user> files (0600).
+	SecretsDir string `json:"secrets_dir"`
+	// AdminUser is the superuser, "authbench_admin", authenticated by cert.
+	AdminUser string `json:"admin_user"`
+	// Users are the bench roles.
+	Users []User `json:"users"`
+	// PasswordFile is the password file of the first password user.
+	PasswordFile string `json:"password_file,omitempty"`
+	// PGDataDir is PostgreSQL's data directory.
+	PGDataDir string `json:"pg_data_dir"`
+	// PGLogFile is PostgreSQL's log.
+	PGLogFile string `json:"pg_log_file"`
+	// HAProxyConfig is HAProxy's configuration file.
+	HAProxyConfig string `json:"haproxy_config"`
+	// HAProxySocket is HAProxy's runtime API socket (level admin).
+	HAProxySocket string `json:"haproxy_socket"`
+	// ExtraHBA are the caller's extra pg_hba lines.
+	ExtraHBA []string `json:"extra_hba,omitempty"`
+	// ExtraPGConf are the caller's extra postgresql.conf lines.
+	ExtraPGConf []string `json:"extra_pg_conf,omitempty"`
+	// ExtraClientCAs are PEM files appended to ClientCAFile.
+	ExtraClientCAs []string `json:"extra_client_cas,omitempty"`
+}
+
+// Load reads the state of the stack in dir.
+func Load(dir string) (*State, error) {
+	data, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no stack in %s: run `authbench stack up`", dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read stack state: %w", err)
+	}
+	var s State
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("%s is corrupt (%v): run `authbench stack down` and remove %s", filepath.Join(dir, stateFile), err, dir)
+	}
+	return &s, nil
+}
+
+// save writes the state atomically.
+func (s *State) save() error {
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode stack state: %w", err)
+	}
+	return pki.WriteFileAtomic(filepath.Join(s.Dir, stateFile), append(data, '\n'), 0o644, nil)
+}
+
+// newState lays out a fresh state for dir with newly reserved ports.
+func newState(dir string) (*State, error) {
+	v6 := ipv6Loopback()
+	p, err := reservePorts(v6)
+	if err != nil {
+		return nil, err
+	}
+	certs := filepath.Join(dir, "certs")
+	return &State{
+		Dir: dir, LBHost: LBHost, LBPort: p.lb, LBIPv6: v6, StatsPort: p.stats, PGPort: p.pg,
+		Database: Database, AdminUser: AdminUser,
+		CAFile: filepath.Join(certs, "ca.crt"), ClientCAFile: filepath.Join(certs, "client-ca-bundle.crt"),
+		CertsDir: certs, SecretsDir: filepath.Join(dir, "secrets"),
+		PGDataDir: filepath.Join(dir, "pg", "data"), PGLogFile: filepath.Join(dir, "pg", "postgres.log"),
+		HAProxyConfig: filepath.Join(dir, "haproxy", "haproxy.cfg"),
+		HAProxySocket: filepath.Join(dir, "haproxy", "admin.sock"),
+	}, nil
+}
+
+// merge adds cfg's users to the state (roles, once made, keep their
+// pg_hba line) and takes cfg's extra lines and client CAs as they are.
+func (s *State) merge(cfg Config) {
+	users := cfg.Users
+	if len(users) == 0 && len(s.Users) == 0 {
+		users = DefaultUsers()
+	}
+	for _, u := range users {
+		s.addUser(u)
+	}
+	s.ExtraHBA, s.ExtraPGConf, s.ExtraClientCAs = cfg.ExtraHBA, cfg.ExtraPGConf, cfg.ExtraClientCAs
+}
+
+// addUser adds u or updates the method of the user with u's name, and
+// keeps PasswordFile pointing at the first password user's file.
+func (s *State) addUser(u User) {
+	i := slices.IndexFunc(s.Users, func(x User) bool { return x.Name == u.Name })
+	if i >= 0 {
+		s.Users[i].Method = u.Method
+	} else {
+		s.Users = append(s.Users, u)
+	}
+	s.PasswordFile = ""
+	if pw, ok := s.FirstUser(MethodPassword); ok {
+		s.PasswordFile = s.UserPasswordFile(pw.Name)
+	}
+}
+
+// FirstUser returns the first user with the given method.
+func (s *State) FirstUser(method string) (User, bool) {
+	for _, u := range s.Users {
+		if u.Method == method {
+			return u, true
+		}
+	}
+	return User{}, false
+}
+
+// ClientCertFiles returns the client certificate and key paths for user.
+func (s *State) ClientCertFiles(user string) (certPath, keyPath string) {
+	base := filepath.Join(s.CertsDir, "client."+user)
+	return base + ".crt", base + ".key"
+}
+
+// UserPasswordFile returns the file holding user's password.
+func (s *State) UserPasswordFile(user string) string {
+	return filepath.Join(s.SecretsDir, "password."+user)
+}
+
+// StatsURL returns the HAProxy stats page URL.
+func (s *State) StatsURL() string {
+	return fmt.Sprintf("http://127.0.0.1:%d/stats", s.StatsPort)
+}
+
+func (s *State) serverCertFiles() (certPath, keyPath string) {
+	return filepath.Join(s.CertsDir, "server.crt"), filepath.Join(s.CertsDir, "server.key")
+}
+
+func (s *State) pgDir() string { return filepath.Dir(s.PGDataDir) }
+
+func (s *State) haproxyDir() string { return filepath.Dir(s.HAProxyConfig) }
+
+func (s *State) haproxyPIDFile() string { return filepath.Join(s.haproxyDir(), "haproxy.pid") }
+
+func (s *State) haproxyLogFile() string { return filepath.Join(s.haproxyDir(), "haproxy.log") }

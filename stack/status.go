@@ -1,0 +1,45 @@
+package stack
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+)
+
+// ComponentStatus is one server process of the stack.
+type ComponentStatus struct {
+	// Name is "postgres" or "haproxy".
+	Name string
+	// PID is the process id from the pid file (0 when there is none).
+	PID int
+	// Address is where clients reach the component.
+	Address string
+	// Running says the process is alive.
+	Running bool
+}
+
+// Status reports each server process of the stack in dir.
+func Status(dir string) ([]ComponentStatus, error) {
+	s, err := Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	pg, lb := s.postgresPID(), s.haproxyPID()
+	return []ComponentStatus{
+		{Name: "postgres", PID: pg, Address: hostPort("127.0.0.1", s.PGPort), Running: alive(pg)},
+		{Name: "haproxy", PID: lb, Address: hostPort(s.LBHost, s.LBPort), Running: alive(lb)},
+	}, nil
+}
+
+func hostPort(host string, port int) string {
+	return net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+// String renders the status as one line, e.g. "postgres pid 42 127.0.0.1:5432 running".
+func (c ComponentStatus) String() string {
+	state := "stopped"
+	if c.Running {
+		state = "running"
+	}
+	return fmt.Sprintf("%s pid %d %s %s", c.Name, c.PID, c.Address, state)
+}

@@ -1,0 +1,101 @@
+package bank
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Every statement here is valid on PostgreSQL and on CockroachDB.
+const (
+	sqlRecord = `INSERT INTO transfers (id, run_id, src, dst, amount) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`
+	sqlDebit  = `UPDATE accounts SET balance = balance - $2 WHERE id = $1 AND balance >= $2`
+	sqlCredit = `UPDATE accounts SET balance = balance + $2 WHERE id = $1`
+)
+
+var schema = []string{
+	`DROP TABLE IF EXISTS transfers`,
+	`DROP TABLE IF EXISTS accounts`,
+	`CREATE TABLE IF NOT EXISTS authbench_meta (workload TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (workload, key))`,
+	`DELETE FROM authbench_meta WHERE workload = 'bank'`,
+	`CREATE TABLE accounts (id INT8 PRIMARY KEY, balance INT8 NOT NULL)`,
+	`CREATE TABLE transfers (
+		id UUID PRIMARY KEY,
+		run_id UUID NOT NULL,
+		src INT8 NOT NULL,
+		dst INT8 NOT NULL,
+		amount INT8 NOT NULL,
+		created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+	)`,
+}
+
+// Init creates the schema and loads the accounts with COPY.
+func (b *bank) Init(ctx context.Context, db *pgxpool.Pool, log io.Writer) error {
+	if err := b.validate(); err != nil {
+		return err
+	}
+	for _, stmt := range schema {
+		if _, err := db.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("creating the bank schema: %w", err)
+		}
+	}
+	n, err := db.CopyFrom(ctx, pgx.Identifier{"accounts"}, []string{"id", "balance"},
+		pgx.CopyFromSlice(int(b.accounts), func(i int) ([]any, error) {
+			return []any{int64(i), b.initialBalance}, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("loading accounts: %w", err)
+	}
+	_, err = db.Exec(ctx, `INSERT INTO authbench_meta (workload, key, value) VALUES
+		('bank', 'accounts', $1), ('bank', 'initial_balance', $2)`,
+		strconv.FormatInt(b.accounts, 10), strconv.FormatInt(b.initialBalance, 10))
+	if err != nil {
+		return fmt.Errorf("recording the bank's parameters: %w", err)
+	}
+	fmt.Fprintf(log, "bank: loaded %d accounts with balance %d each (total %d)\n", n, b.initialBalance, n*b.initialBalance)
+	return nil
+}
+
+type bankMeta struct{ accounts, initialBalance int64 }
+
+// readMeta reads what init recorded; a missing schema gets the fix.
+func readMeta(ctx context.Context, db *pgxpool.Pool) (bankMeta, error) {
+	var m bankMeta
+	rows, err := db.Query(ctx, `SELECT key, value FROM authbench_meta WHERE workload = 'bank'`)
+	if err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "42P01" {
+			return m, errNotInitialised
+		}
+		return m, fmt.Errorf("reading the bank's parameters: %w", err)
+	}
+	kv, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]string, error) {
+		var k, v string
+		err := r.Scan(&k, &v)
+		return [2]string{k, v}, err
+	})
+	if err != nil {
+		return m, fmt.Errorf("reading the bank's parameters: %w", err)
+	}
+	for _, p := range kv {
+		n, _ := strconv.ParseInt(p[1], 10, 64)
+		switch p[0] {
+		case "accounts":
+			m.accounts = n
+		case "initial_balance":
+			m.initialBalance = n
+		}
+	}
+	if m.accounts < 2 {
+		return m, errNotInitialised
+	}
+	return m, nil
+}
+
+var errNotInitialised = errors.New("the bank workload is not loaded in this database: run `authbench init bank` first")
