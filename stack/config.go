@@ -40,6 +40,15 @@ type Config struct {
 	// ExtraClientCAs are PEM files appended to PostgreSQL's ssl_ca_file
 	// (for example a SPIFFE trust bundle).
 	ExtraClientCAs []string
+	// Exe is the authbench binary that runs the built-in servers
+	// (`authbench stack serve-…`); the CLI passes its own path.
+	Exe string
+	// Kerberos, when not nil, adds an MIT KDC and gss users.
+	Kerberos *KerberosConfig
+	// SPIFFE, when not nil, adds a SPIFFE Workload API and SVID users.
+	SPIFFE *SPIFFEConfig
+	// Vault, when not nil, adds Vault (or the built-in credential server).
+	Vault *VaultConfig
 }
 
 // User is a SQL role and how it authenticates.

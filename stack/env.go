@@ -15,7 +15,7 @@ type EnvVar struct {
 func (s *State) Env() []EnvVar {
 	certUser, _ := s.FirstUser(MethodCert)
 	pwUser, _ := s.FirstUser(MethodPassword)
-	return []EnvVar{
+	return append([]EnvVar{
 		{"AUTHBENCH_STACK_DIR", s.Dir},
 		{"AUTHBENCH_HOST", s.LBHost},
 		{"AUTHBENCH_PORT", strconv.Itoa(s.LBPort)},
@@ -27,5 +27,5 @@ func (s *State) Env() []EnvVar {
 		{"AUTHBENCH_PASSWORD_FILE", s.PasswordFile},
 		{"AUTHBENCH_STATS_URL", s.StatsURL()},
 		{"AUTHBENCH_ADMIN_USER", s.AdminUser},
-	}
+	}, s.componentEnv()...)
 }

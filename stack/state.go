@@ -60,6 +60,14 @@ type State struct {
 	ExtraPGConf []string `json:"extra_pg_conf,omitempty"`
 	// ExtraClientCAs are PEM files appended to ClientCAFile.
 	ExtraClientCAs []string `json:"extra_client_cas,omitempty"`
+	// Exe is the authbench binary that runs the built-in servers.
+	Exe string `json:"exe,omitempty"`
+	// Kerberos is the KDC's state when the stack has one.
+	Kerberos *KerberosState `json:"kerberos,omitempty"`
+	// SPIFFE is the Workload API's state when the stack has one.
+	SPIFFE *SPIFFEState `json:"spiffe,omitempty"`
+	// Vault is Vault's state when the stack has one.
+	Vault *VaultState `json:"vault,omitempty"`
 }
 
 // Load reads the state of the stack in dir.
@@ -117,6 +125,9 @@ func (s *State) merge(cfg Config) {
 		s.addUser(u)
 	}
 	s.ExtraHBA, s.ExtraPGConf, s.ExtraClientCAs = cfg.ExtraHBA, cfg.ExtraPGConf, cfg.ExtraClientCAs
+	if cfg.Exe != "" {
+		s.Exe = cfg.Exe
+	}
 }
 
 // addUser adds u or updates the method of the user with u's name, and

@@ -25,10 +25,10 @@ func Status(dir string) ([]ComponentStatus, error) {
 		return nil, err
 	}
 	pg, lb := s.postgresPID(), s.haproxyPID()
-	return []ComponentStatus{
+	return append([]ComponentStatus{
 		{Name: "postgres", PID: pg, Address: hostPort("127.0.0.1", s.PGPort), Running: alive(pg)},
 		{Name: "haproxy", PID: lb, Address: hostPort(s.LBHost, s.LBPort), Running: alive(lb)},
-	}, nil
+	}, s.componentStatus()...), nil
 }
 
 func hostPort(host string, port int) string {

@@ -41,6 +41,7 @@ func Up(ctx context.Context, cfg Config, log io.Writer) (*State, error) {
 		return nil, err
 	}
 	s.merge(cfg)
+	s.mergeComponents(cfg)
 	// Saved before anything starts, so Down can stop a half-made stack.
 	if err := s.save(); err != nil {
 		return nil, err
@@ -57,6 +58,9 @@ func (s *State) up(ctx context.Context, b binaries, pu *pgUser, log io.Writer) e
 	if err != nil {
 		return err
 	}
+	if err := s.prepareComponents(ctx, log); err != nil {
+		return err
+	}
 	if err := s.upPostgres(ctx, b, pu, log); err != nil {
 		return err
 	}
@@ -64,6 +68,9 @@ func (s *State) up(ctx context.Context, b binaries, pu *pgUser, log io.Writer) e
 		return err
 	}
 	if err := s.upHAProxy(ctx, b, log); err != nil {
+		return err
+	}
+	if err := s.finishComponents(ctx, log); err != nil {
 		return err
 	}
 	fmt.Fprintf(log, "stack: up in %s; clients connect to %s:%d\n", s.Dir, s.LBHost, s.LBPort)
@@ -93,6 +100,7 @@ func Down(dir string, log io.Writer) error {
 		return err
 	}
 	defer unlock()
+	cerr := s.stopComponents(log)
 	herr := s.stopHAProxy(log)
 	b, _ := findBinaries() // without pg_ctl, stopPostgres signals directly
 	pu, perr := pgRunner(abs)
@@ -100,7 +108,7 @@ func Down(dir string, log io.Writer) error {
 		pu = &pgUser{} // cannot run pg_ctl as postgres: signals still work
 		b.pgCtl = ""
 	}
-	return errors.Join(herr, s.stopPostgres(b, pu, log))
+	return errors.Join(cerr, herr, s.stopPostgres(b, pu, log))
 }
 
 // makeStateDir returns dir as an absolute path, creating it (0755: when

@@ -42,9 +42,6 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		printUsage(stdout)
 		return 0
 	}
-	if hidden, ok := hiddenCommands[args[0]]; ok {
-		return exitCode(stderr, args[0], hidden(args[1:], stdout, stderr))
-	}
 	cmd, ok := commands[args[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "authbench: unknown command %q: run `authbench help` for the list\n", args[0])
@@ -54,9 +51,6 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	return exitCode(stderr, args[0], cmd.run(ctx, args[1:], stdout, stderr))
 }
-
-// hiddenCommands are internal entry points (the stack's built-in servers).
-var hiddenCommands = map[string]func(args []string, stdout, stderr io.Writer) error{}
 
 func exitCode(stderr io.Writer, name string, err error) int {
 	if err == nil || errors.Is(err, errHelp) {

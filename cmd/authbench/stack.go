@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/authbench/authbench/stack"
 )
@@ -14,6 +17,8 @@ const stackUsage = "stack up|down|status|env [--dir DIR]"
 func runStack(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("stack")
 	dir := fs.String("dir", envOr("AUTHBENCH_STACK_DIR", ".stack"), "state directory of the local stack [$AUTHBENCH_STACK_DIR]")
+	var parts stackParts
+	parts.register(fs)
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		if err := parseFlags(fs, stackUsage, args, stdout); err != nil {
 			return err
@@ -21,12 +26,15 @@ func runStack(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("missing subcommand: authbench %s", stackUsage)
 	}
 	sub, rest := args[0], args[1:]
+	if serve, ok := serveCommands[sub]; ok {
+		return serve(ctx, rest, stdout)
+	}
 	if err := parseFlags(fs, stackUsage, rest, stdout); err != nil {
 		return err
 	}
 	switch sub {
 	case "up":
-		return stackUp(ctx, *dir, stdout, stderr)
+		return stackUp(ctx, *dir, &parts, stdout, stderr)
 	case "down":
 		if err := stack.Down(*dir, stderr); err != nil {
 			return err
@@ -41,8 +49,20 @@ func runStack(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return usagef("unknown stack subcommand %q: use up, down, status or env", sub)
 }
 
-func stackUp(ctx context.Context, dir string, stdout, stderr io.Writer) error {
-	cfg := stack.Config{Dir: dir, Users: stack.DefaultUsers()}
+// serveCommands run the stack's built-in servers in the foreground
+// (`authbench stack serve-<name> --dir DIR`); `stack up` starts them as
+// detached children. Each registers itself from its own file.
+var serveCommands = map[string]func(ctx context.Context, args []string, stdout io.Writer) error{}
+
+func stackUp(ctx context.Context, dir string, parts *stackParts, stdout, stderr io.Writer) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("cannot find the authbench binary to run the built-in servers: %v", err)
+	}
+	cfg := stack.Config{Dir: dir, Users: stack.DefaultUsers(), Exe: exe}
+	if err := parts.apply(&cfg); err != nil {
+		return &usageError{msg: err.Error()}
+	}
 	st, err := stack.Up(ctx, cfg, stderr)
 	if err != nil {
 		return err
@@ -88,4 +108,50 @@ func stackEnv(dir string, stdout io.Writer) error {
 
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// stackParts are the optional components' flags of `stack up`; each
+// component registers its own in its file (stack_<component>.go).
+type stackParts struct {
+	without  []string
+	kerberos kerberosFlags
+	spiffe   spiffeFlags
+	vault    vaultFlags
+}
+
+func (p *stackParts) register(fs *pflag.FlagSet) {
+	fs.StringSliceVar(&p.without, "without", nil, "components to leave out: kerberos, spiffe, vault")
+	p.kerberos.register(fs)
+	p.spiffe.register(fs)
+	p.vault.register(fs)
+}
+
+// apply adds the enabled components to cfg.
+func (p *stackParts) apply(cfg *stack.Config) error {
+	skip := map[string]bool{}
+	for _, w := range p.without {
+		switch w {
+		case "kerberos", "spiffe", "vault":
+			skip[w] = true
+		default:
+			return fmt.Errorf("unknown component %q in --without: use kerberos, spiffe or vault", w)
+		}
+	}
+	var err error
+	if !skip["kerberos"] {
+		if cfg.Kerberos, err = p.kerberos.config(); err != nil {
+			return err
+		}
+	}
+	if !skip["spiffe"] {
+		if cfg.SPIFFE, err = p.spiffe.config(); err != nil {
+			return err
+		}
+	}
+	if !skip["vault"] {
+		if cfg.Vault, err = p.vault.config(); err != nil {
+			return err
+		}
+	}
+	return nil
 }

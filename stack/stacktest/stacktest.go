@@ -44,6 +44,9 @@ func Start(t testing.TB, cfg ...func(*stack.Config)) *stack.State {
 		f(&c)
 	}
 	c.Dir = dir
+	if c.SPIFFE != nil || c.Vault != nil {
+		c.Exe = Exe(t)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), upTimeout)
 	defer cancel()
 	st, err := stack.Up(ctx, c, log)
