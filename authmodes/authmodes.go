@@ -12,6 +12,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/pflag"
@@ -44,7 +45,16 @@ type Mode interface {
 // Env is what a mode may use besides the pool config.
 type Env struct {
 	Events EventSink
+	// Phases records handshake phases the mode measures itself (for
+	// example "credential" for the first SVID); may be nil.
+	Phases PhaseSink
 	Log    io.Writer
+}
+
+// PhaseSink records the duration of a handshake phase; results.Registry
+// implements it.
+type PhaseSink interface {
+	Phase(name string, d time.Duration)
 }
 
 // EventSink receives credential events (logins, renewals, rotations).

@@ -89,7 +89,7 @@ func (c *connFlags) openPool(ctx context.Context, maxConns int, obs *results.Reg
 	}
 	cfg.MaxConns = int32(maxConns)
 	cfg.ConnConfig.ConnectTimeout = 10 * time.Second
-	if err := m.Configure(ctx, cfg, authmodes.Env{Events: obs, Log: os.Stderr}); err != nil {
+	if err := m.Configure(ctx, cfg, authmodes.Env{Events: obs, Phases: obs, Log: os.Stderr}); err != nil {
 		return nil, err
 	}
 	driver.Instrument(cfg, obs)
