@@ -32,7 +32,7 @@ type component interface {
 }
 
 // components are started in this order and stopped in the reverse order.
-var components = []component{kerberosComponent{}, spiffeComponent{}, vaultComponent{}}
+var components = []component{kerberosComponent{}, spiffeComponent{}, vaultComponent{}, prometheusComponent{}}
 
 func (s *State) mergeComponents(cfg Config) {
 	for _, c := range components {

@@ -49,6 +49,8 @@ type Config struct {
 	SPIFFE *SPIFFEConfig
 	// Vault, when not nil, adds Vault (or the built-in credential server).
 	Vault *VaultConfig
+	// Prometheus, when not nil, adds a Prometheus scraping the driver.
+	Prometheus *PrometheusConfig
 }
 
 // User is a SQL role and how it authenticates.

@@ -68,6 +68,8 @@ type State struct {
 	SPIFFE *SPIFFEState `json:"spiffe,omitempty"`
 	// Vault is Vault's state when the stack has one.
 	Vault *VaultState `json:"vault,omitempty"`
+	// Prometheus is Prometheus's state when the stack has one.
+	Prometheus *PrometheusState `json:"prometheus,omitempty"`
 }
 
 // Load reads the state of the stack in dir.

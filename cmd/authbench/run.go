@@ -25,6 +25,8 @@ type runOpts struct {
 	seed   int64
 	out    string
 	quiet  bool
+	// metricsAddr serves /metrics while the run goes ("" disables).
+	metricsAddr string
 	runDir string // resolved --out
 }
 
@@ -41,6 +43,7 @@ func (o *runOpts) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.drv.DisplayEvery, "display-every", time.Second, "how often to print the per-second line")
 	fs.StringVar(&o.out, "out", "", "run directory (default runs/<timestamp>-<workload>-<auth>)")
 	fs.BoolVar(&o.quiet, "quiet", false, "do not print the per-second lines")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", "127.0.0.1:2112", "serve Prometheus metrics at http://ADDR/metrics during the run (empty disables)")
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -91,6 +94,12 @@ func execRun(ctx context.Context, o *runOpts, w workloads.Workload, cfgMap map[s
 		return err
 	}
 	reg.Restart(start)
+	stopMetrics, err := serveMetrics(o.metricsAddr, reg, w.Meta().Name, o.auth, &o.drv, stdout)
+	if err != nil {
+		files.Close()
+		return err
+	}
+	defer stopMetrics()
 	fmt.Fprintf(stdout, "authbench: %s with --auth %s as %s on %s (%s), %d workers, %s; writing %s\n",
 		w.Meta().Name, o.auth, p.user, p.Config().ConnConfig.Host, serverName(p.server), o.drv.Concurrency, describeStop(&o.drv), o.runDir)
 	out := stdout
