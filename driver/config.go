@@ -17,6 +17,7 @@ type Config struct {
 	Seed           uint64        // worker i's RNG is seeded with Seed + i
 	DisplayEvery   time.Duration // how often a per-second line is printed (multiple of a second)
 	StopGrace      time.Duration // how long in-flight ops may finish after the stop
+	ConnPerTxn     bool          // open a new connection for every transaction (like pgbench -C)
 }
 
 // Validate checks the configuration and says what to change.

@@ -14,20 +14,21 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/workloads"
 )
 
-// Beginner starts a transaction; *pgxpool.Pool is one.
-type Beginner interface {
+// beginner starts a transaction; *pgxpool.Pool and *pgx.Conn are ones.
+type beginner interface {
 	Begin(ctx context.Context) (pgx.Tx, error)
 }
 
 // Run is one execution of a workload.
 type Run struct {
 	Config   Config
-	DB       Beginner
+	DB       *pgxpool.Pool
 	Workload workloads.Workload
 	Registry *results.Registry
 	Files    *results.RunFiles // may be nil in tests

@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"context"
 	"errors"
 	"math/rand/v2"
 	"time"
@@ -38,9 +39,20 @@ func (rn *runner) worker(i int) {
 			intended, next = next, next.Add(interval)
 		}
 		op := w.Next()
+		db, release, err := rn.conn()
+		if err != nil {
+			if !rn.record(rec, op, time.Since(intended), 0, 0, err) {
+				return
+			}
+			continue
+		}
 		began := time.Now()
-		retries, err := rn.runTxn(w, rng)
+		if interval == 0 {
+			intended = began // closed loop: a per-txn connect is timed apart
+		}
+		retries, err := rn.runTxn(db, w, rng)
 		end := time.Now()
+		release()
 		if !rn.record(rec, op, end.Sub(intended), end.Sub(began), retries, err) {
 			return
 		}
@@ -70,9 +82,9 @@ func (rn *runner) record(rec *results.Recorder, op int, latency, service time.Du
 
 // runTxn runs the op chosen by Next until it commits, fails for good or runs
 // out of retries; it returns the number of retries.
-func (rn *runner) runTxn(w workloads.Worker, rng *rand.Rand) (int, error) {
+func (rn *runner) runTxn(db beginner, w workloads.Worker, rng *rand.Rand) (int, error) {
 	for attempt := 0; ; attempt++ {
-		err := rn.attempt(w)
+		err := rn.attempt(db, w)
 		if err == nil || errors.Is(err, workloads.ErrAlreadyApplied) {
 			return attempt, nil
 		}
@@ -91,9 +103,9 @@ func (rn *runner) runTxn(w workloads.Worker, rng *rand.Rand) (int, error) {
 }
 
 // attempt runs one attempt of the op in its own transaction.
-func (rn *runner) attempt(w workloads.Worker) error {
+func (rn *runner) attempt(db beginner, w workloads.Worker) error {
 	ctx := rn.opCtx
-	tx, err := rn.DB.Begin(ctx)
+	tx, err := db.Begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -102,4 +114,22 @@ func (rn *runner) attempt(w workloads.Worker) error {
 		return err
 	}
 	return tx.Commit(ctx)
+}
+
+// conn returns what the next transaction runs on: the pool, or with
+// ConnPerTxn a connection of its own, opened now (its handshake is timed by
+// the connection tracer, apart from the transaction) and closed by release.
+func (rn *runner) conn() (beginner, func(), error) {
+	if !rn.Config.ConnPerTxn {
+		return rn.DB, func() {}, nil
+	}
+	c, err := rn.DB.Acquire(rn.opCtx)
+	if err != nil {
+		return nil, nil, err
+	}
+	pc := c.Hijack()
+	return pc, func() {
+		_ = pc.Close(context.WithoutCancel(rn.opCtx))
+		rn.Registry.ConnClosed()
+	}, nil
 }

@@ -20,9 +20,10 @@ import (
 // connFlags are the flags every command that talks to the database has:
 // the connection settings and every auth mode's own flags.
 type connFlags struct {
-	conn  authmodes.Conn
-	auth  string
-	modes map[string]authmodes.Mode
+	conn     authmodes.Conn
+	auth     string
+	modes    map[string]authmodes.Mode
+	lifetime struct{ max, jitter time.Duration }
 }
 
 func (c *connFlags) register(fs *pflag.FlagSet) {
@@ -88,6 +89,9 @@ func (c *connFlags) openPool(ctx context.Context, maxConns int, obs *results.Reg
 		return nil, &usageError{msg: err.Error()}
 	}
 	cfg.MaxConns = int32(maxConns)
+	if c.lifetime.max > 0 {
+		cfg.MaxConnLifetime, cfg.MaxConnLifetimeJitter = c.lifetime.max, c.lifetime.jitter
+	}
 	cfg.ConnConfig.ConnectTimeout = 10 * time.Second
 	if err := m.Configure(ctx, cfg, authmodes.Env{Events: obs, Phases: obs, Log: os.Stderr}); err != nil {
 		return nil, err

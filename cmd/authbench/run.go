@@ -27,6 +27,7 @@ type runOpts struct {
 	quiet  bool
 	// metricsAddr serves /metrics while the run goes ("" disables).
 	metricsAddr string
+	connMode    string
 	runDir string // resolved --out
 }
 
@@ -41,6 +42,9 @@ func (o *runOpts) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.drv.TolerateErrors, "tolerate-errors", false, "keep running after failed transactions (they are counted by class)")
 	fs.Int64Var(&o.seed, "seed", 1, "random seed; worker i uses seed + i")
 	fs.DurationVar(&o.drv.DisplayEvery, "display-every", time.Second, "how often to print the per-second line")
+	fs.StringVar(&o.connMode, "conn-mode", "pool", "pool: workers share a pool; per-txn: a new connection for every transaction, like pgbench -C (connection time reported apart)")
+	fs.DurationVar(&o.lifetime.max, "max-conn-lifetime", time.Hour, "pool mode: close connections older than this")
+	fs.DurationVar(&o.lifetime.jitter, "max-conn-lifetime-jitter", 5*time.Minute, "pool mode: random extra lifetime, so connections do not all reconnect at once")
 	fs.StringVar(&o.out, "out", "", "run directory (default runs/<timestamp>-<workload>-<auth>)")
 	fs.BoolVar(&o.quiet, "quiet", false, "do not print the per-second lines")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "127.0.0.1:2112", "serve Prometheus metrics at http://ADDR/metrics during the run (empty disables)")
@@ -61,6 +65,16 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return usagef("unexpected argument %q (flags start with --)", fs.Arg(0))
 	}
 	o.drv.Seed = uint64(o.seed)
+	switch o.connMode {
+	case "pool":
+	case "per-txn":
+		o.drv.ConnPerTxn = true
+	default:
+		return usagef("--conn-mode must be pool or per-txn, got %q", o.connMode)
+	}
+	if o.lifetime.max <= 0 || o.lifetime.jitter < 0 {
+		return usagef("--max-conn-lifetime must be positive and --max-conn-lifetime-jitter not negative")
+	}
 	if err := o.drv.Validate(); err != nil {
 		return &usageError{msg: err.Error()}
 	}
