@@ -15,6 +15,9 @@ import (
 func (rn *runner) worker(i int) {
 	cfg := &rn.Config
 	rng := rand.New(rand.NewPCG(cfg.Seed+uint64(i), 0x9e3779b97f4a7c15))
+	// Backoff jitter draws from its own stream, so that retry timing never
+	// shifts the workload's sequence of ops for a given seed.
+	jitter := rand.New(rand.NewPCG(cfg.Seed+uint64(i), 0x2545f4914f6cdd1d))
 	w := rn.Workload.NewWorker(rng)
 	rec := rn.Registry.NewRecorder()
 	begin := rn.start.Add(cfg.Ramp * time.Duration(i) / time.Duration(cfg.Concurrency))
@@ -50,7 +53,7 @@ func (rn *runner) worker(i int) {
 		if interval == 0 {
 			intended = began // closed loop: a per-txn connect is timed apart
 		}
-		retries, err := rn.runTxn(db, w, rng)
+		retries, err := rn.runTxn(db, w, jitter)
 		end := time.Now()
 		release()
 		if !rn.record(rec, op, end.Sub(intended), end.Sub(began), retries, err) {
@@ -67,7 +70,7 @@ func (rn *runner) record(rec *results.Recorder, op int, latency, service time.Du
 		rec.Record(op, latency, service, retries, results.ClassNone)
 		return true
 	case errors.As(err, &outcome):
-		rec.Outcome(op, outcome.Name)
+		rec.Outcome(op, outcome.Name, retries)
 		return true
 	case rn.stopped() && (errors.Is(err, errStopping) || rn.opCtx.Err() != nil):
 		return false // abandoned at the stop: neither success nor failure

@@ -114,10 +114,14 @@ func (r *Recorder) Record(op int, latency, service time.Duration, retries int, c
 
 // Outcome counts a business outcome of op (for example "insufficient_funds"):
 // the transaction was rolled back on purpose, which is neither a success
-// nor an error.
-func (r *Recorder) Outcome(op int, name string) {
+// nor an error. Retries before it count like any op's.
+func (r *Recorder) Outcome(op int, name string, retries int) {
 	r.mu.Lock()
 	c := &r.counts[op]
+	if retries > 0 {
+		c.retriedTxns++
+		c.retries += int64(retries)
+	}
 	if c.outcomes == nil {
 		c.outcomes = map[string]int64{}
 	}

@@ -15,7 +15,7 @@ func TestTickAndSummaryArithmetic(t *testing.T) {
 	}
 	w2.Record(0, time.Millisecond, 0, 2, ClassNone)
 	w2.Record(1, time.Millisecond, 0, 3, ClassRetryable)
-	w2.Outcome(1, "out_of_stock")
+	w2.Outcome(1, "out_of_stock", 0)
 
 	warm := reg.Tick(start.Add(time.Second), true) // warm-up: counted as committed only
 	if warm.Ops[0].Count != 101 || !warm.Warmup {
@@ -51,7 +51,7 @@ func TestErrorsAndOutcomesCounted(t *testing.T) {
 	w.Record(0, 5*time.Millisecond, 2*time.Millisecond, 0, ClassNone)
 	w.Record(0, time.Millisecond, time.Millisecond, 10, ClassRetryable)
 	w.Record(0, time.Millisecond, time.Millisecond, 0, ClassConnection)
-	w.Outcome(0, "insufficient_funds")
+	w.Outcome(0, "insufficient_funds", 0)
 	reg.Tick(start.Add(time.Second), false)
 	s := reg.Summary(start.Add(time.Second), nil)
 	x := s.Op("x")

@@ -10,6 +10,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/authbench/authbench/workloads"
 )
 
 // Every statement here is valid on PostgreSQL and on CockroachDB.
@@ -45,10 +47,9 @@ func (b *bank) Init(ctx context.Context, db *pgxpool.Pool, log io.Writer) error 
 			return fmt.Errorf("creating the bank schema: %w", err)
 		}
 	}
-	n, err := db.CopyFrom(ctx, pgx.Identifier{"accounts"}, []string{"id", "balance"},
-		pgx.CopyFromSlice(int(b.accounts), func(i int) ([]any, error) {
-			return []any{int64(i), b.initialBalance}, nil
-		}))
+	n, err := workloads.CopyRows(ctx, db, "accounts", []string{"id", "balance"}, int(b.accounts), func(i int) []any {
+		return []any{int64(i), b.initialBalance}
+	})
 	if err != nil {
 		return fmt.Errorf("loading accounts: %w", err)
 	}
