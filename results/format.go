@@ -44,22 +44,11 @@ func (p *Printer) PrintTick(t *Tick) {
 func PrintSummary(w io.Writer, s *Summary) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, totalHeader+"__total")
-	var all OpSummary
-	all.Op = "__result"
 	for _, o := range s.Ops {
 		printTotal(w, s.DurationS, o)
-		all.Count += o.Count
-		all.Errors += o.Errors
-		all.Retries += o.Retries
-		all.RetriedTxns += o.RetriedTxns
-		all.OpsPerSec += o.OpsPerSec
-		if o.Latency.Max > all.Latency.Max {
-			all.Latency.Max = o.Latency.Max
-		}
 	}
-	if len(s.Ops) == 1 {
-		all.Latency = s.Ops[0].Latency
-	}
+	all := s.Total
+	all.Op = "__result"
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, totalHeader+"__result")
 	printTotal(w, s.DurationS, all)

@@ -30,6 +30,10 @@ type Registry struct {
 	eventsOut int // events already handed to a tick
 	phases    map[string]*hdr.Histogram
 
+	// All-time histograms (warm-up included, never reset) for /metrics;
+	// allSvc is nil in a closed loop.
+	allLat, allSvc []*hdr.Histogram
+
 	conns connStats
 }
 
@@ -49,6 +53,10 @@ func NewRegistry(ops []string, openLoop bool, start time.Time) *Registry {
 	}
 	r.tickLat, r.tickSvc = newHists(n), newHists(n)
 	r.cumLat, r.cumSvc = newHists(n), newHists(n)
+	r.allLat = newHists(n)
+	if openLoop {
+		r.allSvc = newHists(n)
+	}
 	return r
 }
 

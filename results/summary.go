@@ -29,6 +29,7 @@ type Summary struct {
 	Config      map[string]string      `json:"config"`
 	Server      ServerInfo             `json:"server"`
 	Ops         []OpSummary            `json:"ops"`
+	Total       OpSummary              `json:"total"` // every op together (the __result row)
 	Errors      map[string]int64       `json:"errors_by_class"`
 	Connections ConnSummary            `json:"connections"`
 	Handshake   map[string]Percentiles `json:"handshake_ms,omitempty"`
@@ -83,6 +84,7 @@ func (r *Registry) Summary(end time.Time, ticks []TickPoint) *Summary {
 	for i, name := range r.ops {
 		s.Ops = append(s.Ops, r.opSummary(i, name, s.Errors))
 	}
+	s.Total = r.totalSummary(s.Ops)
 	s.Connections = ConnSummary{
 		Opened: r.conns.opened.Load(), Failed: r.conns.failed.Load(), Closed: r.conns.closed.Load(),
 	}
@@ -123,6 +125,25 @@ func (r *Registry) opSummary(i int, name string, errs map[string]int64) OpSummar
 		o.Service = &p
 	}
 	return o
+}
+
+// totalSummary adds up every op: counts summed, latency from the merged
+// histograms.
+func (r *Registry) totalSummary(ops []OpSummary) OpSummary {
+	t := OpSummary{Op: "__result"}
+	lat := NewHistogram()
+	for i, o := range ops {
+		t.Count += o.Count
+		t.Committed += o.Committed
+		t.OpsPerSec += o.OpsPerSec
+		t.Errors += o.Errors
+		t.RetriedTxns += o.RetriedTxns
+		t.Retries += o.Retries
+		t.RetryFailures += o.RetryFailures
+		lat.Merge(r.cumLat[i])
+	}
+	t.Latency = PercentilesOf(lat)
+	return t
 }
 
 // PhaseOrder returns the phase names of m in their natural order.

@@ -67,6 +67,10 @@ func (r *Registry) Tick(now time.Time, warmup bool) *Tick {
 	for i, name := range r.ops {
 		c := &r.tickCnt[i]
 		r.all[i].add(c)
+		r.allLat[i].Merge(r.tickLat[i])
+		if r.allSvc != nil {
+			r.allSvc[i].Merge(r.tickSvc[i])
+		}
 		if !warmup {
 			r.measured[i].add(c)
 			r.cumLat[i].Merge(r.tickLat[i])

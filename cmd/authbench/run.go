@@ -38,7 +38,7 @@ func (o *runOpts) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.drv.Ramp, "ramp", 0, "warm-up: workers start spread over it; left out of the statistics")
 	fs.Int64Var(&o.drv.MaxOps, "max-ops", 0, "stop after this many ops (0 = no limit)")
 	fs.Float64Var(&o.drv.MaxRate, "max-rate", 0, "open loop: ops per second over all workers; latency counts from each op's intended start (0 = closed loop)")
-	fs.IntVar(&o.drv.MaxRetries, "max-retries", 10, "retries of a transaction on SQLSTATE 40001/40P01 or a lost connection before it counts as failed")
+	fs.IntVar(&o.drv.MaxRetries, "max-retries", 30, "retries of a transaction on SQLSTATE 40001/40P01 or a lost connection before it counts as failed")
 	fs.BoolVar(&o.drv.TolerateErrors, "tolerate-errors", false, "keep running after failed transactions (they are counted by class)")
 	fs.Int64Var(&o.seed, "seed", 1, "random seed; worker i uses seed + i")
 	fs.DurationVar(&o.drv.DisplayEvery, "display-every", time.Second, "how often to print the per-second line")

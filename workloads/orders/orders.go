@@ -47,7 +47,7 @@ func newOrders() *orders {
 	o := &orders{flags: pflag.NewFlagSet("orders", pflag.ContinueOnError)}
 	f := o.flags
 	f.Int64Var(&o.customers, "customers", 1000, "number of customers (init)")
-	f.Int64Var(&o.products, "products", 100, "number of products (init)")
+	f.Int64Var(&o.products, "products", 1000, "number of products (init)")
 	f.Int64Var(&o.initialStock, "initial-stock", 1000000, "stock of every product at init")
 	f.IntVar(&o.maxLines, "max-lines", 5, "most distinct products in one order")
 	f.Int64Var(&o.maxQuantity, "max-quantity", 3, "largest quantity of one product in an order")
