@@ -42,6 +42,15 @@ type Mode interface {
 	Close() error
 }
 
+// Rotator is implemented by modes whose client side renews its own
+// credentials on demand: a fresh Kerberos login, new Vault credentials with
+// the old lease revoked. `run --rotate-every` calls it; for the other modes
+// the credential issuer (the stack) rotates. It returns what was done, for
+// the event's detail (never a secret).
+type Rotator interface {
+	ForceRotation(ctx context.Context) (string, error)
+}
+
 // Env is what a mode may use besides the pool config.
 type Env struct {
 	Events EventSink

@@ -18,6 +18,7 @@ type Config struct {
 	DisplayEvery   time.Duration // how often a per-second line is printed (multiple of a second)
 	StopGrace      time.Duration // how long in-flight ops may finish after the stop
 	ConnPerTxn     bool          // open a new connection for every transaction (like pgbench -C)
+	ConnectOnly    bool          // handshake: each op opens and closes a connection, no workload
 }
 
 // Validate checks the configuration and says what to change.

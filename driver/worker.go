@@ -11,14 +11,11 @@ import (
 )
 
 // worker runs ops until the stop. Worker i starts at i/Concurrency of the
-// ramp and owns an RNG seeded with Seed + i.
+// ramp; in an open loop each op has an intended start time and latency
+// counts from it.
 func (rn *runner) worker(i int) {
 	cfg := &rn.Config
-	rng := rand.New(rand.NewPCG(cfg.Seed+uint64(i), 0x9e3779b97f4a7c15))
-	// Backoff jitter draws from its own stream, so that retry timing never
-	// shifts the workload's sequence of ops for a given seed.
-	jitter := rand.New(rand.NewPCG(cfg.Seed+uint64(i), 0x2545f4914f6cdd1d))
-	w := rn.Workload.NewWorker(rng)
+	step := rn.stepper(i)
 	rec := rn.Registry.NewRecorder()
 	begin := rn.start.Add(cfg.Ramp * time.Duration(i) / time.Duration(cfg.Concurrency))
 	if !rn.sleepUntil(begin) {
@@ -34,32 +31,63 @@ func (rn *runner) worker(i int) {
 			rn.stop("max-ops", nil)
 			return
 		}
-		intended := time.Now()
+		var intended time.Time // zero in a closed loop: latency = service time
 		if interval > 0 {
 			if !rn.sleepUntil(next) {
 				return
 			}
 			intended, next = next, next.Add(interval)
 		}
-		op := w.Next()
-		db, release, err := rn.conn()
-		if err != nil {
-			if !rn.record(rec, op, time.Since(intended), 0, 0, err) {
-				return
-			}
-			continue
-		}
-		began := time.Now()
-		if interval == 0 {
-			intended = began // closed loop: a per-txn connect is timed apart
-		}
-		retries, err := rn.runTxn(db, w, jitter)
+		op, began, retries, err := step()
 		end := time.Now()
-		release()
+		if intended.IsZero() {
+			intended = began
+		}
 		if !rn.record(rec, op, end.Sub(intended), end.Sub(began), retries, err) {
 			return
 		}
 	}
+}
+
+// stepper returns worker i's unit of work: one transaction of the workload
+// (with its retries), or with ConnectOnly one connection opened and closed.
+// It returns the op, when its timed part began, the retries and the error.
+func (rn *runner) stepper(i int) func() (int, time.Time, int, error) {
+	cfg := &rn.Config
+	if cfg.ConnectOnly {
+		return func() (int, time.Time, int, error) {
+			began := time.Now()
+			return 0, began, 0, rn.connectOnce()
+		}
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed+uint64(i), 0x9e3779b97f4a7c15))
+	// Backoff jitter draws from its own stream, so that retry timing never
+	// shifts the workload's sequence of ops for a given seed.
+	jitter := rand.New(rand.NewPCG(cfg.Seed+uint64(i), 0x2545f4914f6cdd1d))
+	w := rn.Workload.NewWorker(rng)
+	return func() (int, time.Time, int, error) {
+		op := w.Next()
+		db, release, err := rn.conn()
+		if err != nil {
+			return op, time.Now(), 0, err
+		}
+		defer release()
+		began := time.Now() // a per-txn connect is timed apart, as a handshake
+		retries, err := rn.runTxn(db, w, jitter)
+		return op, began, retries, err
+	}
+}
+
+// connectOnce opens one connection through the pool's hooks (so every
+// handshake phase is recorded) and closes it.
+func (rn *runner) connectOnce() error {
+	c, err := rn.DB.Acquire(rn.opCtx)
+	if err != nil {
+		return err
+	}
+	pc := c.Hijack()
+	rn.Registry.ConnClosed()
+	return pc.Close(context.WithoutCancel(rn.opCtx))
 }
 
 // record counts one finished op and reports whether the worker goes on.
@@ -92,7 +120,7 @@ func (rn *runner) runTxn(db beginner, w workloads.Worker, rng *rand.Rand) (int, 
 			return attempt, nil
 		}
 		var outcome *workloads.Outcome
-		if errors.As(err, &outcome) || attempt >= rn.Config.MaxRetries || !shouldRetry(err) {
+		if errors.As(err, &outcome) || attempt >= rn.Config.MaxRetries || !shouldRetry(err) && !isBeginError(err) {
 			return attempt, err
 		}
 		timer := time.NewTimer(Backoff(attempt, rng))
@@ -110,7 +138,7 @@ func (rn *runner) attempt(db beginner, w workloads.Worker) error {
 	ctx := rn.opCtx
 	tx, err := db.Begin(ctx)
 	if err != nil {
-		return err
+		return &beginError{err}
 	}
 	if err := w.Attempt(ctx, tx); err != nil {
 		_ = tx.Rollback(ctx)
@@ -135,4 +163,18 @@ func (rn *runner) conn() (beginner, func(), error) {
 		_ = pc.Close(context.WithoutCancel(rn.opCtx))
 		rn.Registry.ConnClosed()
 	}, nil
+}
+
+// beginError is a failure to get a connection or start a transaction:
+// nothing ran, so the attempt is always safe to retry — including an auth
+// failure while credentials rotate (the old password is gone, the new file
+// not yet read).
+type beginError struct{ err error }
+
+func (e *beginError) Error() string { return e.err.Error() }
+func (e *beginError) Unwrap() error { return e.err }
+
+func isBeginError(err error) bool {
+	var be *beginError
+	return errors.As(err, &be)
 }

@@ -2,6 +2,8 @@ package results
 
 import (
 	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // Event is something that happened to the run besides ops: a credential
@@ -44,4 +46,16 @@ func (r *Registry) Restart(t time.Time) {
 	for i := range r.events {
 		r.events[i].Elapsed = r.events[i].Time.Sub(t).Seconds()
 	}
+}
+
+// ResetConnStats forgets the connections and handshake phases recorded so
+// far (handshake runs count only their own connections).
+func (r *Registry) ResetConnStats() {
+	r.mu.Lock()
+	r.phases = map[string]*hdr.Histogram{}
+	r.mu.Unlock()
+	r.conns.opened.Store(0)
+	r.conns.failed.Store(0)
+	r.conns.closed.Store(0)
+	r.conns.totalNs.Store(0)
 }

@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -92,7 +94,9 @@ func (f *RunFiles) WriteTick(t *Tick) error {
 			return fmt.Errorf("writing %s: %v", f.hlogs[i].Name(), err)
 		}
 	}
-	f.points = append(f.points, TickPoint{Elapsed: t.Elapsed, OpsPerSec: total, Errors: errs, Warmup: t.Warmup})
+	if t.IntervalS >= 0.5 { // a last, partial tick is too short to judge throughput by
+		f.points = append(f.points, TickPoint{Elapsed: t.Elapsed, OpsPerSec: total, Errors: errs, Warmup: t.Warmup})
+	}
 	return f.tickW.Flush()
 }
 
@@ -119,15 +123,26 @@ func (f *RunFiles) Close() error {
 	return first
 }
 
-// ReadHlog reads every interval histogram of an .hlog file.
+// ReadHlog reads every interval histogram of an .hlog file. A corrupt file
+// gives an error naming it, never a panic.
 func ReadHlog(path string) ([]*hdr.Histogram, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer fh.Close()
-	r := hdr.NewHistogramLogReader(fh)
-	var out []*hdr.Histogram
+	return readHlog(fh, path)
+}
+
+// readHlog decodes every interval histogram of the log r (named path in
+// errors); a panic inside the decoder becomes an error.
+func readHlog(in io.Reader, path string) (out []*hdr.Histogram, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("%s is not a valid HdrHistogram log: the decoder failed (%v)", path, p)
+		}
+	}()
+	r := hdr.NewHistogramLogReader(in)
 	for {
 		h, err := r.NextIntervalHistogram()
 		if err != nil {
@@ -158,4 +173,93 @@ func ReadTicks(path string) ([]Tick, error) {
 		out = append(out, t)
 	}
 	return out, nil
+}
+
+// HandshakeFile is the run directory file that holds the handshake phases:
+// one interval histogram per phase (microseconds), tagged with its name.
+const HandshakeFile = "handshake.hlog"
+
+// WriteHandshakeLog writes dir/HandshakeFile: one interval histogram per
+// handshake phase recorded so far, tagged with the phase name (HdrHistogram
+// log "Tag="), spanning the run's start to now, so that `authbench merge`
+// can add the phases of several runs exactly. A run that opened no
+// connection writes the header only.
+func (r *Registry) WriteHandshakeLog(dir string) error {
+	r.mu.Lock()
+	start := r.start
+	hs := make([]*hdr.Histogram, 0, len(r.phases))
+	for _, name := range PhaseOrder(r.phases) {
+		h := hdr.Import(r.phases[name].Export())
+		h.SetTag(name)
+		hs = append(hs, h)
+	}
+	r.mu.Unlock()
+	end := time.Now()
+	for _, h := range hs {
+		h.SetStartTimeMs(start.UnixMilli())
+		h.SetEndTimeMs(end.UnixMilli())
+	}
+	return writeHlog(filepath.Join(dir, HandshakeFile),
+		"authbench handshake phases in microseconds, one histogram per phase (Tag=phase)", start.UnixMilli(), hs)
+}
+
+// ReadHandshakeLog reads a handshake.hlog into one histogram per phase;
+// intervals with the same tag are added up. Errors name the file.
+func ReadHandshakeLog(path string) (map[string]*hdr.Histogram, error) {
+	hs, err := ReadHlog(path)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*hdr.Histogram{}
+	for _, h := range hs {
+		if h.Tag() == "" {
+			return nil, fmt.Errorf("%s has an interval without a phase tag: it is not a handshake log written by authbench", path)
+		}
+		if out[h.Tag()] == nil {
+			out[h.Tag()] = NewHistogram()
+		}
+		if err := addHistogram(out[h.Tag()], h, path); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// addHistogram adds src into dst exactly; values dst cannot hold are an
+// error naming the file they came from.
+func addHistogram(dst, src *hdr.Histogram, path string) error {
+	if dropped := dst.Merge(src); dropped > 0 {
+		return fmt.Errorf("%s holds %d latencies outside 1 µs..120 s: it was not written by authbench", path, dropped)
+	}
+	return nil
+}
+
+// writeHlog writes an HdrHistogram interval log of hs. Its base time is
+// startMs rounded down to a whole second, the precision of the BaseTime
+// header, so readers recover each interval's absolute time exactly.
+func writeHlog(path, comment string, startMs int64, hs []*hdr.Histogram) error {
+	fh, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("cannot write %s: %v", path, unwrapPath(err))
+	}
+	bw := bufio.NewWriter(fh)
+	w := hdr.NewHistogramLogWriter(bw)
+	base := startMs - startMs%1000
+	_ = w.OutputComment(comment)
+	_ = w.OutputLogFormatVersion()
+	_ = w.OutputStartTime(startMs)
+	w.SetBaseTime(base)
+	_ = w.OutputBaseTime(base)
+	_ = w.OutputLegend()
+	for _, h := range hs {
+		if err := w.OutputIntervalHistogram(h); err != nil {
+			fh.Close()
+			return fmt.Errorf("writing %s: %v", path, err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		fh.Close()
+		return fmt.Errorf("writing %s: %v", path, err)
+	}
+	return fh.Close()
 }

@@ -63,6 +63,12 @@ func printTotal(w io.Writer, durS float64, o OpSummary) {
 }
 
 func printPgbenchLines(w io.Writer, s *Summary, all OpSummary) {
+	if s.Command == "handshake" {
+		fmt.Fprintf(w, "connections per second: %.1f\n", all.OpsPerSec)
+		fmt.Fprintf(w, "failed connections: %d\n", all.Errors)
+		printPhases(w, s)
+		return
+	}
 	txns := all.Count + all.Errors
 	pct := func(n int64) float64 {
 		if txns == 0 {
@@ -89,6 +95,10 @@ func printPgbenchLines(w io.Writer, s *Summary, all OpSummary) {
 	}
 	fmt.Fprintf(w, "connections opened: %d (failed: %d)\n", s.Connections.Opened, s.Connections.Failed)
 	fmt.Fprintf(w, "average connection time: %.3f ms\n", s.Connections.AvgConnectMs)
+	printPhases(w, s)
+}
+
+func printPhases(w io.Writer, s *Summary) {
 	if len(s.Handshake) > 0 {
 		fmt.Fprintln(w, "handshake phases (ms):   p50      p95      p99      max")
 		for _, name := range PhaseOrder(s.Handshake) {

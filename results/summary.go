@@ -20,6 +20,7 @@ type Summary struct {
 	Workload    string                 `json:"workload"`
 	AuthMode    string                 `json:"auth_mode"`
 	RunID       string                 `json:"run_id"`
+	RunIDs      []string               `json:"run_ids,omitempty"` // every merged run's id (authbench merge); empty for one run
 	StartedAt   time.Time              `json:"started_at"`
 	EndedAt     time.Time              `json:"ended_at"`
 	DurationS   float64                `json:"duration_s"` // measured window, warm-up excluded

@@ -27,5 +27,6 @@ func (s *State) Env() []EnvVar {
 		{"AUTHBENCH_PASSWORD_FILE", s.PasswordFile},
 		{"AUTHBENCH_STATS_URL", s.StatsURL()},
 		{"AUTHBENCH_ADMIN_USER", s.AdminUser},
+		{"AUTHBENCH_OWNER_ROLE", RWRole},
 	}, s.componentEnv()...)
 }

@@ -22,6 +22,12 @@ func (s *State) ensurePassword(ctx context.Context, conn *pgx.Conn, user string)
 	if err != nil {
 		return err
 	}
+	return setPassword(ctx, conn, user, password)
+}
+
+// setPassword runs ALTER ROLE … PASSWORD without the password reaching the
+// server's logs.
+func setPassword(ctx context.Context, conn *pgx.Conn, user, password string) error {
 	for _, stmt := range []string{
 		"SET log_statement = 'none'",
 		"SET log_min_error_statement = 'panic'",
@@ -31,7 +37,7 @@ func (s *State) ensurePassword(ctx context.Context, conn *pgx.Conn, user string)
 			return fmt.Errorf("prepare to set the password of %s: %w", user, err)
 		}
 	}
-	_, err = conn.Exec(ctx, "ALTER ROLE "+ident(user)+" PASSWORD $1", pgx.QueryExecModeSimpleProtocol, password)
+	_, err := conn.Exec(ctx, "ALTER ROLE "+ident(user)+" PASSWORD $1", pgx.QueryExecModeSimpleProtocol, password)
 	if err != nil {
 		return fmt.Errorf("set the password of %s: %w", user, err)
 	}

@@ -57,6 +57,12 @@ type Initer interface {
 	Init(ctx context.Context, db *pgxpool.Pool, log io.Writer) error
 }
 
+// Tabler is implemented by workloads that create tables; init hands them
+// to --owner so that other users can load the workload again.
+type Tabler interface {
+	Tables() []string
+}
+
 // Checker is implemented by workloads with invariants to verify after a run.
 // It returns the list of problems found (empty when everything holds).
 type Checker interface {

@@ -5,8 +5,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/workloads"
@@ -21,6 +24,7 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlagSet("init")
 	var c connFlags
 	c.register(fs)
+	owner := fs.String("owner", os.Getenv("AUTHBENCH_OWNER_ROLE"), "role to own the tables, so every member can init again [$AUTHBENCH_OWNER_ROLE]")
 	w, rest, err := workloadArg("init", args, fs)
 	if err != nil {
 		return err
@@ -41,7 +45,25 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := initer.Init(ctx, p.Pool, stdout); err != nil {
 		return err
 	}
+	if err := giveTables(ctx, p, w, *owner); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "%s: initialised in %s as %s on %s\n", w.Meta().Name, time.Since(start).Round(time.Millisecond), p.user, serverName(p.server))
+	return nil
+}
+
+// giveTables hands the workload's tables to owner.
+func giveTables(ctx context.Context, p *pool, w workloads.Workload, owner string) error {
+	t, ok := w.(workloads.Tabler)
+	if owner == "" || !ok {
+		return nil
+	}
+	for _, table := range t.Tables() {
+		sql := fmt.Sprintf("ALTER TABLE %s OWNER TO %s", pgx.Identifier{table}.Sanitize(), pgx.Identifier{owner}.Sanitize())
+		if _, err := p.Exec(ctx, sql); err != nil {
+			return fmt.Errorf("giving table %s to --owner %s: %v (is %s a member of it?)", table, owner, err, p.user)
+		}
+	}
 	return nil
 }
 

@@ -26,10 +26,12 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"stack": {"start, stop and describe the local stack (up | down | status | env)", runStack},
-	"init":  {"create and load a workload's schema", runInit},
-	"run":   {"run a workload and write a run directory", runRun},
-	"check": {"verify a workload's invariants after a run", runCheck},
+	"stack":     {"start, stop and describe the local stack (up | down | status | env)", runStack},
+	"init":      {"create and load a workload's schema", runInit},
+	"run":       {"run a workload and write a run directory", runRun},
+	"handshake": {"open and close connections, timing each handshake phase", runHandshake},
+	"matrix":    {"run every workload × auth mode combination and compare them", runMatrix},
+	"check":     {"verify a workload's invariants after a run", runCheck},
 }
 
 func main() {

@@ -18,36 +18,68 @@ import (
 
 const runUsage = "run WORKLOAD [--auth MODE] [--concurrency N] [--duration D] [flags]"
 
-// runOpts are the flags of `authbench run`.
+// runOpts are the flags of `authbench run` (and of `handshake`).
 type runOpts struct {
 	connFlags
-	drv    driver.Config
-	seed   int64
-	out    string
-	quiet  bool
-	// metricsAddr serves /metrics while the run goes ("" disables).
-	metricsAddr string
+	drv         driver.Config
+	seed        int64
+	out         string
+	quiet       bool
+	metricsAddr string // serves /metrics while the run goes ("" disables)
 	connMode    string
-	runDir string // resolved --out
+	rotateEvery time.Duration
+	startAt     string
 }
 
-func (o *runOpts) register(fs *pflag.FlagSet) {
+// registerLoad registers the flags shared by run and handshake.
+func (o *runOpts) registerLoad(fs *pflag.FlagSet) {
 	o.connFlags.register(fs)
 	fs.IntVar(&o.drv.Concurrency, "concurrency", 8, "number of workers (and pooled connections)")
 	fs.DurationVar(&o.drv.Duration, "duration", 10*time.Second, "measured duration after the ramp; 0 = until --max-ops or Ctrl-C")
-	fs.DurationVar(&o.drv.Ramp, "ramp", 0, "warm-up: workers start spread over it; left out of the statistics")
-	fs.Int64Var(&o.drv.MaxOps, "max-ops", 0, "stop after this many ops (0 = no limit)")
 	fs.Float64Var(&o.drv.MaxRate, "max-rate", 0, "open loop: ops per second over all workers; latency counts from each op's intended start (0 = closed loop)")
-	fs.IntVar(&o.drv.MaxRetries, "max-retries", 30, "retries of a transaction on SQLSTATE 40001/40P01 or a lost connection before it counts as failed")
-	fs.BoolVar(&o.drv.TolerateErrors, "tolerate-errors", false, "keep running after failed transactions (they are counted by class)")
-	fs.Int64Var(&o.seed, "seed", 1, "random seed; worker i uses seed + i")
 	fs.DurationVar(&o.drv.DisplayEvery, "display-every", time.Second, "how often to print the per-second line")
-	fs.StringVar(&o.connMode, "conn-mode", "pool", "pool: workers share a pool; per-txn: a new connection for every transaction, like pgbench -C (connection time reported apart)")
-	fs.DurationVar(&o.lifetime.max, "max-conn-lifetime", time.Hour, "pool mode: close connections older than this")
-	fs.DurationVar(&o.lifetime.jitter, "max-conn-lifetime-jitter", 5*time.Minute, "pool mode: random extra lifetime, so connections do not all reconnect at once")
 	fs.StringVar(&o.out, "out", "", "run directory (default runs/<timestamp>-<workload>-<auth>)")
 	fs.BoolVar(&o.quiet, "quiet", false, "do not print the per-second lines")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "127.0.0.1:2112", "serve Prometheus metrics at http://ADDR/metrics during the run (empty disables)")
+	fs.StringVar(&o.startAt, "start-at", "", "wait until this wall-clock time (RFC 3339) before the load starts, so several drivers' seconds line up")
+	fs.Int64Var(&o.seed, "seed", 1, "random seed; worker i uses seed + i")
+}
+
+func (o *runOpts) register(fs *pflag.FlagSet) {
+	o.registerLoad(fs)
+	fs.DurationVar(&o.drv.Ramp, "ramp", 0, "warm-up: workers start spread over it; left out of the statistics")
+	fs.Int64Var(&o.drv.MaxOps, "max-ops", 0, "stop after this many ops (0 = no limit)")
+	fs.IntVar(&o.drv.MaxRetries, "max-retries", 30, "retries of a transaction on SQLSTATE 40001/40P01 or a lost connection before it counts as failed")
+	fs.BoolVar(&o.drv.TolerateErrors, "tolerate-errors", false, "keep running after failed transactions (they are counted by class)")
+	fs.StringVar(&o.connMode, "conn-mode", "pool", "pool: workers share a pool; per-txn: a new connection for every transaction, like pgbench -C (connection time reported apart)")
+	fs.DurationVar(&o.lifetime.max, "max-conn-lifetime", time.Hour, "pool mode: close connections older than this")
+	fs.DurationVar(&o.lifetime.jitter, "max-conn-lifetime-jitter", 5*time.Minute, "pool mode: random extra lifetime, so connections do not all reconnect at once")
+	fs.DurationVar(&o.rotateEvery, "rotate-every", 0, "force a credential rotation this often while the load runs (0 = never)")
+}
+
+// validate checks the flags shared by run and handshake.
+func (o *runOpts) validate() error {
+	o.drv.Seed = uint64(o.seed)
+	switch o.connMode {
+	case "pool", "":
+	case "per-txn":
+		o.drv.ConnPerTxn = true
+	default:
+		return usagef("--conn-mode must be pool or per-txn, got %q", o.connMode)
+	}
+	if o.lifetime.jitter < 0 || o.rotateEvery < 0 {
+		return usagef("--max-conn-lifetime-jitter and --rotate-every must not be negative")
+	}
+	if o.startAt != "" {
+		if _, err := time.Parse(time.RFC3339, o.startAt); err != nil {
+			return usagef("--start-at must be an RFC 3339 time such as 2026-11-23T10:00:00Z, got %q", o.startAt)
+		}
+	}
+	if err := o.drv.Validate(); err != nil {
+		return &usageError{msg: err.Error()}
+	}
+	_, err := o.mode()
+	return err
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -64,30 +96,27 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q (flags start with --)", fs.Arg(0))
 	}
-	o.drv.Seed = uint64(o.seed)
-	switch o.connMode {
-	case "pool":
-	case "per-txn":
-		o.drv.ConnPerTxn = true
-	default:
-		return usagef("--conn-mode must be pool or per-txn, got %q", o.connMode)
-	}
-	if o.lifetime.max <= 0 || o.lifetime.jitter < 0 {
-		return usagef("--max-conn-lifetime must be positive and --max-conn-lifetime-jitter not negative")
-	}
-	if err := o.drv.Validate(); err != nil {
-		return &usageError{msg: err.Error()}
-	}
-	if _, err := o.mode(); err != nil {
+	if err := o.validate(); err != nil {
 		return err
 	}
-	return execRun(ctx, &o, w, redactedFlags(fs), stdout)
+	return execRun(ctx, &o, workloadJob(w), redactedFlags(fs), stdout)
+}
+
+// job is what a run executes: a workload's ops, or (handshake) connections.
+type job struct {
+	name     string
+	ops      []string
+	workload workloads.Workload // nil for handshake
+}
+
+func workloadJob(w workloads.Workload) job {
+	return job{name: w.Meta().Name, ops: w.Ops(), workload: w}
 }
 
 // execRun opens the pool, prepares the workload, runs the load and writes
 // the run directory; Ctrl-C still writes everything.
-func execRun(ctx context.Context, o *runOpts, w workloads.Workload, cfgMap map[string]string, stdout io.Writer) error {
-	reg := results.NewRegistry(w.Ops(), o.drv.MaxRate > 0, time.Now())
+func execRun(ctx context.Context, o *runOpts, j job, cfgMap map[string]string, stdout io.Writer) error {
+	reg := results.NewRegistry(j.ops, o.drv.MaxRate > 0, time.Now())
 	p, err := o.openPool(ctx, o.drv.Concurrency, reg)
 	if err != nil {
 		return err
@@ -95,37 +124,50 @@ func execRun(ctx context.Context, o *runOpts, w workloads.Workload, cfgMap map[s
 	defer p.Close()
 	run := &workloads.RunInfo{}
 	_, _ = rand.Read(run.RunID[:])
-	if err := w.Prepare(ctx, p.Pool, run); err != nil {
+	if j.workload != nil {
+		if err := j.workload.Prepare(ctx, p.Pool, run); err != nil {
+			return err
+		}
+	} else {
+		p.Reset() // handshake: no idle connection left from the first check
+		reg.ResetConnStats()
+	}
+	if err := waitStart(ctx, o.startAt, stdout); err != nil {
 		return err
 	}
 	start := time.Now()
-	o.runDir = o.out
-	if o.runDir == "" {
-		o.runDir = filepath.Join("runs", fmt.Sprintf("%s-%s-%s", start.Format("20060102-150405"), w.Meta().Name, o.auth))
+	dir := o.out
+	if dir == "" {
+		dir = filepath.Join("runs", fmt.Sprintf("%s-%s-%s", start.Format("20060102-150405"), j.name, o.auth))
 	}
-	files, err := results.CreateRunFiles(o.runDir, w.Ops(), start.UnixMilli())
+	files, err := results.CreateRunFiles(dir, j.ops, start.UnixMilli())
 	if err != nil {
 		return err
 	}
 	reg.Restart(start)
-	stopMetrics, err := serveMetrics(o.metricsAddr, reg, w.Meta().Name, o.auth, &o.drv, stdout)
+	stopMetrics, err := serveMetrics(o.metricsAddr, reg, j.name, o.auth, &o.drv, stdout)
 	if err != nil {
 		files.Close()
 		return err
 	}
 	defer stopMetrics()
 	fmt.Fprintf(stdout, "authbench: %s with --auth %s as %s on %s (%s), %d workers, %s; writing %s\n",
-		w.Meta().Name, o.auth, p.user, p.Config().ConnConfig.Host, serverName(p.server), o.drv.Concurrency, describeStop(&o.drv), o.runDir)
+		j.name, o.auth, p.user, p.Config().ConnConfig.Host, serverName(p.server), o.drv.Concurrency, describeStop(&o.drv), dir)
 	out := stdout
 	if o.quiet {
 		out = io.Discard
 	}
-	res := (&driver.Run{Config: o.drv, DB: p.Pool, Workload: w, Registry: reg, Files: files, Out: out}).Execute(ctx)
+	stopRotations := startRotations(ctx, o, p, reg)
+	res := (&driver.Run{Config: o.drv, DB: p.Pool, Workload: j.workload, Registry: reg, Files: files, Out: out}).Execute(ctx)
+	stopRotations()
 	s := reg.Summary(time.Now(), files.Points())
-	s.Command, s.Workload, s.AuthMode, s.RunID = "run", w.Meta().Name, o.auth, hex.EncodeToString(run.RunID[:])
+	s.Command, s.Workload, s.AuthMode, s.RunID = "run", j.name, o.auth, hex.EncodeToString(run.RunID[:])
+	if j.workload == nil {
+		s.Command = "handshake"
+	}
 	s.Config, s.Server, s.Interrupted, s.StopReason = cfgMap, p.server, res.Interrupted, res.StopReason
 	s.Config["auth_settings"] = fmt.Sprint(p.mode.Settings())
-	if f, ok := w.(workloads.Facter); ok {
+	if f, ok := j.workload.(workloads.Facter); ok {
 		s.Facts = f.Facts()
 	}
 	if err := finishRun(files, s, stdout); err != nil {
@@ -133,12 +175,42 @@ func execRun(ctx context.Context, o *runOpts, w workloads.Workload, cfgMap map[s
 	}
 	switch {
 	case res.Interrupted:
-		return fmt.Errorf("interrupted; the partial results are in %s", o.runDir)
+		return fmt.Errorf("interrupted; the partial results are in %s", dir)
 	case res.Err != nil:
-		return fmt.Errorf("stopped after a failed transaction: %s (class %s; add --tolerate-errors to keep going); results in %s",
-			oneLine(res.Err.Error()), driver.Classify(res.Err), o.runDir)
+		return fmt.Errorf("stopped after a failed %s: %s (class %s; add --tolerate-errors to keep going); results in %s",
+			opNoun(j), oneLine(res.Err.Error()), driver.Classify(res.Err), dir)
 	}
 	return nil
+}
+
+func opNoun(j job) string {
+	if j.workload == nil {
+		return "connection"
+	}
+	return "transaction"
+}
+
+// waitStart waits until --start-at, so that drivers on several machines
+// start their seconds together.
+func waitStart(ctx context.Context, startAt string, stdout io.Writer) error {
+	if startAt == "" {
+		return nil
+	}
+	at, _ := time.Parse(time.RFC3339, startAt) // validated with the flags
+	wait := time.Until(at)
+	if wait < -time.Minute {
+		return fmt.Errorf("--start-at %s is more than a minute in the past: pick a time ahead of every driver's start", startAt)
+	}
+	if wait <= 0 {
+		return nil
+	}
+	fmt.Fprintf(stdout, "authbench: waiting %s until --start-at %s\n", wait.Round(time.Second), startAt)
+	select {
+	case <-time.After(wait):
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("interrupted while waiting for --start-at")
+	}
 }
 
 // finishRun writes summary.json, closes the files and prints the summary.

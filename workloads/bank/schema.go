@@ -37,6 +37,9 @@ var schema = []string{
 	)`,
 }
 
+// Tables lists the tables init creates.
+func (b *bank) Tables() []string { return []string{"authbench_meta", "accounts", "transfers"} }
+
 // Init creates the schema and loads the accounts with COPY.
 func (b *bank) Init(ctx context.Context, db *pgxpool.Pool, log io.Writer) error {
 	if err := b.validate(); err != nil {

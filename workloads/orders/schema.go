@@ -70,6 +70,11 @@ func (o *orders) Init(ctx context.Context, db *pgxpool.Pool, log io.Writer) erro
 	return nil
 }
 
+// Tables lists the tables init creates.
+func (o *orders) Tables() []string {
+	return []string{"authbench_meta", "customers", "products", "orders", "order_products"}
+}
+
 // load copies the customers (ids 0..N-1) and products (ids 0..M-1).
 func (o *orders) load(ctx context.Context, db *pgxpool.Pool) error {
 	_, err := workloads.CopyRows(ctx, db, "customers", []string{"id", "name"}, int(o.customers), func(i int) []any {
