@@ -117,6 +117,8 @@ type stackParts struct {
 	kerberos kerberosFlags
 	spiffe   spiffeFlags
 	vault    vaultFlags
+
+	prometheus prometheusFlags
 }
 
 func (p *stackParts) register(fs *pflag.FlagSet) {
@@ -124,6 +126,7 @@ func (p *stackParts) register(fs *pflag.FlagSet) {
 	p.kerberos.register(fs)
 	p.spiffe.register(fs)
 	p.vault.register(fs)
+	p.prometheus.register(fs)
 }
 
 // apply adds the enabled components to cfg.
@@ -153,5 +156,6 @@ func (p *stackParts) apply(cfg *stack.Config) error {
 			return err
 		}
 	}
-	return nil
+	cfg.Prometheus, err = p.prometheus.config()
+	return err
 }
