@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/workloads"
 )
@@ -65,6 +67,7 @@ func (rn *runner) stepper(i int) func() (int, time.Time, int, error) {
 	// shifts the workload's sequence of ops for a given seed.
 	jitter := rand.New(rand.NewPCG(cfg.Seed+uint64(i), 0x2545f4914f6cdd1d))
 	w := rn.Workload.NewWorker(rng)
+	attempt := rn.attemptFunc(w)
 	return func() (int, time.Time, int, error) {
 		op := w.Next()
 		db, release, err := rn.conn()
@@ -73,7 +76,7 @@ func (rn *runner) stepper(i int) func() (int, time.Time, int, error) {
 		}
 		defer release()
 		began := time.Now() // a per-txn connect is timed apart, as a handshake
-		retries, err := rn.runTxn(db, w, jitter)
+		retries, err := rn.runTxn(db, attempt, jitter)
 		return op, began, retries, err
 	}
 }
@@ -83,6 +86,7 @@ func (rn *runner) stepper(i int) func() (int, time.Time, int, error) {
 func (rn *runner) connectOnce() error {
 	c, err := rn.DB.Acquire(rn.opCtx)
 	if err != nil {
+		rn.noteConnectError(err)
 		return err
 	}
 	pc := c.Hijack()
@@ -113,9 +117,9 @@ func (rn *runner) record(rec *results.Recorder, op int, latency, service time.Du
 
 // runTxn runs the op chosen by Next until it commits, fails for good or runs
 // out of retries; it returns the number of retries.
-func (rn *runner) runTxn(db beginner, w workloads.Worker, rng *rand.Rand) (int, error) {
+func (rn *runner) runTxn(db beginner, attemptOnce func(beginner) error, rng *rand.Rand) (int, error) {
 	for attempt := 0; ; attempt++ {
-		err := rn.attempt(db, w)
+		err := attemptOnce(db)
 		if err == nil || errors.Is(err, workloads.ErrAlreadyApplied) {
 			return attempt, nil
 		}
@@ -138,6 +142,7 @@ func (rn *runner) attempt(db beginner, w workloads.Worker) error {
 	ctx := rn.opCtx
 	tx, err := db.Begin(ctx)
 	if err != nil {
+		rn.noteConnectError(err)
 		return &beginError{err}
 	}
 	if err := w.Attempt(ctx, tx); err != nil {
@@ -152,10 +157,14 @@ func (rn *runner) attempt(db beginner, w workloads.Worker) error {
 // the connection tracer, apart from the transaction) and closed by release.
 func (rn *runner) conn() (beginner, func(), error) {
 	if !rn.Config.ConnPerTxn {
+		if rn.testDB != nil {
+			return rn.testDB, func() {}, nil
+		}
 		return rn.DB, func() {}, nil
 	}
 	c, err := rn.DB.Acquire(rn.opCtx)
 	if err != nil {
+		rn.noteConnectError(err)
 		return nil, nil, err
 	}
 	pc := c.Hijack()
@@ -177,4 +186,13 @@ func (e *beginError) Unwrap() error { return e.err }
 func isBeginError(err error) bool {
 	var be *beginError
 	return errors.As(err, &be)
+}
+
+// noteConnectError counts a failed connection attempt (pgx wraps every
+// failure to establish a connection in a *pgconn.ConnectError).
+func (rn *runner) noteConnectError(err error) {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		rn.Registry.ConnFailed()
+	}
 }
