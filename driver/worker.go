@@ -67,7 +67,6 @@ func (rn *runner) stepper(i int) func() (int, time.Time, int, error) {
 	// shifts the workload's sequence of ops for a given seed.
 	jitter := rand.New(rand.NewPCG(cfg.Seed+uint64(i), 0x2545f4914f6cdd1d))
 	w := rn.Workload.NewWorker(rng)
-	attempt := rn.attemptFunc(w)
 	return func() (int, time.Time, int, error) {
 		op := w.Next()
 		db, release, err := rn.conn()
@@ -76,7 +75,7 @@ func (rn *runner) stepper(i int) func() (int, time.Time, int, error) {
 		}
 		defer release()
 		began := time.Now() // a per-txn connect is timed apart, as a handshake
-		retries, err := rn.runTxn(db, attempt, jitter)
+		retries, err := rn.runTxn(db, w, jitter)
 		return op, began, retries, err
 	}
 }
@@ -117,9 +116,9 @@ func (rn *runner) record(rec *results.Recorder, op int, latency, service time.Du
 
 // runTxn runs the op chosen by Next until it commits, fails for good or runs
 // out of retries; it returns the number of retries.
-func (rn *runner) runTxn(db beginner, attemptOnce func(beginner) error, rng *rand.Rand) (int, error) {
+func (rn *runner) runTxn(db beginner, w workloads.Worker, rng *rand.Rand) (int, error) {
 	for attempt := 0; ; attempt++ {
-		err := attemptOnce(db)
+		err := rn.attempt(db, w)
 		if err == nil || errors.Is(err, workloads.ErrAlreadyApplied) {
 			return attempt, nil
 		}
@@ -157,9 +156,6 @@ func (rn *runner) attempt(db beginner, w workloads.Worker) error {
 // the connection tracer, apart from the transaction) and closed by release.
 func (rn *runner) conn() (beginner, func(), error) {
 	if !rn.Config.ConnPerTxn {
-		if rn.testDB != nil {
-			return rn.testDB, func() {}, nil
-		}
 		return rn.DB, func() {}, nil
 	}
 	c, err := rn.DB.Acquire(rn.opCtx)
