@@ -6,7 +6,7 @@ GO ?= go
 BIN := bin/authbench
 STACK_DIR ?= .stack
 # Debian packages the local stack runs (checked one by one; only missing ones are installed).
-DEB_PACKAGES := postgresql haproxy krb5-kdc krb5-admin-server krb5-user prometheus
+DEB_PACKAGES := postgresql haproxy krb5-kdc krb5-admin-server krb5-user prometheus chromium
 TEST_TIMEOUT ?= 25m
 
 .PHONY: all deps build test unit demo demo-down vet clean

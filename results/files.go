@@ -53,9 +53,12 @@ func CreateRunFiles(dir string, ops []string, startMs int64) (*RunFiles, error) 
 		w := hdr.NewHistogramLogWriter(h)
 		_ = w.OutputComment(fmt.Sprintf("authbench latency of op %q in microseconds", op))
 		_ = w.OutputLogFormatVersion()
+		// The header keeps whole seconds only: base the relative times on
+		// one, or a reader would shift every interval by the lost part.
+		base := startMs - startMs%1000
 		_ = w.OutputStartTime(startMs)
-		w.SetBaseTime(startMs)
-		_ = w.OutputBaseTime(startMs)
+		w.SetBaseTime(base)
+		_ = w.OutputBaseTime(base)
 		_ = w.OutputLegend()
 		f.hlogs, f.hlogW = append(f.hlogs, h), append(f.hlogW, w)
 	}

@@ -32,6 +32,8 @@ var commands = map[string]command{
 	"handshake": {"open and close connections, timing each handshake phase", runHandshake},
 	"matrix":    {"run every workload × auth mode combination and compare them", runMatrix},
 	"check":     {"verify a workload's invariants after a run", runCheck},
+	"report":    {"write one self-contained HTML report of run directories", runReport},
+	"merge":     {"combine the run directories of several drivers into one", runMerge},
 }
 
 func main() {

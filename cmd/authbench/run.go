@@ -170,8 +170,12 @@ func execRun(ctx context.Context, o *runOpts, j job, cfgMap map[string]string, s
 	if f, ok := j.workload.(workloads.Facter); ok {
 		s.Facts = f.Facts()
 	}
+	herr := reg.WriteHandshakeLog(dir)
 	if err := finishRun(files, s, stdout); err != nil {
 		return err
+	}
+	if herr != nil {
+		return fmt.Errorf("writing handshake.hlog: %v", herr)
 	}
 	switch {
 	case res.Interrupted:

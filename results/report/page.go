@@ -1,0 +1,247 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/authbench/authbench/results"
+)
+
+// Options tune the page.
+type Options struct {
+	Title string    // default "authbench report"
+	Now   time.Time // the time printed as generated; default time.Now()
+}
+
+// runView is one run's section of the page.
+type runView struct {
+	ID, Label, Dir, Meta string
+	Throughput           template.HTML
+	Latency              []opChart
+	Retries              template.HTML
+	ErrorClasses         string
+	Rotations            []rotationView
+}
+
+// opChart is one op's chart, captioned with the op's name.
+type opChart struct {
+	Op  string
+	SVG template.HTML
+}
+
+type rotationView struct {
+	Elapsed, Event, Dip, Errors, Recovery string
+}
+
+// pageView is everything the template shows.
+type pageView struct {
+	Title, Generated string
+	Columns          []string
+	Rows             [][]string
+	Markdown         string
+	Handshake        template.HTML
+	Phases           []string
+	PhaseRows        []handshakeRow
+	Runs             []runView
+}
+
+// Write renders the report of runs as one self-contained HTML page.
+func Write(w io.Writer, runs []Run, opt Options) error {
+	if opt.Title == "" {
+		opt.Title = "authbench report"
+	}
+	if opt.Now.IsZero() {
+		opt.Now = time.Now()
+	}
+	rows := Rows(runs)
+	v := pageView{
+		Title: opt.Title, Generated: opt.Now.UTC().Format("2006-01-02 15:04:05 UTC"),
+		Columns: Columns, Markdown: Markdown(rows),
+		Handshake: template.HTML(handshakeChart(runs)),
+	}
+	for _, r := range rows {
+		v.Rows = append(v.Rows, r.cells())
+	}
+	v.Phases, v.PhaseRows = handshakeTable(runs)
+	for i, r := range runs {
+		v.Runs = append(v.Runs, viewRun(r, i))
+	}
+	return pageTemplate.Execute(w, v)
+}
+
+// WriteFile writes the report to path, replacing it only once complete.
+func WriteFile(path string, runs []Run, opt Options) error {
+	var buf bytes.Buffer
+	if err := Write(&buf, runs, opt); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".report-*.html")
+	if err != nil {
+		return fmt.Errorf("cannot write the report next to %s: %v (choose another place with --out)", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(buf.Bytes()); err != nil {
+		tmp.Close()
+		return fmt.Errorf("cannot write %s: %v", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("cannot write %s: %v", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("cannot write %s: %v (choose another place with --out)", path, err)
+	}
+	return nil
+}
+
+func viewRun(r Run, i int) runView {
+	rv := runView{
+		ID: fmt.Sprintf("run-%d", i), Label: r.Label, Dir: r.Dir, Meta: runMeta(r.Summary),
+		Throughput: template.HTML(throughputChart(r, i)),
+		Retries:    template.HTML(retriesChart(r, i)),
+	}
+	for _, op := range opNames(r) {
+		rv.Latency = append(rv.Latency, opChart{Op: op, SVG: template.HTML(latencyChart(r, i, op))})
+	}
+	rv.ErrorClasses = errorClasses(r.Summary.Errors)
+	for _, ri := range r.Summary.Rotations {
+		rec := "never"
+		if ri.RecoveryS >= 0 {
+			rec = num(ri.RecoveryS) + " s"
+		}
+		rv.Rotations = append(rv.Rotations, rotationView{
+			Elapsed: num(ri.Elapsed) + " s", Event: strings.TrimSpace(ri.Kind + " " + ri.Source + " " + ri.Detail),
+			Dip:    fmt.Sprintf("%.2f (%s → %s ops/s)", ri.Dip, num(ri.BaselineOps), num(ri.WorstOps)),
+			Errors: fmt.Sprint(ri.ErrorsWindow), Recovery: rec,
+		})
+	}
+	return rv
+}
+
+// runMeta is the one-line description under a run's heading.
+func runMeta(s *results.Summary) string {
+	parts := []string{
+		fmt.Sprintf("started %s", s.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")),
+		fmt.Sprintf("measured %s s", num(s.DurationS)),
+	}
+	for _, k := range []string{"concurrency", "conn-mode", "max-rate", "contention"} {
+		if v := s.Config[k]; v != "" && v != "0" {
+			parts = append(parts, k+" "+v)
+		}
+	}
+	if s.Server.Version != "" {
+		db := "PostgreSQL "
+		if s.Server.CockroachDB {
+			db = "CockroachDB "
+		}
+		parts = append(parts, db+s.Server.Version)
+	}
+	if s.Server.TLS != "" {
+		parts = append(parts, "sslmode "+s.Server.TLS)
+	}
+	if len(s.RunIDs) > 1 {
+		parts = append(parts, fmt.Sprintf("merged from %d runs", len(s.RunIDs)))
+	}
+	if s.Interrupted {
+		parts = append(parts, "interrupted")
+	}
+	return strings.Join(parts, " · ")
+}
+
+func errorClasses(m map[string]int64) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+var pageTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<style>` + css + `</style>
+</head>
+<body>
+<main>
+<h1>{{.Title}}</h1>
+<p class="meta">Generated {{.Generated}} from {{len .Runs}} run(s). Self-contained: no scripts, fonts or images from anywhere.</p>
+<section id="summary">
+<h2>Summary</h2>
+<table class="summary">
+<thead><tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}</tbody>
+</table>
+<details class="markdown"><summary>Markdown, to paste into a ticket</summary><pre class="markdown">{{.Markdown}}</pre></details>
+</section>
+<section id="handshake">
+<h2>Handshake phases</h2>
+{{if .Handshake}}<figure>{{.Handshake}}</figure>
+<table class="handshake">
+<thead><tr><th>run</th>{{range .Phases}}<th>{{.}} p50 / p99 ms</th>{{end}}</tr></thead>
+<tbody>{{range .PhaseRows}}<tr><td>{{.Run}}</td>{{range .Phases}}<td>{{.}}</td>{{end}}</tr>{{end}}</tbody>
+</table>{{else}}<p class="empty">No run recorded a handshake.</p>{{end}}
+</section>
+{{range .Runs}}<section class="run" id="{{.ID}}">
+<h2>{{.Label}}</h2>
+<p class="meta">{{.Meta}}<br><code>{{.Dir}}</code></p>
+<h3>Throughput</h3>
+<figure>{{.Throughput}}</figure>
+<h3>Latency percentiles per second</h3>
+{{range .Latency}}<figure><figcaption>op <b>{{.Op}}</b></figcaption>{{.SVG}}</figure>{{end}}
+<h3>Retries and failures</h3>
+<figure>{{.Retries}}</figure>
+<p class="meta">Failed transactions by class: {{.ErrorClasses}}</p>
+{{if .Rotations}}<h3>Rotations</h3>
+<table class="rotations"><thead><tr><th>elapsed</th><th>event</th><th>dip (worst ÷ baseline)</th><th>errors in 10 s</th><th>back to 90 %</th></tr></thead>
+<tbody>{{range .Rotations}}<tr><td>{{.Elapsed}}</td><td>{{.Event}}</td><td>{{.Dip}}</td><td>{{.Errors}}</td><td>{{.Recovery}}</td></tr>{{end}}</tbody></table>{{end}}
+</section>
+{{end}}</main>
+</body>
+</html>
+`))
+
+const css = `
+body { margin: 0; background: #f6f7f9; color: #1d1f23; font: 14px/1.45 "DejaVu Sans", "Liberation Sans", Arial, sans-serif; }
+main { max-width: 1160px; margin: 0 auto; padding: 16px 24px 48px; }
+h1 { font-size: 24px; margin: 8px 0 4px; }
+h2 { font-size: 19px; margin: 28px 0 8px; border-bottom: 2px solid #d5d9e0; padding-bottom: 4px; }
+h3 { font-size: 15px; margin: 16px 0 6px; color: #333; }
+section { background: #fff; border: 1px solid #e1e4ea; border-radius: 6px; padding: 4px 16px 16px; margin-top: 16px; }
+.meta { color: #555; margin: 4px 0; }
+figure { margin: 0; }
+figcaption { margin: 6px 0 0 64px; color: #333; }
+svg.chart { width: 100%; height: auto; display: block; }
+svg.chart text { font: 12px "DejaVu Sans", "Liberation Sans", Arial, sans-serif; fill: #333; }
+svg.chart text.axis-label { font-size: 12px; fill: #555; }
+svg.chart text.event-label { fill: #C00000; font-size: 11px; }
+svg.chart text.no-data { font-size: 14px; fill: #888; }
+table { border-collapse: collapse; margin: 8px 0; font-size: 13px; }
+th, td { border: 1px solid #d5d9e0; padding: 3px 8px; text-align: right; white-space: nowrap; }
+th { background: #eef1f5; }
+td:first-child, th:first-child { text-align: left; }
+table.summary td:nth-child(2), table.summary th:nth-child(2) { text-align: left; }
+table.rotations td:nth-child(2) { text-align: left; }
+pre.markdown { background: #f3f4f6; padding: 8px; overflow-x: auto; font-size: 12px; }
+details summary { cursor: pointer; color: #0b5cad; }
+.empty { color: #888; }
+`
