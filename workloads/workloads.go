@@ -52,6 +52,19 @@ type Worker interface {
 	Attempt(ctx context.Context, tx pgx.Tx) error
 }
 
+// Batcher is implemented by workers whose every attempt is one pipelined
+// batch. The driver then queues BEGIN as the batch's first query
+// (pgx.Batch.BeginTx), so that beginning the transaction costs no round
+// trip of its own; it reads BEGIN's result, lets the worker read the rest,
+// closes the batch and commits or rolls back. Attempt must still work.
+type Batcher interface {
+	// QueueAttempt queues the attempt's queries on b, after BEGIN.
+	QueueAttempt(b *pgx.Batch)
+	// ReadAttempt reads their results in order; its errors mean what
+	// Attempt's do.
+	ReadAttempt(br pgx.BatchResults) error
+}
+
 // Initer is implemented by workloads that create and load their schema.
 type Initer interface {
 	Init(ctx context.Context, db *pgxpool.Pool, log io.Writer) error
@@ -80,6 +93,17 @@ type Facter interface {
 type RunInfo struct {
 	RunID     [16]byte         // a random UUID
 	Committed map[string]int64 // committed ops by op name, warm-up included (Check only)
+	// MergedIDs are the run ids of a merged run directory (Check only):
+	// its committed ops are the rows of all of them.
+	MergedIDs [][16]byte
+}
+
+// IDs returns the run ids whose rows Check counts.
+func (r *RunInfo) IDs() [][16]byte {
+	if len(r.MergedIDs) > 0 {
+		return r.MergedIDs
+	}
+	return [][16]byte{r.RunID}
 }
 
 // Outcome is returned by Attempt when the transaction must be rolled back

@@ -117,12 +117,21 @@ func runInfoFrom(dir, workload string) (*workloads.RunInfo, error) {
 	if s.Workload != workload {
 		return nil, fmt.Errorf("run directory %s is from workload %s, not %s: check `authbench check %s --run %s`", dir, s.Workload, workload, s.Workload, dir)
 	}
-	id, err := hex.DecodeString(s.RunID)
-	if err != nil || len(id) != 16 {
-		return nil, fmt.Errorf("run directory %s has no valid run_id in summary.json", dir)
-	}
 	info := &workloads.RunInfo{Committed: map[string]int64{}}
-	copy(info.RunID[:], id)
+	ids := s.RunIDs
+	if len(ids) == 0 {
+		ids = []string{s.RunID}
+	}
+	for _, h := range ids {
+		id, err := hex.DecodeString(h)
+		if err != nil || len(id) != 16 {
+			return nil, fmt.Errorf("run directory %s has an invalid run id %q in summary.json", dir, h)
+		}
+		var u [16]byte
+		copy(u[:], id)
+		info.MergedIDs = append(info.MergedIDs, u)
+	}
+	info.RunID = info.MergedIDs[0]
 	for _, o := range s.Ops {
 		info.Committed[o.Op] = o.Committed
 	}

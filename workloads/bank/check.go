@@ -43,7 +43,7 @@ func (b *bank) Check(ctx context.Context, db *pgxpool.Pool, run *workloads.RunIn
 	}
 	if run != nil {
 		var recorded int64
-		if err := db.QueryRow(ctx, `SELECT count(*) FROM transfers WHERE run_id = $1`, run.RunID).Scan(&recorded); err != nil {
+		if err := db.QueryRow(ctx, `SELECT count(*) FROM transfers WHERE run_id = ANY($1)`, run.IDs()).Scan(&recorded); err != nil {
 			return nil, fmt.Errorf("counting transfers: %w", err)
 		}
 		if committed := run.Committed["transfer"]; recorded != committed {

@@ -37,7 +37,7 @@ SELECT count(*), count(*) FILTER (WHERE CAST($1 AS INT8) - p.stock <> COALESCE(l
 FROM products AS p
 LEFT JOIN (SELECT product_id, sum(quantity) AS ordered FROM order_products GROUP BY product_id) AS l ON l.product_id = p.id`
 
-	sqlCountRunOrders = `SELECT count(*) FROM orders WHERE run_id = $1`
+	sqlCountRunOrders = `SELECT count(*) FROM orders WHERE run_id = ANY($1)`
 )
 
 // Check verifies the orders' invariants in one read-only snapshot: every
@@ -121,7 +121,7 @@ func checkRun(ctx context.Context, tx pgx.Tx, _ ordersMeta, run *workloads.RunIn
 		return nil, nil
 	}
 	var recorded int64
-	if err := tx.QueryRow(ctx, sqlCountRunOrders, run.RunID).Scan(&recorded); err != nil {
+	if err := tx.QueryRow(ctx, sqlCountRunOrders, run.IDs()).Scan(&recorded); err != nil {
 		return nil, fmt.Errorf("counting this run's orders: %w", err)
 	}
 	if committed := run.Committed["new_order"]; recorded != committed {
