@@ -2,12 +2,15 @@ package driver
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/binary"
+	"io"
 	"net"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -20,11 +23,12 @@ type ConnObserver interface {
 
 // Instrument wraps cfg's hooks so that every new connection records its
 // handshake phases: credential (the auth mode's BeforeConnect), tcp, tls
-// (SSLRequest and TLS handshake), auth (startup to AuthenticationOk),
+// (SSLRequest and the TLS handshake), auth (startup to AuthenticationOk),
 // ready (to the first ReadyForQuery) and total. Call it after the auth mode
-// configured cfg.
+// configured cfg. The connection itself is never wrapped, so pgx still sees
+// its *tls.Conn (SCRAM channel binding needs it).
 func Instrument(cfg *pgxpool.Config, obs ConnObserver) {
-	modeBefore, afterConnect, beforeClose := cfg.BeforeConnect, cfg.AfterConnect, cfg.BeforeClose
+	modeBefore, beforeClose := cfg.BeforeConnect, cfg.BeforeClose
 	cfg.BeforeConnect = func(ctx context.Context, cc *pgx.ConnConfig) error {
 		tr := &connTrace{start: time.Now()}
 		if modeBefore != nil {
@@ -33,16 +37,7 @@ func Instrument(cfg *pgxpool.Config, obs ConnObserver) {
 			}
 		}
 		tr.credDone = time.Now()
-		tr.install(&cc.Config)
-		return nil
-	}
-	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
-		if tr := traceOf(c.PgConn()); tr != nil {
-			tr.report(obs, time.Now())
-		}
-		if afterConnect != nil {
-			return afterConnect(ctx, c)
-		}
+		tr.install(&cc.Config, obs)
 		return nil
 	}
 	cfg.BeforeClose = func(c *pgx.Conn) {
@@ -58,30 +53,40 @@ type connTrace struct {
 	start, credDone, dialDone, netDone, authOK, ready time.Time
 }
 
-func (tr *connTrace) install(c *pgconn.Config) {
-	dial, afterNet := c.DialFunc, c.AfterNetConnect
+// install hooks this connection's config (a copy made for it by pgxpool).
+func (tr *connTrace) install(c *pgconn.Config, obs ConnObserver) {
+	dial, afterNet, build, validate := c.DialFunc, c.AfterNetConnect, c.BuildFrontend, c.ValidateConnect
 	c.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		conn, err := dial(ctx, network, addr)
 		tr.dialDone = time.Now()
 		return conn, err
 	}
 	c.AfterNetConnect = func(ctx context.Context, cfg *pgconn.Config, conn net.Conn) (net.Conn, error) {
-		tr.netDone = time.Now()
-		if afterNet != nil {
-			var err error
-			if conn, err = afterNet(ctx, cfg, conn); err != nil {
+		// pgx hands over a *tls.Conn that has not shaken hands yet; do it
+		// now, so the handshake is timed as tls and not as auth.
+		if tc, ok := conn.(*tls.Conn); ok {
+			if err := tc.HandshakeContext(ctx); err != nil {
 				return nil, err
 			}
 		}
-		return &sniffConn{Conn: conn, tr: tr}, nil
+		tr.netDone = time.Now()
+		if afterNet != nil {
+			return afterNet(ctx, cfg, conn)
+		}
+		return conn, nil
 	}
-}
-
-func traceOf(pc *pgconn.PgConn) *connTrace {
-	if s, ok := pc.Conn().(*sniffConn); ok {
-		return s.tr
+	c.BuildFrontend = func(r io.Reader, w io.Writer) *pgproto3.Frontend {
+		return build(&sniffReader{r: r, tr: tr}, w)
 	}
-	return nil
+	c.ValidateConnect = func(ctx context.Context, pc *pgconn.PgConn) error {
+		if validate != nil {
+			if err := validate(ctx, pc); err != nil {
+				return err
+			}
+		}
+		tr.report(obs, time.Now())
+		return nil
+	}
 }
 
 func (tr *connTrace) report(obs ConnObserver, now time.Time) {
@@ -101,11 +106,11 @@ func (tr *connTrace) report(obs ConnObserver, now time.Time) {
 	obs.ConnOpened(total)
 }
 
-// sniffConn watches the backend's messages during startup to time
+// sniffReader watches the backend's messages during startup to time
 // AuthenticationOk and the first ReadyForQuery; after that it only passes
 // bytes through.
-type sniffConn struct {
-	net.Conn
+type sniffReader struct {
+	r    io.Reader
 	tr   *connTrace
 	done bool
 	hdr  [9]byte // message type, length, auth code
@@ -113,8 +118,8 @@ type sniffConn struct {
 	skip int // body bytes of the current message still to skip
 }
 
-func (s *sniffConn) Read(p []byte) (int, error) {
-	n, err := s.Conn.Read(p)
+func (s *sniffReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
 	if !s.done && n > 0 {
 		s.scan(p[:n], time.Now())
 	}
@@ -122,7 +127,7 @@ func (s *sniffConn) Read(p []byte) (int, error) {
 }
 
 // scan advances the message parser over b.
-func (s *sniffConn) scan(b []byte, now time.Time) {
+func (s *sniffReader) scan(b []byte, now time.Time) {
 	for len(b) > 0 && !s.done {
 		if s.skip > 0 {
 			k := min(s.skip, len(b))
@@ -149,7 +154,7 @@ func (s *sniffConn) scan(b []byte, now time.Time) {
 }
 
 // message handles a complete header and sets up skipping of the body.
-func (s *sniffConn) message(now time.Time) {
+func (s *sniffReader) message(now time.Time) {
 	length := int(binary.BigEndian.Uint32(s.hdr[1:5])) - 4
 	switch s.hdr[0] {
 	case 'R':

@@ -33,6 +33,7 @@ func TestClassify(t *testing.T) {
 		{context.DeadlineExceeded, results.ClassTimeout},
 		{&authmodes.CredentialError{Err: errors.New("no ticket")}, results.ClassAuth},
 		{errors.New("unexpected EOF"), results.ClassConnection},
+		{&net.OpError{Op: "remote error", Err: errors.New("remote error: tls: bad certificate")}, results.ClassAuth},
 		{errors.New("something odd"), results.ClassOther},
 	}
 	for _, c := range cases {
@@ -106,7 +107,7 @@ func TestSnifferTimesStartupMessages(t *testing.T) {
 	stream = append(stream, msg('D', 9, 9)...) // after ready: ignored
 	for split := 1; split < len(stream); split++ {
 		tr := &connTrace{}
-		s := &sniffConn{tr: tr}
+		s := &sniffReader{tr: tr}
 		t1, t2 := time.Unix(1, 0), time.Unix(2, 0)
 		s.scan(stream[:split], t1)
 		s.scan(stream[split:], t2)

@@ -80,6 +80,11 @@ func isAuthError(err error) bool {
 	if errors.As(err, &alert) {
 		return true
 	}
+	// Over TCP a TLS alert from the server (a refused client certificate)
+	// arrives as a *net.OpError whose text is "remote error: tls: …".
+	if strings.Contains(err.Error(), "remote error: tls:") {
+		return true
+	}
 	var ce *authmodes.CredentialError
 	return errors.As(err, &ce)
 }

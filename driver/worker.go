@@ -123,7 +123,7 @@ func (rn *runner) runTxn(db beginner, w workloads.Worker, rng *rand.Rand) (int, 
 			return attempt, nil
 		}
 		var outcome *workloads.Outcome
-		if errors.As(err, &outcome) || attempt >= rn.Config.MaxRetries || !shouldRetry(err) && !isBeginError(err) {
+		if errors.As(err, &outcome) || attempt >= rn.Config.MaxRetries || !shouldRetry(err) && !retryBegin(err, attempt) {
 			return attempt, err
 		}
 		timer := time.NewTimer(Backoff(attempt, rng))
@@ -178,6 +178,16 @@ type beginError struct{ err error }
 
 func (e *beginError) Error() string { return e.err.Error() }
 func (e *beginError) Unwrap() error { return e.err }
+
+// beginRetries bounds the retries of an auth failure at begin: enough for a
+// rotation's window, short enough that revoked credentials soon show as
+// errors rather than as stalled ops.
+const beginRetries = 5
+
+// retryBegin reports whether a failure to begin may be retried once more.
+func retryBegin(err error, attempt int) bool {
+	return isBeginError(err) && attempt < beginRetries
+}
 
 func isBeginError(err error) bool {
 	var be *beginError

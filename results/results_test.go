@@ -129,7 +129,8 @@ func TestRotationImpact(t *testing.T) {
 		}
 		ticks = append(ticks, TickPoint{Elapsed: float64(s), OpsPerSec: ops, Errors: errs})
 	}
-	ev := []Event{{Elapsed: 20.5, Kind: "rotation", Source: "vault", Rotation: true}, {Elapsed: 5, Kind: "login"}}
+	ev := []Event{{Elapsed: 20.5, Kind: ForcedRotation, Source: "vault", Rotation: true}, {Elapsed: 5, Kind: "login"},
+		{Elapsed: 21, Kind: "rotation", Source: "vault", Rotation: true}} // the same rotation, noticed
 	rs := RotationImpacts(ev, ticks)
 	if len(rs) != 1 {
 		t.Fatalf("want one rotation, got %d", len(rs))

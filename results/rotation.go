@@ -32,13 +32,31 @@ const (
 	rotationWindowS   = 10
 )
 
+// ForcedRotation is the kind of the event `run --rotate-every` records when
+// it forces a rotation.
+const ForcedRotation = "rotate"
+
+// rotationMergeS is how soon after a forced rotation the auth mode's own
+// rotation event counts as the same rotation, noticed.
+const rotationMergeS = 5
+
 // RotationImpacts computes the impact of every rotation event on the ticks.
+// The mode noticing a forced rotation (a rotation event of the same source
+// within rotationMergeS after it) is not counted again.
 func RotationImpacts(events []Event, ticks []TickPoint) []RotationImpact {
 	out := []RotationImpact{}
+	forced := map[string]float64{}
 	for _, e := range events {
-		if e.Rotation {
-			out = append(out, rotationImpact(e, ticks))
+		if !e.Rotation {
+			continue
 		}
+		if e.Kind == ForcedRotation {
+			forced[e.Source] = e.Elapsed
+		} else if t, ok := forced[e.Source]; ok && e.Elapsed-t < rotationMergeS {
+			delete(forced, e.Source)
+			continue
+		}
+		out = append(out, rotationImpact(e, ticks))
 	}
 	return out
 }

@@ -36,7 +36,7 @@ func startRotations(ctx context.Context, o *runOpts, p *pool, reg *results.Regis
 					reg.Event("rotation-failed", o.auth, oneLine(err.Error()), false)
 					continue
 				}
-				reg.Event("rotate", o.auth, detail, true)
+				reg.Event(results.ForcedRotation, o.auth, detail, true)
 			}
 		}
 	}()
