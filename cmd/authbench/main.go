@@ -15,6 +15,7 @@ import (
 
 	_ "github.com/authbench/authbench/authmodes/cert"
 	_ "github.com/authbench/authbench/authmodes/password"
+	_ "github.com/authbench/authbench/authmodes/spiffe"
 	_ "github.com/authbench/authbench/workloads/bank"
 	_ "github.com/authbench/authbench/workloads/orders"
 )

@@ -1,0 +1,215 @@
+package spiffe
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/spf13/pflag"
+	"github.com/spiffe/go-spiffe/v2/workloadapi"
+
+	"github.com/authbench/authbench/stack/spiffeissuer"
+)
+
+const (
+	clientID = "spiffe://authbench.test/authbench/bench_spiffe"
+	serverID = "spiffe://authbench.test/db"
+	wait     = 30 * time.Second // upper bound for anything the tests wait for
+)
+
+// issuer is a built-in SPIFFE issuer serving on a temporary socket; it can
+// be stopped and served again, like a restarted agent.
+type issuer struct {
+	t      *testing.T
+	iss    *spiffeissuer.Issuer
+	cfg    spiffeissuer.Config
+	addr   string
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// client is the registration entry of the test's SQL user.
+func client() spiffeissuer.Entry {
+	return spiffeissuer.Entry{SPIFFEID: clientID, DNSNames: []string{"bench_spiffe"}, UID: os.Getuid()}
+}
+
+// server is the entry of the fake database server (DNS name localhost).
+func server() spiffeissuer.Entry {
+	return spiffeissuer.Entry{SPIFFEID: serverID, DNSNames: []string{"localhost"}, UID: os.Getuid()}
+}
+
+// startIssuer serves entries until the test ends.
+func startIssuer(t *testing.T, ttl time.Duration, entries ...spiffeissuer.Entry) *issuer {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "ab-spiffe") // short: sun_path is 108 bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	cfg := spiffeissuer.Config{Dir: filepath.Join(dir, "ca"), SocketPath: filepath.Join(dir, "agent.sock"), TTL: ttl, Entries: entries}
+	iss, err := spiffeissuer.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &issuer{t: t, iss: iss, cfg: cfg, addr: "unix://" + cfg.SocketPath}
+	s.serve()
+	t.Cleanup(s.stop)
+	return s
+}
+
+// serve starts serving and waits for the socket.
+func (s *issuer) serve() {
+	s.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel, s.done = cancel, make(chan error, 1)
+	go func() { s.done <- s.iss.Serve(ctx) }()
+	deadline := time.Now().Add(wait)
+	for {
+		if c, err := net.Dial("unix", s.cfg.SocketPath); err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatal("issuer socket never came up")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// stop stops serving (the SVIDs already handed out stay valid until they
+// expire); it is a no-op when not serving.
+func (s *issuer) stop() {
+	if s.cancel == nil {
+		return
+	}
+	s.cancel()
+	if err := <-s.done; err != nil {
+		s.t.Errorf("issuer Serve: %v", err)
+	}
+	s.cancel = nil
+}
+
+// serial returns the serial (hex) of the SVID currently served for id.
+func (s *issuer) serial(id string) string {
+	cert, ok := s.iss.Current(id)
+	if !ok {
+		s.t.Fatalf("no SVID for %s", id)
+	}
+	return cert.SerialNumber.Text(16)
+}
+
+// serverCert fetches the fake database server's SVID as a TLS certificate.
+func (s *issuer) serverCert() *tls.Certificate {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	x, err := workloadapi.FetchX509Context(ctx, workloadapi.WithAddr(s.addr))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for _, svid := range x.SVIDs {
+		if svid.ID.String() == serverID {
+			cert := &tls.Certificate{PrivateKey: svid.PrivateKey, Leaf: svid.Certificates[0]}
+			for _, c := range svid.Certificates {
+				cert.Certificate = append(cert.Certificate, c.Raw)
+			}
+			return cert
+		}
+	}
+	s.t.Fatalf("no SVID for %s", serverID)
+	return nil
+}
+
+// newTestMode returns the mode with its flags parsed from args.
+func newTestMode(t *testing.T, args ...string) *mode {
+	t.Helper()
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	m := newMode(fs).(*mode)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// poolConfig is a verify-full config for user on localhost:port with ca.
+func poolConfig(t *testing.T, user string, port int, ca string) *pgxpool.Config {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(fmt.Sprintf("postgresql://%s@localhost:%d/authbench?sslmode=verify-full&sslrootcert=%s&connect_timeout=10", user, port, ca))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// bundle is the issuer's trust bundle, usable as --ca for the fake server.
+func (s *issuer) bundle() string { return filepath.Join(s.cfg.Dir, "bundle.pem") }
+
+// recorder is an EventSink and a PhaseSink.
+type recorder struct {
+	mu     sync.Mutex
+	events []string // "kind: detail"
+	phases map[string][]time.Duration
+}
+
+// Event records an event.
+func (r *recorder) Event(kind, source, detail string, rotation bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if source != "spiffe" {
+		panic("event from source " + source)
+	}
+	r.events = append(r.events, kind+": "+detail)
+}
+
+// Phase records a handshake phase.
+func (r *recorder) Phase(name string, d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.phases == nil {
+		r.phases = map[string][]time.Duration{}
+	}
+	r.phases[name] = append(r.phases[name], d)
+}
+
+// of returns the details of the events of kind.
+func (r *recorder) of(kind string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, e := range r.events {
+		if strings.HasPrefix(e, kind+": ") {
+			out = append(out, strings.TrimPrefix(e, kind+": "))
+		}
+	}
+	return out
+}
+
+// waitFor waits until there are n events of kind and returns them.
+func (r *recorder) waitFor(t *testing.T, kind string, n int) []string {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		if got := r.of(kind); len(got) >= n {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %d %q events within %s; events: %v", n, kind, wait, r.all())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (r *recorder) all() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.events...)
+}

@@ -1,0 +1,362 @@
+package spiffe
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/authbench/authbench/authmodes"
+	"github.com/authbench/authbench/stack/pki"
+	"github.com/authbench/authbench/stack/spiffeissuer"
+)
+
+// configure runs Configure with a fresh recorder.
+func configure(t *testing.T, m *mode, cfg *pgxpool.Config) (*recorder, error) {
+	t.Helper()
+	rec := &recorder{}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	return rec, m.Configure(ctx, cfg, authmodes.Env{Events: rec, Phases: rec})
+}
+
+// wantError checks err is a one-line CredentialError mentioning every part.
+func wantError(t *testing.T, err error, parts ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want one mentioning %q", parts)
+	}
+	t.Logf("error: %v", err)
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("error spans lines: %q", err)
+	}
+	for _, p := range parts {
+		if !strings.Contains(err.Error(), p) {
+			t.Errorf("error %q does not mention %q", err, p)
+		}
+	}
+}
+
+// openPool opens a pool on cfg, closed when the test ends.
+func openPool(t *testing.T, cfg *pgxpool.Config) *pgxpool.Pool {
+	t.Helper()
+	p, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+// acquire acquires a connection and returns its backend pid.
+func acquire(t *testing.T, p *pgxpool.Pool) uint32 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	c, err := p.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Release()
+	return c.Conn().PgConn().PID()
+}
+
+// last returns the last serial the fake server saw.
+func last(t *testing.T, f *fakePG) string {
+	t.Helper()
+	s := f.seen()
+	if len(s) == 0 {
+		t.Fatal("the server saw no client certificate")
+	}
+	return s[len(s)-1]
+}
+
+func TestMissingSocket(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "plain")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ socket, want string }{
+		{"", "pass --spiffe-socket"},
+		{"unix:///nonexistent/agent.sock", "no SPIFFE Workload API socket at /nonexistent/agent.sock"},
+		{"/nonexistent/agent.sock", "no SPIFFE Workload API socket at /nonexistent/agent.sock"},
+		{"unix://" + file, "is not a socket"},
+		{"http://example.com/x", "--spiffe-socket"},
+	} {
+		m := newTestMode(t, "--spiffe-socket", c.socket)
+		_, err := configure(t, m, poolConfig(t, "bench_spiffe", 1, otherCA(t)))
+		wantError(t, err, c.want)
+	}
+}
+
+func TestNobodyListening(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "agent.sock")
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	ln.Close() // a socket file nobody answers on, as a crashed agent leaves
+	m := newTestMode(t, "--spiffe-socket", "unix://"+path, "--spiffe-timeout", "1s")
+	_, err = configure(t, m, poolConfig(t, "bench_spiffe", 1, otherCA(t)))
+	wantError(t, err, "did not answer within 1s", "is the SPIRE agent")
+}
+
+func TestNoIdentityFailsWithoutWaiting(t *testing.T) {
+	other := spiffeissuer.Entry{SPIFFEID: clientID, DNSNames: []string{"bench_spiffe"}, UID: os.Getuid() + 1}
+	s := startIssuer(t, 0, other)
+	m := newTestMode(t, "--spiffe-socket", s.addr, "--spiffe-timeout", wait.String())
+	start := time.Now()
+	_, err := configure(t, m, poolConfig(t, "bench_spiffe", 1, otherCA(t)))
+	wantError(t, err, "issued no SVID to this process", "no identity issued", "-selector unix:uid:")
+	var ce *authmodes.CredentialError
+	if !errors.As(err, &ce) {
+		t.Errorf("%T is not a CredentialError", err)
+	}
+	if time.Since(start) >= wait {
+		t.Error("waited for --spiffe-timeout although the Workload API refused at once")
+	}
+}
+
+// fixture is an issuer, a fake database server with an SVID for
+// localhost, and a pool config trusting the issuer's bundle as --ca.
+type fixture struct {
+	iss *issuer
+	db  *fakePG
+	cfg *pgxpool.Config
+}
+
+func newFixture(t *testing.T, ttl time.Duration) *fixture {
+	t.Helper()
+	s := startIssuer(t, ttl, client(), server())
+	db := startFakePG(t, s.serverCert())
+	return &fixture{iss: s, db: db, cfg: poolConfig(t, "bench_spiffe", db.port(), s.bundle())}
+}
+
+// newPKIFixture is newFixture with a long-lived server certificate from an
+// ordinary CA, for SVIDs shorter-lived than the test.
+func newPKIFixture(t *testing.T, ttl time.Duration) *fixture {
+	t.Helper()
+	s := startIssuer(t, ttl, client())
+	dir := t.TempDir()
+	ca, err := pki.LoadOrCreateCA(dir, "database CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	crt, key, err := ca.IssueServer(dir, "server", []string{"localhost"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tls.LoadX509KeyPair(crt, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := startFakePG(t, &cert)
+	return &fixture{iss: s, db: db, cfg: poolConfig(t, "bench_spiffe", db.port(), filepath.Join(dir, "ca.crt"))}
+}
+
+func TestPresentsCurrentSVIDAndRecycles(t *testing.T) {
+	f := newFixture(t, time.Hour)
+	m := newTestMode(t, "--spiffe-socket", f.iss.addr, "--recycle-on-rotation", "--recycle-jitter", "0s")
+	rec, err := configure(t, m, f.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := f.iss.serial(clientID)
+	if got := last(t, f.db); got != first {
+		t.Errorf("the probe presented serial %s, want the current SVID's %s", got, first)
+	}
+	if d := rec.phases["credential"]; len(d) != 1 || d[0] <= 0 {
+		t.Errorf("credential phase %v, want one positive wait for the first SVID", d)
+	}
+	if ev := rec.of("svid"); len(ev) != 1 || !strings.Contains(ev[0], "serial="+first) {
+		t.Errorf("svid events %v, want one with serial=%s", ev, first)
+	}
+	p := openPool(t, f.cfg)
+	pid := acquire(t, p)
+	if got := last(t, f.db); got != first {
+		t.Errorf("pooled connection presented %s, want %s", got, first)
+	}
+
+	f.iss.iss.Rotate()
+	second := f.iss.serial(clientID)
+	if ev := rec.waitFor(t, "rotation", 1); !strings.Contains(ev[0], "serial="+second) {
+		t.Errorf("rotation event %q lacks serial=%s", ev[0], second)
+	}
+	if acquire(t, p) == pid {
+		t.Error("the connection that presented the old SVID was handed out after the rotation")
+	}
+	if got := last(t, f.db); got != second {
+		t.Errorf("the new connection presented %s, want the new SVID's %s", got, second)
+	}
+	if ev := rec.of("retire"); len(ev) != 1 || !strings.Contains(ev[0], "serial="+first) {
+		t.Errorf("retire events %v, want one for serial=%s", ev, first)
+	}
+	if n := m.tracker.size(); n != 1 {
+		t.Errorf("tracking %d connections, want 1", n)
+	}
+	assertNoKey(t, m, rec)
+}
+
+// size returns the number of connections t tracks.
+func (t *tracker) size() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.conns)
+}
+
+// assertNoKey checks that the SVID's private key is in no event or setting.
+func assertNoKey(t *testing.T, m *mode, rec *recorder) {
+	t.Helper()
+	svid, err := m.src.GetX509SVID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(svid.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := base64.StdEncoding.EncodeToString(der)[:32]
+	text := strings.Join(rec.all(), "\n")
+	for k, v := range m.Settings() {
+		text += "\n" + k + "=" + v
+	}
+	if strings.Contains(text, key) || strings.Contains(text, "PRIVATE KEY") {
+		t.Error("the SVID's private key appears in an event or a setting")
+	}
+}
+
+func TestJitterKeepsConnectionUntilItsDeadline(t *testing.T) {
+	f := newFixture(t, time.Hour)
+	m := newTestMode(t, "--spiffe-socket", f.iss.addr, "--recycle-on-rotation", "--recycle-jitter", "1h")
+	rec, err := configure(t, m, f.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := openPool(t, f.cfg)
+	pid := acquire(t, p)
+	f.iss.iss.Rotate()
+	rec.waitFor(t, "rotation", 1)
+	if got := acquire(t, p); got != pid {
+		t.Errorf("connection %d replaced by %d long before its jittered deadline", pid, got)
+	}
+	if ev := rec.of("retire"); len(ev) != 0 {
+		t.Errorf("retire events %v before the deadline", ev)
+	}
+}
+
+func TestWithoutRecycleConnectionsStay(t *testing.T) {
+	f := newFixture(t, time.Hour)
+	m := newTestMode(t, "--spiffe-socket", f.iss.addr)
+	rec, err := configure(t, m, f.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := openPool(t, f.cfg)
+	pid := acquire(t, p)
+	f.iss.iss.Rotate()
+	rec.waitFor(t, "rotation", 1)
+	if got := acquire(t, p); got != pid {
+		t.Errorf("connection replaced without --recycle-on-rotation")
+	}
+	p.Reset() // new connections present the new SVID
+	acquire(t, p)
+	if got, want := last(t, f.db), f.iss.serial(clientID); got != want {
+		t.Errorf("new connection presented %s, want %s", got, want)
+	}
+}
+
+func TestServerSPIFFEID(t *testing.T) {
+	f := newFixture(t, time.Hour)
+	other := otherCA(t) // --ca is not what verifies the server then
+	cfg := poolConfig(t, "bench_spiffe", f.db.port(), other)
+	m := newTestMode(t, "--spiffe-socket", f.iss.addr, "--server-spiffe-id", serverID)
+	if _, err := configure(t, m, cfg); err != nil {
+		t.Fatal(err)
+	}
+	acquire(t, openPool(t, cfg))
+
+	wrong := newTestMode(t, "--spiffe-socket", f.iss.addr, "--server-spiffe-id", "spiffe://authbench.test/elsewhere")
+	_, err := configure(t, wrong, poolConfig(t, "bench_spiffe", f.db.port(), other))
+	wantError(t, err, "not trusted as spiffe://authbench.test/elsewhere", "--server-spiffe-id")
+
+	bad := newTestMode(t, "--spiffe-socket", f.iss.addr, "--server-spiffe-id", "db.example")
+	_, err = configure(t, bad, poolConfig(t, "bench_spiffe", f.db.port(), other))
+	wantError(t, err, "is not a SPIFFE ID")
+}
+
+// otherCA returns the certificate file of a CA unrelated to the issuer.
+func otherCA(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := pki.LoadOrCreateCA(dir, "unrelated CA"); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, "ca.crt")
+}
+
+func TestServerNotTrustedByCA(t *testing.T) {
+	f := newFixture(t, time.Hour)
+	m := newTestMode(t, "--spiffe-socket", f.iss.addr)
+	_, err := configure(t, m, poolConfig(t, "bench_spiffe", f.db.port(), otherCA(t)))
+	wantError(t, err, "server's certificate is not trusted", "x509:", "check --ca")
+}
+
+func TestDatabaseRefusesCN(t *testing.T) {
+	f := newFixture(t, time.Hour)
+	f.db.reject.Store(true)
+	m := newTestMode(t, "--spiffe-socket", f.iss.addr)
+	_, err := configure(t, m, f.cfg)
+	wantError(t, err, "refused the SVID "+clientID+` as user "bench_spiffe"`, "28000", "-dns <sql user>")
+}
+
+func TestUserIsTheCN(t *testing.T) {
+	f := newFixture(t, time.Hour)
+	m := newTestMode(t, "--spiffe-socket", f.iss.addr)
+	_, err := configure(t, m, poolConfig(t, "root", f.db.port(), f.iss.bundle()))
+	wantError(t, err, `is for SQL user "bench_spiffe"`, "--user bench_spiffe", "-dns root")
+}
+
+func TestExpiredSVIDThenRecovery(t *testing.T) {
+	f := newPKIFixture(t, 2*time.Second)
+	m := newTestMode(t, "--spiffe-socket", f.iss.addr)
+	rec, err := configure(t, m, f.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := openPool(t, f.cfg)
+	acquire(t, p)
+	f.iss.stop()
+	rec.waitFor(t, "watch-error", 1)
+	svid, _ := m.src.GetX509SVID()
+	time.Sleep(time.Until(svid.Certificates[0].NotAfter.Add(100 * time.Millisecond)))
+
+	p.Reset()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	_, err = p.Acquire(ctx)
+	var ce *authmodes.CredentialError
+	if !errors.As(err, &ce) {
+		t.Fatalf("connection with an expired SVID: %v (%T), want a CredentialError", err, err)
+	}
+	wantError(t, ce, "expired at", "sent no new one", "is the SPIRE agent")
+	if ev := rec.waitFor(t, "expired", 1); !strings.Contains(ev[0], serialOf(svid)) {
+		t.Errorf("expired event %q lacks the serial", ev[0])
+	}
+
+	f.iss.serve() // the agent is back: the source reconnects by itself
+	rec.waitFor(t, "rotation", 1)
+	acquire(t, p)
+	if got, want := last(t, f.db), f.iss.serial(clientID); got != want {
+		t.Errorf("after recovery the connection presented %s, want %s", got, want)
+	}
+}

@@ -1,0 +1,180 @@
+package spiffe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spiffe/go-spiffe/v2/workloadapi"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/authbench/authbench/authmodes"
+)
+
+// address turns --spiffe-socket into a Workload API address and, for a
+// unix socket, checks that the socket is there.
+func address(socket string) (string, error) {
+	if socket == "" {
+		return "", &authmodes.CredentialError{Err: errors.New("no SPIFFE Workload API socket: pass --spiffe-socket unix:///path/to/agent.sock or set SPIFFE_ENDPOINT_SOCKET (`eval \"$(authbench stack env)\"` sets it)")}
+	}
+	if strings.HasPrefix(socket, "/") {
+		socket = "unix://" + socket
+	}
+	if err := workloadapi.ValidateAddress(socket); err != nil {
+		return "", fmt.Errorf("--spiffe-socket %q: %v: use unix:///path/to/agent.sock", socket, err)
+	}
+	u, err := url.Parse(socket)
+	if err != nil || u.Scheme != "unix" {
+		return socket, nil
+	}
+	fi, err := os.Stat(u.Path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", &authmodes.CredentialError{Err: fmt.Errorf("no SPIFFE Workload API socket at %s: start the SPIRE agent (or `authbench stack up`), or point --spiffe-socket / SPIFFE_ENDPOINT_SOCKET at its socket", u.Path)}
+	case err != nil:
+		return "", &authmodes.CredentialError{Err: fmt.Errorf("SPIFFE Workload API socket %s: %v (check --spiffe-socket)", u.Path, unwrapPath(err))}
+	case fi.Mode()&fs.ModeSocket == 0:
+		return "", &authmodes.CredentialError{Err: fmt.Errorf("%s is not a socket: point --spiffe-socket at the SPIRE agent's socket", u.Path)}
+	}
+	return socket, nil
+}
+
+// unwrapPath drops the path an *fs.PathError repeats.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// openSource opens the X509Source and waits for the first SVID, at most
+// --spiffe-timeout. A caller the Workload API has no identity for fails at
+// once instead of waiting for the timeout.
+func (m *mode) openSource(ctx context.Context) (*workloadapi.X509Source, error) {
+	log := &clientLog{denied: make(chan struct{}), report: m.streamError}
+	wctx, cancel := context.WithTimeout(ctx, m.timeout)
+	defer cancel()
+	go func() {
+		select {
+		case <-log.denied:
+			cancel()
+		case <-wctx.Done():
+		}
+	}()
+	src, err := workloadapi.NewX509Source(wctx, workloadapi.WithClientOptions(
+		workloadapi.WithAddr(m.addr), workloadapi.WithLogger(log)))
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, m.startError(err, log.lastError())
+	}
+	log.started()
+	return src, nil
+}
+
+// startError explains why no first SVID came.
+func (m *mode) startError(err, last error) error {
+	if last == nil {
+		last = err
+	}
+	st := status.Convert(last)
+	switch st.Code() {
+	case codes.PermissionDenied:
+		uid := os.Getuid()
+		return &authmodes.CredentialError{Err: fmt.Errorf("the SPIFFE Workload API at %s issued no SVID to this process (uid %d): %s; add a registration entry that selects it (spire-server entry create -selector unix:uid:%d -dns <sql user> …) or run authbench as the user that ran `authbench stack up`", m.addr, uid, st.Message(), uid)}
+	case codes.InvalidArgument, codes.Unimplemented:
+		return &authmodes.CredentialError{Err: fmt.Errorf("the SPIFFE Workload API at %s refused the request: %s (is --spiffe-socket a SPIRE agent's Workload API socket?)", m.addr, st.Message())}
+	case codes.Unavailable:
+		return &authmodes.CredentialError{Err: fmt.Errorf("the SPIFFE Workload API at %s did not answer within %s (%s): is the SPIRE agent (or `authbench stack up`) running?", m.addr, m.timeout, st.Message())}
+	}
+	return &authmodes.CredentialError{Err: fmt.Errorf("no SVID from the SPIFFE Workload API at %s within %s (%s): check the agent, or raise --spiffe-timeout", m.addr, m.timeout, oneLine(st.Message()))}
+}
+
+// clientLog is the go-spiffe client's logger. Before the first SVID it
+// keeps the last error (to explain a failed start) and signals a refusal;
+// afterwards it hands errors to report.
+type clientLog struct {
+	mu       sync.Mutex
+	last     error
+	running  bool
+	denied   chan struct{}
+	deniedOK sync.Once
+	report   func(error)
+}
+
+// Debugf ignores debug messages.
+func (l *clientLog) Debugf(string, ...any) {}
+
+// Infof ignores informational messages.
+func (l *clientLog) Infof(string, ...any) {}
+
+// Warnf ignores warnings.
+func (l *clientLog) Warnf(string, ...any) {}
+
+// Errorf records a Workload API error.
+func (l *clientLog) Errorf(format string, args ...any) {
+	err := errorArg(args)
+	if err == nil {
+		err = fmt.Errorf(format, args...)
+	}
+	l.mu.Lock()
+	l.last = err
+	running := l.running
+	l.mu.Unlock()
+	switch {
+	case running:
+		l.report(err)
+	case status.Code(err) == codes.PermissionDenied:
+		l.deniedOK.Do(func() { close(l.denied) })
+	}
+}
+
+// started switches the log to reporting errors as they come.
+func (l *clientLog) started() {
+	l.mu.Lock()
+	l.running = true
+	l.mu.Unlock()
+}
+
+func (l *clientLog) lastError() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.last
+}
+
+// errorArg returns the first error among args.
+func errorArg(args []any) error {
+	for _, a := range args {
+		if err, ok := a.(error); ok {
+			return err
+		}
+	}
+	return nil
+}
+
+// oneLine folds s onto one line.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// streamError reports, once per outage, that the Workload API stream broke;
+// go-spiffe keeps retrying with a growing pause.
+func (m *mode) streamError(err error) {
+	m.mu.Lock()
+	first := !m.streamLost
+	m.streamLost = true
+	expires := m.notAfter.UTC().Format(time.RFC3339)
+	m.mu.Unlock()
+	if !first {
+		return
+	}
+	m.event("watch-error", fmt.Sprintf("lost the Workload API stream at %s (%s: %s); retrying; the SVID in use expires at %s",
+		m.addr, status.Code(err), oneLine(status.Convert(err).Message()), expires), false)
+}

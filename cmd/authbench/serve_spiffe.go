@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/authbench/authbench/stack"
+	"github.com/authbench/authbench/stack/spiffeissuer"
+)
+
+const serveSPIFFEUsage = "stack serve-spiffe --dir DIR"
+
+func init() { serveCommands["serve-spiffe"] = serveSPIFFE }
+
+// serveSPIFFE runs the stack's built-in SPIFFE Workload API in the
+// foreground until SIGTERM or SIGINT; SIGUSR1 forces a rotation. `stack up`
+// starts it detached and waits for its "ready:" line.
+func serveSPIFFE(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlagSet("stack serve-spiffe")
+	dir := fs.String("dir", envOr("AUTHBENCH_STACK_DIR", ".stack"), "state directory of the local stack [$AUTHBENCH_STACK_DIR]")
+	if err := parseFlags(fs, serveSPIFFEUsage, args, stdout); err != nil {
+		return err
+	}
+	st, err := stack.Load(*dir)
+	if err != nil {
+		return err
+	}
+	if st.SPIFFE == nil {
+		return fmt.Errorf("the stack in %s has no SPIFFE component: run `authbench stack up` without --without spiffe", *dir)
+	}
+	cfg := st.SPIFFE.IssuerConfig()
+	if socketAnswers(cfg.SocketPath) {
+		return fmt.Errorf("another Workload API already serves %s: stop it with `authbench stack down`", st.SPIFFE.Endpoint())
+	}
+	iss, err := spiffeissuer.New(cfg)
+	if err != nil {
+		return fmt.Errorf("spiffe issuer: %v (check the stack's settings, or remove %s to start a fresh CA)", err, cfg.Dir)
+	}
+	return serveIssuer(ctx, iss, st.SPIFFE, stdout)
+}
+
+// serveIssuer serves iss, prints the ready line once the socket answers and
+// rotates on SIGUSR1.
+func serveIssuer(ctx context.Context, iss *spiffeissuer.Issuer, st *stack.SPIFFEState, stdout io.Writer) error {
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	done := make(chan error, 1)
+	go func() { done <- iss.Serve(ctx) }()
+	if err := waitSocket(st.SocketPath, done); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s spiffe workload api on %s, trust domain %s, svid ttl %s, bundle %s, pid %d\n",
+		stack.ReadyPrefix, st.Endpoint(), st.TrustDomain, st.TTL, iss.BundlePath(), os.Getpid())
+	for {
+		select {
+		case <-usr1:
+			iss.Rotate()
+			fmt.Fprintf(stdout, "%s rotated the SVIDs on SIGUSR1\n", time.Now().UTC().Format(time.RFC3339Nano))
+		case err := <-done:
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%s stopped\n", time.Now().UTC().Format(time.RFC3339Nano))
+			return nil
+		}
+	}
+}
+
+// waitSocket waits until path accepts connections or Serve fails.
+func waitSocket(path string, done <-chan error) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for !socketAnswers(path) {
+		select {
+		case err := <-done:
+			if err == nil {
+				return fmt.Errorf("stopped before the Workload API was ready")
+			}
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the Workload API socket %s did not open within 10s", path)
+		}
+	}
+	return nil
+}
+
+// socketAnswers reports whether a server accepts connections on path.
+func socketAnswers(path string) bool {
+	conn, err := net.DialTimeout("unix", path, time.Second)
+	if err != nil {
+		return false
+	}
+	conn.Close()
+	return true
+}

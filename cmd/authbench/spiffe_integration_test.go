@@ -1,0 +1,488 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/spiffe/go-spiffe/v2/workloadapi"
+
+	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/stack"
+	"github.com/authbench/authbench/stack/pki"
+	"github.com/authbench/authbench/stack/spiffeissuer"
+	"github.com/authbench/authbench/stack/stacktest"
+)
+
+// svidTTL is the SVID lifetime of the SPIFFE tests: a rotation every 5 s.
+const svidTTL = 10 * time.Second
+
+func TestSPIFFEAgainstStack(t *testing.T) {
+	cfg := &stack.SPIFFEConfig{TTL: svidTTL}
+	st := stacktest.Start(t, func(c *stack.Config) { c.SPIFFE = cfg })
+	c := newCLI(t, st)
+	// Enough accounts that serialization failures rarely exhaust the retries.
+	c.mustRun("init", "bank", "--auth", "spiffe", "--accounts", "5000", "--initial-balance", "500")
+
+	t.Run("one-line-errors", func(t *testing.T) { testSPIFFEErrors(t, c, st) })
+	t.Run("rotation-under-load", func(t *testing.T) { testRotationUnderLoad(t, c, st) })
+	t.Run("issuer-outage", func(t *testing.T) { testIssuerOutage(t, c, st, cfg) }) // last: it restarts the issuer
+}
+
+func testSPIFFEErrors(t *testing.T, c *cli, st *stack.State) {
+	run := []string{"run", "bank", "--auth", "spiffe", "--duration", "1s"}
+	assertOneLineError(t, c.run(append(run, "--spiffe-socket", "unix:///nonexistent/agent.sock")...), 1,
+		"no SPIFFE Workload API socket at /nonexistent/agent.sock")
+	foreign := t.TempDir()
+	if _, err := pki.LoadOrCreateCA(foreign, "some other CA"); err != nil {
+		t.Fatal(err)
+	}
+	assertOneLineError(t, c.run(append(run, "--ca", filepath.Join(foreign, "ca.crt"))...), 1,
+		"server's certificate is not trusted", "--ca")
+	assertOneLineError(t, c.run(append(run, "--server-spiffe-id", "spiffe://authbench.test/db")...), 1,
+		"not trusted as spiffe://authbench.test/db")
+	// An SVID from the trusted CA whose CN is no database user.
+	socket := strangerIssuer(t, st)
+	assertOneLineError(t, c.run(append(run, "--spiffe-socket", socket, "--user", "bench_stranger")...), 1,
+		`refused the SVID spiffe://authbench.test/authbench/bench_stranger as user "bench_stranger"`, "-dns <sql user>")
+	assertOneLineError(t, c.run("stack", "up", "--dir", t.TempDir(), "--svid-ttl", "10ms"), 2, "--svid-ttl")
+	assertOneLineError(t, c.run("stack", "up", "--dir", t.TempDir(), "--trust-domain", "Not A Domain"), 2, "--trust-domain")
+}
+
+// strangerIssuer serves, with the stack's SPIFFE CA, an SVID for
+// bench_stranger, a user the database does not have; it returns its address.
+func strangerIssuer(t *testing.T, st *stack.State) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "ab-stranger")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	iss, err := spiffeissuer.New(spiffeissuer.Config{
+		Dir: st.SPIFFE.CADir, SocketPath: filepath.Join(dir, "agent.sock"),
+		Entries: []spiffeissuer.Entry{{SPIFFEID: "spiffe://authbench.test/authbench/bench_stranger", DNSNames: []string{"bench_stranger"}, UID: os.Getuid()}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- iss.Serve(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	addr := "unix://" + filepath.Join(dir, "agent.sock")
+	fctx, fcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer fcancel()
+	for { // until it serves
+		if _, err := workloadapi.FetchX509SVID(fctx, workloadapi.WithAddr(addr)); err == nil {
+			return addr
+		} else if fctx.Err() != nil {
+			t.Fatalf("stranger issuer: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// svidWatch follows the stack's Workload API independently of the driver,
+// with go-spiffe's own client, and remembers when each SVID arrived.
+type svidWatch struct {
+	mu      sync.Mutex
+	updates []svidUpdate
+	src     *workloadapi.X509Source
+}
+
+type svidUpdate struct {
+	at       time.Time
+	serial   string // decimal, as pg_stat_ssl shows it
+	serialHx string // hex, as the events show it
+	notAfter time.Time
+}
+
+// watchSVIDs starts a watch that lasts until the test ends.
+func watchSVIDs(t *testing.T, st *stack.State) *svidWatch {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	src, err := workloadapi.NewX509Source(ctx, workloadapi.WithClientOptions(workloadapi.WithAddr(st.SPIFFE.Endpoint())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &svidWatch{src: src}
+	w.record()
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-src.Updated():
+				w.record()
+			}
+		}
+	}()
+	t.Cleanup(func() { close(stop); <-done; src.Close() })
+	return w
+}
+
+func (w *svidWatch) record() {
+	svid, err := w.src.GetX509SVID()
+	if err != nil {
+		return
+	}
+	leaf := svid.Certificates[0]
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if n := len(w.updates); n > 0 && w.updates[n-1].serialHx == leaf.SerialNumber.Text(16) {
+		return
+	}
+	w.updates = append(w.updates, svidUpdate{time.Now(), leaf.SerialNumber.String(), leaf.SerialNumber.Text(16), leaf.NotAfter})
+}
+
+func (w *svidWatch) all() []svidUpdate {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]svidUpdate(nil), w.updates...)
+}
+
+// backgroundRun is `authbench run` running in the background.
+type backgroundRun struct {
+	cmd    *exec.Cmd
+	lines  chan string // stdout, line by line
+	stdout bytes.Buffer
+	stderr bytes.Buffer
+	done   chan struct{}
+}
+
+// startRun starts authbench with args; the process is killed if the test
+// ends first.
+func startRun(t *testing.T, c *cli, args ...string) *backgroundRun {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	r := &backgroundRun{cmd: exec.CommandContext(ctx, binPath, args...), lines: make(chan string, 1024), done: make(chan struct{})}
+	r.cmd.Env = c.env
+	r.cmd.Stderr = &r.stderr
+	out, err := r.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(r.done)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			r.stdout.WriteString(sc.Text() + "\n")
+			select {
+			case r.lines <- sc.Text():
+			default:
+			}
+		}
+		_ = r.cmd.Wait()
+	}()
+	t.Cleanup(func() { cancel(); <-r.done })
+	return r
+}
+
+// waitLine waits for a stdout line containing s.
+func (r *backgroundRun) waitLine(t *testing.T, s string) {
+	t.Helper()
+	timeout := time.After(time.Minute)
+	for {
+		select {
+		case line := <-r.lines:
+			if strings.Contains(line, s) {
+				return
+			}
+		case <-r.done:
+			t.Fatalf("run ended before printing %q:\n%s\n%s", s, r.stdout.String(), r.stderr.String())
+		case <-timeout:
+			t.Fatalf("no line with %q within a minute", s)
+		}
+	}
+}
+
+// wait waits for the run to end and fails the test unless it exited 0.
+func (r *backgroundRun) wait(t *testing.T) {
+	t.Helper()
+	<-r.done
+	if code := r.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("run exited %d:\nstdout:\n%s\nstderr:\n%s", code, r.stdout.String(), r.stderr.String())
+	}
+}
+
+// connSeen is one bench_spiffe backend the test saw in pg_stat_ssl.
+type connSeen struct {
+	pid     int32
+	started time.Time
+	serial  string // decimal
+}
+
+// pollSSL records every bench_spiffe backend and the client certificate
+// serial PostgreSQL saw, until the run ends.
+func pollSSL(t *testing.T, st *stack.State, r *backgroundRun) []connSeen {
+	t.Helper()
+	cfg, err := st.AdminConnConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	seen := map[string]connSeen{}
+	for {
+		rows, _ := conn.Query(ctx, `SELECT a.pid, a.backend_start, s.client_serial::text
+			FROM pg_stat_activity a JOIN pg_stat_ssl s ON s.pid = a.pid
+			WHERE a.usename = 'bench_spiffe' AND s.client_serial IS NOT NULL`)
+		var cs connSeen
+		if _, err := pgx.ForEachRow(rows, []any{&cs.pid, &cs.started, &cs.serial}, func() error {
+			seen[fmt.Sprint(cs.pid, cs.started.UnixNano())] = cs
+			return nil
+		}); err != nil {
+			t.Fatalf("poll pg_stat_ssl: %v", err)
+		}
+		select {
+		case <-r.done:
+			var out []connSeen
+			for _, cs := range seen {
+				out = append(out, cs)
+			}
+			return out
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func testRotationUnderLoad(t *testing.T, c *cli, st *stack.State) {
+	w := watchSVIDs(t, st)
+	dir := filepath.Join(t.TempDir(), "run")
+	r := startRun(t, c, "run", "bank", "--auth", "spiffe", "--concurrency", "4", "--duration", "40s",
+		"--recycle-on-rotation", "--recycle-jitter", "1s", "--out", dir)
+	conns := pollSSL(t, st, r)
+	r.wait(t)
+	s := readSummary(t, dir)
+	if tr := s.Op("transfer"); tr.Errors != 0 || tr.Count == 0 {
+		t.Errorf("transfer: %d committed, %d failed; want no failures", tr.Count, tr.Errors)
+	}
+	rotations := eventsOf(s, "rotation")
+	t.Logf("%d rotations, %d retirements, %d transfers committed", len(rotations), len(eventsOf(s, "retire")), s.Op("transfer").Count)
+	if len(rotations) < 3 {
+		t.Errorf("%d rotations in summary.json, want at least 3 in 40 s with a %s SVID TTL", len(rotations), svidTTL)
+	}
+	if len(eventsOf(s, "retire")) == 0 {
+		t.Error("no connection was retired with --recycle-on-rotation")
+	}
+	if _, ok := s.Handshake["credential"]; !ok {
+		t.Error("summary.json has no credential handshake phase")
+	}
+	assertEventSerials(t, rotations, w.all())
+	assertTicksHaveRotations(t, dir)
+	if !strings.Contains(r.stdout.String(), "[rotation] spiffe new SVID") {
+		t.Error("the per-second lines show no SVID rotation")
+	}
+	c.mustRun("check", "bank", "--run", dir)
+	assertServerSawCurrentSVID(t, conns, w.all())
+}
+
+// eventsOf returns the spiffe events of kind.
+func eventsOf(s *results.Summary, kind string) []results.Event {
+	var out []results.Event
+	for _, e := range s.Events {
+		if e.Kind == kind && e.Source == "spiffe" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// assertEventSerials checks that every SVID the driver reported is one the
+// independent watch saw.
+func assertEventSerials(t *testing.T, events []results.Event, updates []svidUpdate) {
+	t.Helper()
+	for _, e := range events {
+		found := false
+		for _, u := range updates {
+			found = found || strings.Contains(e.Detail, "serial="+u.serialHx+" ")
+		}
+		if !found {
+			t.Errorf("rotation event %q names an SVID the Workload API never served", e.Detail)
+		}
+	}
+}
+
+func assertTicksHaveRotations(t *testing.T, dir string) {
+	t.Helper()
+	ticks, err := results.ReadTicks(filepath.Join(dir, "ticks.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range ticks {
+		for _, e := range tk.Events {
+			if e.Kind == "rotation" && e.Source == "spiffe" {
+				return
+			}
+		}
+	}
+	t.Error("ticks.ndjson has no SVID rotation event")
+}
+
+// settle is how long after an SVID arrives a new connection is sure to
+// present it (the driver's and the test's watches learn of it at about the
+// same moment); connections opened closer to a rotation are not judged.
+const settle = 500 * time.Millisecond
+
+// assertServerSawCurrentSVID checks that each connection opened after a
+// rotation presented the SVID current when it was opened, as PostgreSQL's
+// pg_stat_ssl.client_serial shows it.
+func assertServerSawCurrentSVID(t *testing.T, conns []connSeen, updates []svidUpdate) {
+	t.Helper()
+	judged := map[string]int{}
+	for _, cs := range conns {
+		k := currentAt(updates, cs.started)
+		if k <= 0 || cs.started.Before(updates[k].at.Add(settle)) ||
+			(k+1 < len(updates) && cs.started.After(updates[k+1].at.Add(-settle))) {
+			continue
+		}
+		judged[updates[k].serial]++
+		if cs.serial != updates[k].serial {
+			t.Errorf("backend %d opened at %s presented serial %s, but the SVID current then was %s",
+				cs.pid, cs.started.Format(time.StampMilli), cs.serial, updates[k].serial)
+		}
+	}
+	t.Logf("%d backends seen in pg_stat_ssl; judged per SVID serial: %v", len(conns), judged)
+	if len(judged) < 2 {
+		t.Errorf("connections opened after rotations presented %d distinct SVIDs (%d backends seen); want at least 2", len(judged), len(conns))
+	}
+}
+
+// currentAt returns the index of the last update at or before at (-1: none).
+func currentAt(updates []svidUpdate, at time.Time) int {
+	k := -1
+	for i, u := range updates {
+		if !u.at.After(at) {
+			k = i
+		}
+	}
+	return k
+}
+
+func testIssuerOutage(t *testing.T, c *cli, st *stack.State, cfg *stack.SPIFFEConfig) {
+	w := watchSVIDs(t, st)
+	dir := filepath.Join(t.TempDir(), "run")
+	r := startRun(t, c, "run", "bank", "--auth", "spiffe", "--concurrency", "4", "--duration", "40s",
+		"--tolerate-errors", "--max-rate", "200", "--max-retries", "5", "--out", dir) // few retries: a failed connect is reported soon
+	r.waitLine(t, " transfer")
+	if err := st.StopBuiltin("spiffe"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // an SVID pushed just before the stop
+	ups := w.all()
+	o := outage{expiry: ups[len(ups)-1].notAfter}
+	time.Sleep(time.Until(o.expiry.Add(2500 * time.Millisecond))) // open connections outlive the SVID
+	o.terminated = time.Now()
+	terminateBackends(t, st) // every new connection now needs the expired SVID
+	time.Sleep(2 * time.Second)
+	o.restarted = time.Now()
+	if _, err := stack.Up(context.Background(), stack.Config{Dir: st.Dir, SPIFFE: cfg}, nil); err != nil {
+		t.Fatal(err)
+	}
+	r.wait(t)
+	s := readSummary(t, dir)
+	o.check(t, s, dir)
+	c.mustRun("check", "bank", "--run", dir)
+}
+
+// terminateBackends ends every connection of the driver from the server side.
+func terminateBackends(t *testing.T, st *stack.State) {
+	t.Helper()
+	var ended int
+	cfg, err := st.AdminConnConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	err = conn.QueryRow(ctx, `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))
+		FROM pg_stat_activity WHERE usename = 'bench_spiffe'`).Scan(&ended)
+	if err != nil || ended == 0 {
+		t.Fatalf("terminated %d backends of bench_spiffe: %v", ended, err)
+	}
+}
+
+// outage is when the SVID expired with the issuer down, when the test cut
+// the driver's connections, and when the issuer was started again.
+type outage struct {
+	expiry, terminated, restarted time.Time
+}
+
+// check checks the run through the outage: open connections kept working
+// after the SVID expired, new ones failed with auth errors, and the driver
+// recovered once the issuer was back.
+func (o outage) check(t *testing.T, s *results.Summary, dir string) {
+	t.Helper()
+	if s.Errors["auth"] == 0 || s.Errors["other"] != 0 {
+		t.Errorf("errors by class %v: want auth errors (expired SVID) and no unclassified ones", s.Errors)
+	}
+	for _, kind := range []string{"watch-error", "expired"} {
+		if len(eventsOf(s, kind)) == 0 {
+			t.Errorf("no %q event", kind)
+		}
+	}
+	recovered := firstAfter(eventsOf(s, "rotation"), o.restarted)
+	if recovered.IsZero() {
+		t.Fatalf("no new SVID after the issuer restarted; events: %+v", s.Events)
+	}
+	ticks, err := results.ReadTicks(filepath.Join(dir, "ticks.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var expired, after int
+	for _, tk := range ticks {
+		op := tk.Ops[0]
+		from := tk.Time.Add(-time.Duration(tk.IntervalS * float64(time.Second)))
+		switch {
+		case from.After(o.expiry.Add(300*time.Millisecond)) && tk.Time.Before(o.terminated):
+			expired++
+			if op.Count == 0 || op.Errors != 0 {
+				t.Errorf("second ending %.0fs, SVID expired, connections open: %d committed, %d failed", tk.Elapsed, op.Count, op.Errors)
+			}
+		case from.After(recovered.Add(2 * time.Second)):
+			after++
+			if op.Errors != 0 || op.Count == 0 {
+				t.Errorf("second ending %.0fs after recovery: %d committed, %d failed (run: %v errors by class)", tk.Elapsed, op.Count, op.Errors, s.Errors)
+			}
+		}
+	}
+	t.Logf("outage: %d s judged with the SVID expired and connections open, new SVID %.1fs after the issuer restarted, %d s judged after; errors by class %v",
+		expired, recovered.Sub(o.restarted).Seconds(), after, s.Errors)
+	if expired == 0 || after < 3 {
+		t.Errorf("%d seconds judged with the SVID expired, %d after recovery: the run was too short", expired, after)
+	}
+}
+
+// firstAfter returns the time of the first event after t (zero: none).
+func firstAfter(events []results.Event, t time.Time) time.Time {
+	for _, e := range events {
+		if e.Time.After(t) {
+			return e.Time
+		}
+	}
+	return time.Time{}
+}
