@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	_ "github.com/authbench/authbench/authmodes/cert"
+	_ "github.com/authbench/authbench/authmodes/gssapi"
 	_ "github.com/authbench/authbench/authmodes/password"
 	_ "github.com/authbench/authbench/authmodes/spiffe"
 	_ "github.com/authbench/authbench/workloads/bank"

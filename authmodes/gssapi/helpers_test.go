@@ -1,0 +1,200 @@
+package gssapi
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/spf13/pflag"
+
+	"github.com/authbench/authbench/authmodes"
+	"github.com/authbench/authbench/stack/kdc"
+)
+
+// fixture is a real MIT KDC in a temporary directory with the principals
+// the stack creates.
+type fixture struct {
+	k        *kdc.KDC
+	keytab   string // bench_gss's client keytab
+	serverKT string // customspn/localhost and postgres/localhost
+}
+
+// startKDC runs krb5kdc for the test and stops it when the test ends.
+func startKDC(t *testing.T, life time.Duration) *fixture {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a real MIT KDC")
+	}
+	if _, err := exec.LookPath("kinit"); err != nil {
+		t.Skip("MIT Kerberos client tools not installed (make deps)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	k, err := kdc.Start(ctx, kdc.Config{Dir: dir, TicketLifetime: life})
+	t.Cleanup(func() {
+		if err := kdc.Stop(dir); err != nil {
+			t.Errorf("stop KDC: %v", err)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{k: k, keytab: filepath.Join(dir, "client.keytab"), serverKT: filepath.Join(dir, "server.keytab")}
+	for _, p := range []string{"bench_gss", "customspn/localhost", "postgres/localhost"} {
+		if err := k.AddPrincipal(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := k.ExportKeytab(ctx, f.keytab, "bench_gss"); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.ExportKeytab(ctx, f.serverKT, "customspn/localhost", "postgres/localhost"); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// args returns the flags that point the mode at the fixture, then extra.
+func (f *fixture) args(extra ...string) []string {
+	return append([]string{"--krb5-conf", f.k.Krb5Conf, "--keytab", f.keytab, "--principal", "bench_gss"}, extra...)
+}
+
+// events collects credential events.
+type events struct {
+	mu  sync.Mutex
+	all []string // "kind rotation detail"
+}
+
+// Event implements authmodes.EventSink.
+func (e *events) Event(kind, source, detail string, rotation bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r := "-"
+	if rotation {
+		r = "rotation"
+	}
+	e.all = append(e.all, kind+" "+r+" "+source+" "+detail)
+}
+
+// count returns how many events start with prefix ("renewal rotation").
+func (e *events) count(prefix string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for _, s := range e.all {
+		if strings.HasPrefix(s, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// waitFor polls until e holds n events starting with prefix.
+func (e *events) waitFor(t *testing.T, prefix string, n int, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for e.count(prefix) < n {
+		if time.Now().After(deadline) {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			t.Fatalf("no %d %q events within %s; events: %q", n, prefix, within, e.all)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// configured is a configured mode with its pool config and events.
+type configured struct {
+	m   *mode
+	cfg *pgxpool.Config
+	ev  *events
+}
+
+// configure parses args into a fresh mode and configures it for url;
+// the mode is closed when the test ends.
+func configure(t *testing.T, url string, args ...string) (*configured, error) {
+	t.Helper()
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	m := newMode(fs).(*mode)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &configured{m: m, cfg: cfg, ev: &events{}}
+	err = m.Configure(context.Background(), cfg, authmodes.Env{Events: c.ev, Log: testLog{t}})
+	t.Cleanup(func() { m.Close() })
+	return c, err
+}
+
+// mustConfigure is configure that fails the test on error.
+func mustConfigure(t *testing.T, url string, args ...string) *configured {
+	t.Helper()
+	c, err := configure(t, url, args...)
+	if err != nil {
+		t.Fatalf("Configure: %v", err)
+	}
+	return c
+}
+
+// testURL is a connection URL for bench_gss on localhost; no server is
+// needed, Configure only talks to the KDC.
+const testURL = "postgresql://bench_gss@LOCALHOST:5432/authbench?sslmode=disable"
+
+// testLog sends the mode's log lines to t.Log.
+type testLog struct{ t *testing.T }
+
+// Write logs p.
+func (w testLog) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+// writeFile writes a 0600 file in a temporary directory.
+func writeFile(t *testing.T, name, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// assertOneLine checks err is one line mentioning every part.
+func assertOneLine(t *testing.T, err error, parts ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want one mentioning %q", parts)
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "\n") {
+		t.Errorf("error spans lines: %q", msg)
+	}
+	for _, p := range parts {
+		if !strings.Contains(msg, p) {
+			t.Errorf("error %q does not mention %q", msg, p)
+		}
+	}
+}
+
+// closedPort returns a loopback port with no listener.
+func closedPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return port
+}
