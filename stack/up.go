@@ -61,6 +61,11 @@ func (s *State) up(ctx context.Context, b binaries, pu *pgUser, log io.Writer) e
 	if err := s.prepareComponents(ctx, log); err != nil {
 		return err
 	}
+	// Save what the components added (users, pg_hba lines, client CAs):
+	// EnsureUser rewrites PostgreSQL's files from the saved state.
+	if err := s.save(); err != nil {
+		return err
+	}
 	if err := s.upPostgres(ctx, b, pu, log); err != nil {
 		return err
 	}

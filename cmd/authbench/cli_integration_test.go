@@ -57,6 +57,9 @@ func newCLI(t *testing.T, st *stack.State) *cli {
 	return &cli{t: t, env: env}
 }
 
+// with returns c reporting to t (a subtest must not fail its parent).
+func (c *cli) with(t *testing.T) *cli { return &cli{t: t, env: c.env} }
+
 func (c *cli) run(args ...string) outcome {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -114,6 +117,7 @@ func TestCLIAgainstStack(t *testing.T) {
 
 	for _, auth := range []string{"cert", "password"} {
 		t.Run("run-"+auth, func(t *testing.T) {
+			c := c.with(t)
 			dir := filepath.Join(t.TempDir(), "run")
 			o := c.mustRun("run", "bank", "--auth", auth, "--concurrency", "8", "--duration", "3s", "--ramp", "1s", "--out", dir)
 			for _, want := range []string{"__total", "__result", "transfer", "number of transactions retried", "connections opened: 8", "average connection time"} {
@@ -131,6 +135,7 @@ func TestCLIAgainstStack(t *testing.T) {
 	}
 
 	t.Run("hot-contention", func(t *testing.T) {
+		c := c.with(t)
 		dir := filepath.Join(t.TempDir(), "run")
 		c.mustRun("run", "bank", "--auth", "cert", "--concurrency", "16", "--duration", "4s", "--contention", "hot", "--max-retries", "50", "--out", dir)
 		s := readSummary(t, dir)
@@ -147,6 +152,7 @@ func TestCLIAgainstStack(t *testing.T) {
 	})
 
 	t.Run("interrupt-writes-files", func(t *testing.T) {
+		c := c.with(t)
 		dir := filepath.Join(t.TempDir(), "run")
 		o := interruptRun(t, c, dir)
 		if o.code == 0 {
@@ -160,6 +166,7 @@ func TestCLIAgainstStack(t *testing.T) {
 	})
 
 	t.Run("bad-input", func(t *testing.T) {
+		c := c.with(t)
 		foreign := t.TempDir()
 		if _, err := pki.LoadOrCreateCA(foreign, "some other CA"); err != nil {
 			t.Fatal(err)

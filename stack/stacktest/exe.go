@@ -1,6 +1,7 @@
 package stacktest
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,21 +17,26 @@ var (
 
 // Exe returns an authbench binary built once per test process, for the
 // stack's built-in servers (`authbench stack serve-…`) and for tests that
-// run the CLI. It is removed when the process exits only if the test
-// calls Cleanup; the OS temp dir takes care of the rest.
+// run the CLI. Every test process builds into a temporary name and renames
+// it onto one shared path, so nothing accumulates in the temp dir; a server
+// still running an older copy keeps its own (renaming never touches it).
 func Exe(t testing.TB) string {
 	t.Helper()
 	exeOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "authbench-bin-")
-		if err != nil {
+		dir := filepath.Join(os.TempDir(), "authbench-test-bin")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			exeErr = err.Error()
 			return
 		}
-		_ = os.Chmod(dir, 0o755)
-		exePath = filepath.Join(dir, "authbench")
-		out, err := exec.Command("go", "build", "-o", exePath, "github.com/authbench/authbench/cmd/authbench").CombinedOutput()
+		tmp := filepath.Join(dir, fmt.Sprintf("authbench.%d", os.Getpid()))
+		out, err := exec.Command("go", "build", "-o", tmp, "github.com/authbench/authbench/cmd/authbench").CombinedOutput()
 		if err != nil {
 			exeErr = "go build authbench: " + err.Error() + ": " + string(out)
+			return
+		}
+		exePath = filepath.Join(dir, "authbench")
+		if err := os.Rename(tmp, exePath); err != nil {
+			exeErr = err.Error()
 		}
 	})
 	if exeErr != "" {
