@@ -17,6 +17,7 @@ import (
 	_ "github.com/authbench/authbench/authmodes/gssapi"
 	_ "github.com/authbench/authbench/authmodes/password"
 	_ "github.com/authbench/authbench/authmodes/spiffe"
+	_ "github.com/authbench/authbench/authmodes/vault"
 	_ "github.com/authbench/authbench/workloads/bank"
 	_ "github.com/authbench/authbench/workloads/orders"
 )

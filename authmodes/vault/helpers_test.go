@@ -1,0 +1,260 @@
+package vault
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/spf13/pflag"
+
+	"github.com/authbench/authbench/authmodes"
+	"github.com/authbench/authbench/stack/vaultsrv"
+)
+
+// Secrets the tests plant; none may appear in any output.
+const (
+	testToken    = "hvs.planted-root-token-0123456789"
+	testRoleID   = "planted-role-id-4d1c"
+	testSecretID = "planted-secret-id-77e0"
+	staticUser   = "app_static"
+)
+
+// memDB is an in-memory vaultsrv.DB: the stand-in creates, renews and
+// drops roles here instead of in PostgreSQL.
+type memDB struct {
+	mu    sync.Mutex
+	roles map[string]string // name -> password
+}
+
+func newMemDB() *memDB { return &memDB{roles: map[string]string{staticUser: ""}} }
+
+func (db *memDB) CreateRole(_ context.Context, name, password string, _ time.Time, _ []string) error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.roles[name] = password
+	return nil
+}
+
+func (db *memDB) SetValidUntil(_ context.Context, name string, _ time.Time) error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if _, ok := db.roles[name]; !ok {
+		return fmt.Errorf("role %s does not exist", name)
+	}
+	return nil
+}
+
+func (db *memDB) DropRole(_ context.Context, name string) error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	delete(db.roles, name)
+	return nil
+}
+
+func (db *memDB) SetPassword(_ context.Context, name, password string) error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.roles[name] = password
+	return nil
+}
+
+// dynamicRoles returns the names of the roles the server made.
+func (db *memDB) dynamicRoles() []string {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	var out []string
+	for n := range db.roles {
+		if strings.HasPrefix(n, "v-") {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// password returns a role's current password.
+func (db *memDB) password(name string) string {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.roles[name]
+}
+
+// testServer is the built-in credential server on 127.0.0.1.
+type testServer struct {
+	srv  *vaultsrv.Server
+	db   *memDB
+	addr string
+}
+
+// startServer runs the stand-in with a dynamic role "bench" (ttl, max),
+// a static role "bench-static" rotated every rotation, and the AppRole.
+func startServer(t *testing.T, ttl, maxTTL, rotation time.Duration) *testServer {
+	t.Helper()
+	db := newMemDB()
+	srv, err := vaultsrv.New(vaultsrv.Config{
+		RootToken:    testToken,
+		AppRole:      vaultsrv.AppRole{RoleName: "authbench", RoleID: testRoleID, SecretID: testSecretID},
+		DynamicRoles: map[string]vaultsrv.DynamicRole{"bench": {DefaultTTL: ttl, MaxTTL: maxTTL}},
+		StaticRoles:  map[string]vaultsrv.StaticRole{"bench-static": {Username: staticUser, RotationPeriod: rotation}},
+		DB:           db, ReapInterval: 20 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("server stopped with %v", err)
+		}
+	})
+	waitHTTP(t, "http://"+ln.Addr().String()+"/v1/sys/health")
+	return &testServer{srv: srv, db: db, addr: "http://" + ln.Addr().String()}
+}
+
+func waitHTTP(t *testing.T, url string) {
+	t.Helper()
+	for range 200 {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("%s does not answer", url)
+}
+
+// writeFile writes a secret file in dir.
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := dir + "/" + name
+	if err := os.WriteFile(p, []byte(content+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// recorder is an EventSink and PhaseSink that keeps everything.
+type recorder struct {
+	mu     sync.Mutex
+	events []recorded
+	phases []time.Duration
+}
+
+type recorded struct {
+	kind, source, detail string
+	rotation             bool
+}
+
+func (r *recorder) Event(kind, source, detail string, rotation bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, recorded{kind, source, detail, rotation})
+}
+
+func (r *recorder) Phase(name string, d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if name == "credential" {
+		r.phases = append(r.phases, d)
+	}
+}
+
+// kinds returns the events of a kind.
+func (r *recorder) kinds(kind string) []recorded {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []recorded
+	for _, e := range r.events {
+		if e.kind == kind {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// all is every event's text, for leak checks.
+func (r *recorder) all() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var b strings.Builder
+	for _, e := range r.events {
+		fmt.Fprintf(&b, "%s %s %s %v\n", e.kind, e.source, e.detail, e.rotation)
+	}
+	return b.String()
+}
+
+// newTestMode parses args into a fresh mode, as `authbench run` would.
+func newTestMode(t *testing.T, args ...string) *mode {
+	t.Helper()
+	for _, v := range []string{"VAULT_ADDR", "VAULT_TOKEN", "AUTHBENCH_VAULT_AUTH", "AUTHBENCH_VAULT_TOKEN_FILE",
+		"AUTHBENCH_VAULT_ROLE_ID_FILE", "AUTHBENCH_VAULT_SECRET_ID_FILE", "AUTHBENCH_VAULT_ROLE"} {
+		t.Setenv(v, "")
+	}
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	m := newMode(fs).(*mode)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// configure runs Configure on a pool config that never connects and closes
+// the mode when the test ends.
+func configure(t *testing.T, m *mode, rec *recorder) (*pgxpool.Config, error) {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig("postgres://placeholder@127.0.0.1:1/db?sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = m.Configure(ctx, cfg, authmodes.Env{Events: rec, Phases: rec})
+	t.Cleanup(func() { m.Close() })
+	return cfg, err
+}
+
+// credentials runs the pool's BeforeConnect, as a new connection would.
+func credentials(t *testing.T, cfg *pgxpool.Config) (user, password string) {
+	t.Helper()
+	cc := cfg.ConnConfig.Copy()
+	if err := cfg.BeforeConnect(context.Background(), cc); err != nil {
+		t.Fatalf("BeforeConnect: %v", err)
+	}
+	return cc.User, cc.Password
+}
+
+// connConfig runs BeforeConnect and returns the connection's config.
+func connConfig(t *testing.T, cfg *pgxpool.Config) *pgx.ConnConfig {
+	t.Helper()
+	cc := cfg.ConnConfig.Copy()
+	if err := cfg.BeforeConnect(context.Background(), cc); err != nil {
+		t.Fatalf("BeforeConnect: %v", err)
+	}
+	return cc
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, what string, within time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not happen within %s", what, within)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,0 +1,62 @@
+package vault
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// ForceRotation reads new dynamic credentials now, for `run --rotate-every`
+// (authmodes.Rotator): connections of the old user are retired as after a
+// scheduled rotation, and the old lease is revoked once they are gone. A
+// static role's password is Vault's to rotate, so it cannot be forced here.
+func (m *mode) ForceRotation(ctx context.Context) (string, error) {
+	if m.k == nil {
+		return "", fmt.Errorf("the vault auth mode is not configured")
+	}
+	return m.k.force(ctx)
+}
+
+// force replaces the current dynamic set at once.
+func (k *keeper) force(ctx context.Context) (string, error) {
+	if k.c.static() {
+		return "", fmt.Errorf("--rotate-every cannot rotate static role %s: Vault rotates its password on its own schedule (the stack's: --vault-static-rotation); use --vault-role", k.c.staticRole)
+	}
+	select {
+	case k.sem <- struct{}{}:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	defer func() { <-k.sem }()
+	old := k.current()
+	start := time.Now()
+	set, err := k.src.fetch(ctx)
+	if err != nil {
+		k.failed(err)
+		return "", err
+	}
+	if k.phases != nil {
+		k.phases.Phase("credential", time.Since(start))
+	}
+	k.install(set, old, change{why: "forced by --rotate-every", forced: true})
+	return fmt.Sprintf("new %s; old lease %s revoked once its connections are retired", set.describe(), old.leaseID), nil
+}
+
+// retired ends an old set's lease after its retire span: its renewals stop
+// and, after a forced rotation, the lease is revoked (a scheduled one is
+// left to expire, as Vault's clients usually do).
+func (k *keeper) retired(old *credSet, revoke bool) {
+	old.stopWatcher()
+	if !revoke || k.closed.Load() || old.has(flagRevoked) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), revokeTimeout)
+	defer cancel()
+	if err := k.client.Sys().RevokeWithContext(ctx, old.leaseID); err != nil {
+		k.event("error", "revoking the old lease "+old.leaseID+": "+oneLine(k.c.vaultError(opRevoke, "sys/leases/revoke", err).Error()), false)
+		return
+	}
+	old.mark(flagRevoked)
+	k.stats.revocations.Add(1)
+	k.event("revocation", fmt.Sprintf("old lease %s of %s revoked after its connections were retired", old.leaseID, old.username), false)
+}

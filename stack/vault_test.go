@@ -1,0 +1,291 @@
+package stack_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/vault/api"
+	"github.com/hashicorp/vault/api/auth/approle"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/authbench/authbench/stack"
+	"github.com/authbench/authbench/stack/stacktest"
+)
+
+func TestVaultConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  stack.VaultConfig
+		want string
+	}{
+		{stack.VaultConfig{}, ""},
+		{stack.VaultConfig{DefaultTTL: 10 * time.Second, MaxTTL: 20 * time.Second}, ""},
+		{stack.VaultConfig{DefaultTTL: time.Hour, MaxTTL: time.Minute}, "--vault-max-ttl"},
+		{stack.VaultConfig{DefaultTTL: time.Millisecond}, "at least 1s"},
+	} {
+		err := tc.cfg.Validate()
+		if (err == nil) != (tc.want == "") || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%+v: error %v, want %q", tc.cfg, err, tc.want)
+		}
+	}
+}
+
+func TestVault(t *testing.T) {
+	st := stacktest.Start(t, func(c *stack.Config) {
+		c.Vault = &stack.VaultConfig{DefaultTTL: 2 * time.Second, MaxTTL: 4 * time.Second, StaticRotation: time.Hour}
+	})
+	t.Run("files and env", func(t *testing.T) { testVaultFilesAndEnv(t, st) })
+	t.Run("pg_hba", func(t *testing.T) { testVaultHBA(t, st) })
+	t.Run("approle and dynamic user", func(t *testing.T) { testVaultDynamic(t, st) })
+	t.Run("static user", func(t *testing.T) { testVaultStatic(t, st) })
+	t.Run("revoke drops the role", func(t *testing.T) { testVaultRevoke(t, st) })
+	t.Run("expired leases are dropped", func(t *testing.T) { testVaultExpiry(t, st) })
+	t.Run("stop revokes, up restarts", func(t *testing.T) { testVaultRestart(t, st) })
+}
+
+func testVaultFilesAndEnv(t *testing.T, st *stack.State) {
+	v := st.Vault
+	secrets := map[string]bool{}
+	for _, f := range []string{v.TokenFile, v.RoleIDFile, v.SecretIDFile} {
+		fi, err := os.Stat(f)
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v, mode %v; want a 0600 file", f, err, fi.Mode().Perm())
+		}
+		secrets[readTrim(t, f)] = true
+	}
+	env := map[string]string{}
+	for _, e := range st.Env() {
+		env[e.Name] = e.Value
+		if secrets[e.Value] {
+			t.Errorf("stack env exports a secret's value in %s", e.Name)
+		}
+	}
+	want := map[string]string{
+		"VAULT_ADDR": v.Addr, "AUTHBENCH_VAULT_TOKEN_FILE": v.TokenFile, "AUTHBENCH_VAULT_ROLE_ID_FILE": v.RoleIDFile,
+		"AUTHBENCH_VAULT_SECRET_ID_FILE": v.SecretIDFile, "AUTHBENCH_VAULT_ROLE": stack.VaultRole,
+		"AUTHBENCH_VAULT_STATIC_ROLE": stack.VaultStaticRole,
+	}
+	for k, w := range want {
+		if env[k] != w {
+			t.Errorf("%s=%q, want %q", k, env[k], w)
+		}
+	}
+	state, _ := os.ReadFile(filepath.Join(st.Dir, "state.json"))
+	log, _ := os.ReadFile(filepath.Join(st.Dir, "vault", "vault.log"))
+	for s := range secrets {
+		if strings.Contains(string(state), s) || strings.Contains(string(log), s) {
+			t.Error("a vault secret is in state.json or vault.log")
+		}
+	}
+	comps, err := stack.Status(st.Dir)
+	if err != nil || !slices.ContainsFunc(comps, func(c stack.ComponentStatus) bool { return c.Name == "vault" && c.Running }) {
+		t.Errorf("status %v (%v): want vault running", comps, err)
+	}
+}
+
+// testVaultHBA checks that dynamic users get in through their group line,
+// which comes before the final reject lines.
+func testVaultHBA(t *testing.T, st *stack.State) {
+	data, err := os.ReadFile(filepath.Join(st.PGDataDir, "pg_hba.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(data), "\n")
+	group := slices.Index(lines, "hostssl all +"+stack.VaultGroupRole+" 127.0.0.1/32 scram-sha-256")
+	static := slices.Index(lines, "hostssl all "+stack.VaultStaticUser+" 127.0.0.1/32 scram-sha-256")
+	reject := slices.Index(lines, "host all all 0.0.0.0/0 reject")
+	if group < 0 || static < 0 || reject < 0 || group > reject || static > reject || strings.Count(string(data), "+"+stack.VaultGroupRole) != 1 {
+		t.Errorf("pg_hba.conf lacks the vault lines before the reject (group %d, static %d, reject %d):\n%s", group, static, reject, data)
+	}
+}
+
+func testVaultDynamic(t *testing.T, st *stack.State) {
+	client := vaultClient(t, st, "")
+	a, err := approle.NewAppRoleAuth(readTrim(t, st.Vault.RoleIDFile), &approle.SecretID{FromFile: st.Vault.SecretIDFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Auth().Login(context.Background(), a); err != nil {
+		t.Fatalf("AppRole login with the stack's files: %v", err)
+	}
+	user, pw, _ := readCreds(t, client, stack.VaultMount+"/creds/"+stack.VaultRole)
+	conn := vaultConnect(t, st, user, pw)
+	if got := vaultQuery(t, conn, "SELECT pg_has_role(current_user, '"+stack.RWRole+"', 'member')::text || pg_has_role(current_user, '"+stack.VaultGroupRole+"', 'member')::text"); got != "truetrue" {
+		t.Errorf("dynamic user %s: member of %s and %s: %s", user, stack.RWRole, stack.VaultGroupRole, got)
+	}
+	if got := vaultQuery(t, conn, "SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()"); got != "true" {
+		t.Errorf("dynamic user's session is not TLS: %s", got)
+	}
+	// The server manages roles through the load balancer with TLS
+	// verify-full, like Vault's database plugin.
+	cc, err := st.VaultDBConnConfig()
+	if err != nil || cc.Host != st.LBHost || int(cc.Port) != st.LBPort || cc.TLSConfig == nil || cc.TLSConfig.InsecureSkipVerify {
+		t.Errorf("credential server's database connection: %v, host %s port %d, TLS %v", err, cc.Host, cc.Port, cc.TLSConfig != nil)
+	}
+	admin := vaultAdmin(t, st)
+	if got := vaultQuery(t, admin, "SELECT count(*)::text FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.application_name = 'authbench-vault' AND s.ssl"); got == "0" {
+		t.Error("no TLS session of the credential server in pg_stat_activity")
+	}
+}
+
+func testVaultStatic(t *testing.T, st *stack.State) {
+	client := vaultClient(t, st, readTrim(t, st.Vault.TokenFile))
+	user, pw, _ := readCreds(t, client, stack.VaultMount+"/static-creds/"+stack.VaultStaticRole)
+	if user != stack.VaultStaticUser {
+		t.Fatalf("static role user %q", user)
+	}
+	conn := vaultConnect(t, st, user, pw)
+	if got := vaultQuery(t, conn, "SELECT current_user::text"); got != user {
+		t.Errorf("current_user %q", got)
+	}
+}
+
+func testVaultRevoke(t *testing.T, st *stack.State) {
+	client := vaultClient(t, st, readTrim(t, st.Vault.TokenFile))
+	user, pw, lease := readCreds(t, client, stack.VaultMount+"/creds/"+stack.VaultRole)
+	conn := vaultConnect(t, st, user, pw)
+	if err := client.Sys().Revoke(lease); err != nil {
+		t.Fatal(err)
+	}
+	if n := countRoles(t, st, user); n != 0 {
+		t.Errorf("role %s still exists after its lease was revoked", user)
+	}
+	var pgErr *pgconn.PgError
+	_, err := conn.Exec(context.Background(), "SELECT 1")
+	if err == nil || (errors.As(err, &pgErr) && pgErr.Code != "57P01") {
+		t.Errorf("the revoked user's session was not terminated: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if c, err := pgx.Connect(ctx, vaultConnString(st, user, pw)); err == nil {
+		c.Close(ctx)
+		t.Error("the revoked user can still log in")
+	}
+}
+
+func testVaultExpiry(t *testing.T, st *stack.State) {
+	client := vaultClient(t, st, readTrim(t, st.Vault.TokenFile))
+	user, _, _ := readCreds(t, client, stack.VaultMount+"/creds/"+stack.VaultRole)
+	deadline := time.Now().Add(30 * time.Second) // max_ttl is 4s
+	for countRoles(t, st, user) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("role %s outlived its lease's max TTL", user)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func testVaultRestart(t *testing.T, st *stack.State) {
+	client := vaultClient(t, st, readTrim(t, st.Vault.TokenFile))
+	user, _, _ := readCreds(t, client, stack.VaultMount+"/creds/"+stack.VaultRole)
+	if err := st.StopBuiltin("vault"); err != nil {
+		t.Fatal(err)
+	}
+	if n := countRoles(t, st, user); n != 0 {
+		t.Errorf("stopping the credential server left role %s behind", user)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := stack.Config{Dir: st.Dir, Exe: st.Exe, Vault: &stack.VaultConfig{DefaultTTL: 2 * time.Second, MaxTTL: 4 * time.Second, StaticRotation: time.Hour}}
+	if _, err := stack.Up(ctx, cfg, nil); err != nil {
+		t.Fatalf("stack up again: %v", err)
+	}
+	if user, pw, _ := readCreds(t, client, stack.VaultMount+"/creds/"+stack.VaultRole); user == "" || pw == "" {
+		t.Error("no credentials after the restart")
+	}
+}
+
+// vaultClient is an API client for the stack's server with token (may be "").
+func vaultClient(t *testing.T, st *stack.State, token string) *api.Client {
+	t.Helper()
+	cfg := api.DefaultConfig()
+	cfg.Address = st.Vault.Addr
+	c, err := api.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetToken(token)
+	return c
+}
+
+// readCreds reads credentials at path: username, password and lease ID.
+func readCreds(t *testing.T, c *api.Client, path string) (user, password, lease string) {
+	t.Helper()
+	sec, err := c.Logical().Read(path)
+	if err != nil || sec == nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	user, _ = sec.Data["username"].(string)
+	password, _ = sec.Data["password"].(string)
+	return user, password, sec.LeaseID
+}
+
+func vaultConnString(st *stack.State, user, password string) string {
+	return stack.ConnString("host", st.LBHost, "port", strconv.Itoa(st.LBPort), "dbname", st.Database,
+		"user", user, "password", password, "sslmode", "verify-full", "sslrootcert", st.CAFile, "connect_timeout", "10")
+}
+
+// vaultConnect logs in through HAProxy with TLS verify-full and SCRAM.
+func vaultConnect(t *testing.T, st *stack.State, user, password string) *pgx.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, vaultConnString(st, user, password))
+	if err != nil {
+		t.Fatalf("log in as %s through haproxy: %v", user, err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+func vaultQuery(t *testing.T, conn *pgx.Conn, sql string) string {
+	t.Helper()
+	var v string
+	if err := conn.QueryRow(context.Background(), sql).Scan(&v); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return v
+}
+
+// vaultAdmin connects as the admin, directly.
+func vaultAdmin(t *testing.T, st *stack.State) *pgx.Conn {
+	t.Helper()
+	cfg, err := st.AdminConnConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+// countRoles counts roles named user, asked as the admin.
+func countRoles(t *testing.T, st *stack.State, user string) int {
+	t.Helper()
+	n, err := strconv.Atoi(vaultQuery(t, vaultAdmin(t, st), "SELECT count(*)::text FROM pg_roles WHERE rolname = '"+strings.ReplaceAll(user, "'", "''")+"'"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func readTrim(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(data))
+}
