@@ -39,15 +39,23 @@ test: deps vet
 unit:
 	$(GO) test -short -count=1 ./...
 
-## demo: start the stack, load the bank, run it with cert auth, check it
+## demo: start the stack, run the bank with cert auth, check it, compare every auth mode, write the HTML report
 demo: deps build
-	@$(BIN) stack up --dir $(STACK_DIR)
+	@$(BIN) stack up --dir $(STACK_DIR) --with-prometheus
 	@set -e; eval "$$($(BIN) stack env --dir $(STACK_DIR))"; \
-	run=runs/demo-$$(date +%Y%m%d-%H%M%S)-bank-cert; \
+	ts=$$(date +%Y%m%d-%H%M%S); run=runs/demo-$$ts-bank-cert; matrix=runs/demo-$$ts-matrix; \
 	$(BIN) init bank --accounts 10000; \
+	$(BIN) init orders; \
 	$(BIN) run bank --auth cert --concurrency 16 --ramp 2s --duration 20s --out $$run; \
 	$(BIN) check bank --run $$run; \
-	echo; echo "run directory: $$run (summary.json, ticks.ndjson, transfer.hlog)"; \
+	echo; echo "== every auth mode on both workloads, with a forced rotation every 4s"; \
+	$(BIN) matrix --init=false --workloads bank,orders --auth password,cert,gssapi,spiffe,vault \
+		--duration 8s --ramp 1s --rotate-every 4s --out $$matrix; \
+	$(BIN) report $$matrix $$run --out $$matrix/report.html; \
+	echo; echo "run directory:  $$run (summary.json, ticks.ndjson, transfer.hlog)"; \
+	echo "comparison:     $$matrix/matrix.md"; \
+	echo "HTML report:    $$matrix/report.html"; \
+	echo "prometheus:     $$AUTHBENCH_PROMETHEUS_URL (authbench_* series of every run)"; \
 	echo "the stack keeps running; stop it with: $(BIN) stack down --dir $(STACK_DIR)"
 
 demo-down:
