@@ -55,7 +55,7 @@ demo: deps build
 	echo; echo "run directory:  $$run (summary.json, ticks.ndjson, transfer.hlog)"; \
 	echo "comparison:     $$matrix/matrix.md"; \
 	echo "HTML report:    $$matrix/report.html"; \
-	echo "prometheus:     $$AUTHBENCH_PROMETHEUS_URL (authbench_* series of every run)"; \
+	echo "prometheus:     $$AUTHBENCH_PROMETHEUS_URL (try: max_over_time(authbench_ops_total[1h]) by auth_mode)"; \
 	echo "the stack keeps running; stop it with: $(BIN) stack down --dir $(STACK_DIR)"
 
 demo-down:
