@@ -8,14 +8,13 @@ package authmodes
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/pflag"
+
+	"github.com/authbench/authbench/internal/registry"
 )
 
 // Meta describes an auth mode and constructs it.
@@ -83,40 +82,23 @@ func (e *CredentialError) Error() string { return e.Err.Error() }
 // Unwrap returns the underlying error.
 func (e *CredentialError) Unwrap() error { return e.Err }
 
-var registry = map[string]Meta{}
+var known = registry.New[Meta]("auth mode")
 
 // Register adds a mode; called from the mode package's init().
-func Register(m Meta) {
-	if _, dup := registry[m.Name]; dup {
-		panic("authmodes: duplicate registration of " + m.Name)
-	}
-	registry[m.Name] = m
-}
+func Register(m Meta) { known.Add(m.Name, m) }
 
 // Lookup returns the named mode's Meta or an error listing the known ones.
-func Lookup(name string) (Meta, error) {
-	m, ok := registry[name]
-	if !ok {
-		return Meta{}, fmt.Errorf("unknown auth mode %q: choose one of %s", name, strings.Join(Names(), ", "))
-	}
-	return m, nil
-}
+func Lookup(name string) (Meta, error) { return known.Lookup(name) }
 
 // Names returns the registered mode names, sorted.
-func Names() []string {
-	var ns []string
-	for n := range registry {
-		ns = append(ns, n)
-	}
-	sort.Strings(ns)
-	return ns
-}
+func Names() []string { return known.Names() }
 
 // All returns every registered mode's Meta, sorted by name.
 func All() []Meta {
 	var ms []Meta
 	for _, n := range Names() {
-		ms = append(ms, registry[n])
+		m, _ := known.Lookup(n)
+		ms = append(ms, m)
 	}
 	return ms
 }

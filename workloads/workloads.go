@@ -8,15 +8,14 @@ package workloads
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"math/rand/v2"
-	"sort"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/pflag"
+
+	"github.com/authbench/authbench/internal/registry"
 )
 
 // Meta describes a workload and constructs it.
@@ -114,34 +113,16 @@ type Outcome struct{ Name string }
 // Error implements error.
 func (o *Outcome) Error() string { return "business outcome: " + o.Name }
 
-var registry = map[string]Meta{}
+var known = registry.New[Meta]("workload")
 
 // Register adds a workload; called from the workload package's init().
-func Register(m Meta) {
-	if _, dup := registry[m.Name]; dup {
-		panic("workloads: duplicate registration of " + m.Name)
-	}
-	registry[m.Name] = m
-}
+func Register(m Meta) { known.Add(m.Name, m) }
 
 // Lookup returns the named workload's Meta or an error listing the known ones.
-func Lookup(name string) (Meta, error) {
-	m, ok := registry[name]
-	if !ok {
-		return Meta{}, fmt.Errorf("unknown workload %q: choose one of %s", name, strings.Join(Names(), ", "))
-	}
-	return m, nil
-}
+func Lookup(name string) (Meta, error) { return known.Lookup(name) }
 
 // Names returns the registered workload names, sorted.
-func Names() []string {
-	var ns []string
-	for n := range registry {
-		ns = append(ns, n)
-	}
-	sort.Strings(ns)
-	return ns
-}
+func Names() []string { return known.Names() }
 
 // ErrAlreadyApplied is returned by Attempt when the op's effect is already
 // in the database (an earlier attempt committed although its COMMIT

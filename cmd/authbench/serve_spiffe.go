@@ -22,17 +22,12 @@ func init() { serveCommands["serve-spiffe"] = serveSPIFFE }
 // foreground until SIGTERM or SIGINT; SIGUSR1 forces a rotation. `stack up`
 // starts it detached and waits for its "ready:" line.
 func serveSPIFFE(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := newFlagSet("stack serve-spiffe")
-	dir := fs.String("dir", envOr("AUTHBENCH_STACK_DIR", ".stack"), "state directory of the local stack [$AUTHBENCH_STACK_DIR]")
-	if err := parseFlags(fs, serveSPIFFEUsage, args, stdout); err != nil {
-		return err
-	}
-	st, err := stack.Load(*dir)
+	st, err := serveState("stack serve-spiffe", serveSPIFFEUsage, args, stdout)
 	if err != nil {
 		return err
 	}
 	if st.SPIFFE == nil {
-		return fmt.Errorf("the stack in %s has no SPIFFE component: run `authbench stack up` without --without spiffe", *dir)
+		return fmt.Errorf("the stack in %s has no SPIFFE component: run `authbench stack up` without --without spiffe", st.Dir)
 	}
 	cfg := st.SPIFFE.IssuerConfig()
 	if socketAnswers(cfg.SocketPath) {

@@ -24,12 +24,7 @@ const serveVaultUsage = "stack serve-vault --dir DIR"
 // for its ready line. SIGUSR1 seals it and SIGUSR2 unseals it, for fault
 // tests. Nothing it prints holds a token, secret_id or password.
 func serveVault(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := newFlagSet("serve-vault")
-	dir := fs.String("dir", envOr("AUTHBENCH_STACK_DIR", ".stack"), "state directory of the local stack [$AUTHBENCH_STACK_DIR]")
-	if err := parseFlags(fs, serveVaultUsage, args, stdout); err != nil {
-		return err
-	}
-	st, err := stack.Load(*dir)
+	st, err := serveState("stack serve-vault", serveVaultUsage, args, stdout)
 	if err != nil {
 		return err
 	}

@@ -54,6 +54,16 @@ func runStack(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // detached children. Each registers itself from its own file.
 var serveCommands = map[string]func(ctx context.Context, args []string, stdout io.Writer) error{}
 
+// serveState parses a serve command's --dir and loads that stack's state.
+func serveState(name, usage string, args []string, stdout io.Writer) (*stack.State, error) {
+	fs := newFlagSet(name)
+	dir := fs.String("dir", envOr("AUTHBENCH_STACK_DIR", ".stack"), "state directory of the local stack [$AUTHBENCH_STACK_DIR]")
+	if err := parseFlags(fs, usage, args, stdout); err != nil {
+		return nil, err
+	}
+	return stack.Load(*dir)
+}
+
 func stackUp(ctx context.Context, dir string, parts *stackParts, stdout, stderr io.Writer) error {
 	exe, err := os.Executable()
 	if err != nil {
