@@ -66,7 +66,7 @@ func (tr *connTrace) install(c *pgconn.Config, obs ConnObserver) {
 		// now, so the handshake is timed as tls and not as auth.
 		if tc, ok := conn.(*tls.Conn); ok {
 			if err := tc.HandshakeContext(ctx); err != nil {
-				return nil, err
+				return conn, err // pgx closes the conn it gets back on error
 			}
 		}
 		tr.netDone = time.Now()
