@@ -153,9 +153,11 @@ func (c *connFlags) connectError(cfg *pgxpool.Config, err error) error {
 // which repeats what connectError already says.
 func stripConnectPrefix(msg string) string {
 	if i := strings.Index(msg, "`: "); strings.HasPrefix(msg, "failed to connect to") && i > 0 {
-		return msg[i+3:]
+		msg = msg[i+3:]
 	}
-	return msg
+	// The TLS handshake runs in the connection tracer's hook; its name means
+	// nothing to a user.
+	return strings.Replace(msg, "AfterNetConnect failed: ", "", 1)
 }
 
 // redactedFlags returns every flag's value for summary.json, with secrets
