@@ -118,6 +118,7 @@ type sniffReader struct {
 	skip int // body bytes of the current message still to skip
 }
 
+// Read passes bytes through, timing the startup messages as they go by.
 func (s *sniffReader) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
 	if !s.done && n > 0 {

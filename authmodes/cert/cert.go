@@ -45,12 +45,15 @@ func newMode(fs *pflag.FlagSet) authmodes.Mode {
 	return m
 }
 
+// DefaultUser is the stack's certificate user.
 func (m *mode) DefaultUser() string { return os.Getenv("AUTHBENCH_CERT_USER") }
 
+// Settings names the certificate and key files.
 func (m *mode) Settings() map[string]string {
 	return map[string]string{"cert": m.certFile, "key": m.keyFile}
 }
 
+// Close has nothing to stop.
 func (m *mode) Close() error { return nil }
 
 // Configure checks the certificate once (so a bad file fails at start with

@@ -40,12 +40,15 @@ func newMode(fs *pflag.FlagSet) authmodes.Mode {
 	return m
 }
 
+// DefaultUser is the stack's password user.
 func (m *mode) DefaultUser() string { return os.Getenv("AUTHBENCH_PASSWORD_USER") }
 
+// Settings names the password file; the password itself is never shown.
 func (m *mode) Settings() map[string]string {
 	return map[string]string{"password_file": m.file, "password": "(redacted)"}
 }
 
+// Close has nothing to stop.
 func (m *mode) Close() error { return nil }
 
 // Configure reads the password once to fail early, then again before every
