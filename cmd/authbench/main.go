@@ -37,6 +37,7 @@ var commands = map[string]command{
 	"check":     {"verify a workload's invariants after a run", runCheck},
 	"report":    {"write one self-contained HTML report of run directories", runReport},
 	"merge":     {"combine the run directories of several drivers into one", runMerge},
+	"doctor":    {"check, step by step, what a connection with --auth MODE needs", runDoctor},
 }
 
 func main() {

@@ -1,0 +1,124 @@
+package spiffe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
+	"github.com/spiffe/go-spiffe/v2/workloadapi"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/authbench/authbench/authmodes"
+)
+
+var _ authmodes.Diagnoser = (*mode)(nil)
+
+// Diagnose checks, in order: the Workload API socket exists and answers,
+// an SVID is issued to this process and valid, its CN is the SQL user, and
+// the server accepts certificates from its issuer. The SVID's key is
+// never shown.
+func (m *mode) Diagnose(ctx context.Context, cfg *pgxpool.Config, env authmodes.DiagnoseEnv) []authmodes.Check {
+	var seq authmodes.Sequence
+	var svid *x509svid.SVID
+	var fetchErr error
+	seq.Run("spiffe-socket", func() authmodes.Check {
+		addr, err := address(m.socket)
+		if err != nil {
+			return socketFailure(err)
+		}
+		svid, fetchErr = m.fetchOnce(ctx, addr)
+		if c, failed := m.answerCheck(addr, fetchErr); failed {
+			return c
+		}
+		return authmodes.Pass("", "the Workload API at "+addr+" answers")
+	})
+	if !seq.Run("svid", func() authmodes.Check { return m.svidCheck(svid, fetchErr, time.Now()) }) {
+		seq.SkipRest("svid-user", "svid-issuer")
+		return seq.Checks
+	}
+	seq.Add(userCheck(cfg, svid).As("svid-user"))
+	seq.Add(authmodes.CheckIssuer(svid.Certificates[0], env.ClientCAs, "SVID").As("svid-issuer"))
+	return seq.Checks
+}
+
+// socketFailure splits address's error into what is wrong and the fix.
+func socketFailure(err error) authmodes.Check {
+	var cred *authmodes.CredentialError
+	if errors.As(err, &cred) {
+		err = cred.Err
+	}
+	return authmodes.FailErr("", err)
+}
+
+// fetchOnce asks the Workload API for this process's SVID, waiting at
+// most --spiffe-timeout, and closes the client again.
+func (m *mode) fetchOnce(ctx context.Context, addr string) (*x509svid.SVID, error) {
+	ctx, cancel := context.WithTimeout(ctx, m.timeout)
+	defer cancel()
+	client, err := workloadapi.New(ctx, workloadapi.WithAddr(addr))
+	if err != nil {
+		return nil, err
+	}
+	defer client.Close()
+	return client.FetchX509SVID(ctx)
+}
+
+// answerCheck fails the socket step when the Workload API did not answer;
+// a refusal to issue an SVID is an answer (the svid step reports it).
+func (m *mode) answerCheck(addr string, err error) (authmodes.Check, bool) {
+	switch code := status.Code(err); {
+	case err == nil, code == codes.PermissionDenied, code == codes.InvalidArgument, code == codes.Unimplemented:
+		return authmodes.Check{}, false
+	case code == codes.Unavailable, code == codes.DeadlineExceeded, errors.Is(err, context.DeadlineExceeded):
+		return authmodes.Fail("", fmt.Sprintf("the Workload API at %s does not answer (%s)", addr, oneLine(status.Convert(err).Message())),
+			"is the SPIRE agent (or `authbench stack up`) running?"), true
+	}
+	return authmodes.Check{}, false
+}
+
+// svidCheck reports the SVID issued to this process and its validity.
+func (m *mode) svidCheck(svid *x509svid.SVID, err error, now time.Time) authmodes.Check {
+	if err != nil {
+		return m.fetchFailure(err)
+	}
+	leaf := svid.Certificates[0]
+	desc := fmt.Sprintf("SVID %s (serial %s, CN=%s)", svid.ID, serialOf(svid), leaf.Subject.CommonName)
+	switch {
+	case now.After(leaf.NotAfter):
+		return authmodes.Fail("", fmt.Sprintf("%s expired at %s", desc, authmodes.When(leaf.NotAfter, now)),
+			"the Workload API should have sent a new one: check the SPIRE agent and server (or `authbench stack up`)")
+	case now.Before(leaf.NotBefore):
+		return authmodes.Fail("", fmt.Sprintf("%s is not valid before %s", desc, authmodes.When(leaf.NotBefore, now)),
+			"check the clocks of this machine and the SPIRE server")
+	}
+	return authmodes.Pass("", fmt.Sprintf("%s issued to this process, expires %s", desc, authmodes.When(leaf.NotAfter, now)))
+}
+
+// fetchFailure explains why the Workload API issued no SVID.
+func (m *mode) fetchFailure(err error) authmodes.Check {
+	st := status.Convert(err)
+	switch st.Code() {
+	case codes.PermissionDenied:
+		uid := os.Getuid()
+		return authmodes.Fail("", fmt.Sprintf("the Workload API at %s issued no SVID to this process (uid %d): %s", m.socket, uid, st.Message()),
+			fmt.Sprintf("add a registration entry that selects it (spire-server entry create -selector unix:uid:%d -dns <sql user> …), or run authbench as the user that ran `authbench stack up`", uid))
+	case codes.InvalidArgument, codes.Unimplemented:
+		return authmodes.Fail("", fmt.Sprintf("the Workload API at %s refused the request: %s", m.socket, st.Message()),
+			"point --spiffe-socket at a SPIRE agent's Workload API socket")
+	}
+	return authmodes.Fail("", fmt.Sprintf("no SVID from the Workload API at %s: %s", m.socket, oneLine(st.Message())),
+		"check the SPIRE agent, or raise --spiffe-timeout")
+}
+
+// userCheck checks the SVID's CN is the SQL user.
+func userCheck(cfg *pgxpool.Config, svid *x509svid.SVID) authmodes.Check {
+	if err := checkUser(cfg, svid); err != nil {
+		return authmodes.FailErr("", err)
+	}
+	return authmodes.Pass("", fmt.Sprintf("CN %s is the SQL user", svid.Certificates[0].Subject.CommonName))
+}

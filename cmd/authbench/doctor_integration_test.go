@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authbench/authbench/stack"
+	"github.com/authbench/authbench/stack/kdc"
+	"github.com/authbench/authbench/stack/pki"
+	"github.com/authbench/authbench/stack/stacktest"
+)
+
+// TestDoctorAgainstStack runs `authbench doctor` for every auth mode
+// against one stack with Kerberos, SPIFFE and Vault: all ok, then broken
+// set-ups, each of which must name its failing step. The subtests that
+// stop a server come last.
+func TestDoctorAgainstStack(t *testing.T) {
+	spiffeCfg := &stack.SPIFFEConfig{}
+	st := stacktest.Start(t, func(c *stack.Config) {
+		c.Kerberos, c.SPIFFE, c.Vault = &stack.KerberosConfig{}, spiffeCfg, &stack.VaultConfig{}
+	})
+	f := &doctorFixture{st: st, c: newCLI(t, st), secrets: stackSecrets(t, st)}
+
+	t.Run("healthy", f.testHealthy)
+	t.Run("wrong-spn", f.testWrongSPN)
+	t.Run("expired-cert", f.testExpiredCert)
+	t.Run("wrong-vault-role", f.testWrongVaultRole)
+	t.Run("issuer-stopped", func(t *testing.T) { f.testIssuerStopped(t, spiffeCfg) })
+	t.Run("kdc-stopped", f.testKDCStopped) // last: the KDC stays stopped
+}
+
+// doctorFixture is the shared stack, the CLI and the secrets no output may
+// hold.
+type doctorFixture struct {
+	st      *stack.State
+	c       *cli
+	secrets []string
+}
+
+// stackSecrets reads the stack's secrets: the password, the Vault token,
+// role_id and secret_id.
+func stackSecrets(t *testing.T, st *stack.State) []string {
+	t.Helper()
+	var out []string
+	for _, p := range []string{st.PasswordFile, st.Vault.TokenFile, st.Vault.RoleIDFile, st.Vault.SecretIDFile} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, strings.TrimSpace(string(b)))
+	}
+	return out
+}
+
+// doctor runs `authbench doctor` and checks the output holds no secret
+// and is one well-formed line per step.
+func (f *doctorFixture) doctor(t *testing.T, args ...string) outcome {
+	t.Helper()
+	o := f.c.with(t).run(append([]string{"doctor"}, args...)...)
+	for _, s := range f.secrets {
+		if strings.Contains(o.stdout+o.stderr, s) {
+			t.Errorf("doctor %v printed a secret", args)
+		}
+	}
+	for _, line := range strings.Split(strings.TrimSpace(o.stdout), "\n") {
+		if !strings.HasPrefix(line, "ok   ") && !strings.HasPrefix(line, "FAIL ") && !strings.HasPrefix(line, "skip ") {
+			t.Errorf("doctor %v: malformed line %q", args, line)
+		}
+	}
+	return o
+}
+
+// stepLine returns the line of step, or "".
+func stepLine(o outcome, step string) string {
+	for _, line := range strings.Split(o.stdout, "\n") {
+		if len(line) > 5 && strings.HasPrefix(line[5:], step+":") {
+			return line
+		}
+	}
+	return ""
+}
+
+// assertStep checks step's line has the status and mentions every part.
+func assertStep(t *testing.T, o outcome, status, step string, parts ...string) {
+	t.Helper()
+	line := stepLine(o, step)
+	if !strings.HasPrefix(line, status+" ") {
+		t.Errorf("step %s: got %q, want %s\nstdout:\n%s\nstderr:\n%s", step, line, status, o.stdout, o.stderr)
+		return
+	}
+	for _, p := range parts {
+		if !strings.Contains(line, p) {
+			t.Errorf("step %s: %q does not mention %q", step, line, p)
+		}
+	}
+}
+
+// assertFailed checks exit code 1, the one-line verdict on stderr naming
+// step, and the skipped login.
+func assertFailed(t *testing.T, o outcome, step string) {
+	t.Helper()
+	if o.code != 1 || !strings.Contains(o.stderr, "("+step+")") || strings.Count(strings.TrimSpace(o.stderr), "\n") != 0 {
+		t.Errorf("exit %d, stderr %q: want exit 1 and one line naming (%s)", o.code, o.stderr, step)
+	}
+	assertStep(t, o, "skip", "login", step)
+}
+
+func (f *doctorFixture) testHealthy(t *testing.T) {
+	for _, tc := range []struct {
+		args  []string
+		steps map[string][]string // step -> what its ok line must mention
+	}{
+		{[]string{"--auth", "cert"}, map[string][]string{"client-cert": {"CN=bench_cert"}, "cert-expiry": {"expires"}, "cert-issuer": {"CN=" + stack.CACommonName}}},
+		{[]string{"--auth", "password"}, map[string][]string{"password-file": {f.st.PasswordFile, "not shown"}}},
+		{[]string{"--auth", "gssapi"}, map[string][]string{"kdc": {"127.0.0.1:"}, "tgt": {"bench_gss@EXAMPLE.COM"}, "spn": {"postgres/localhost@EXAMPLE.COM"}, "clock": {"within"}}},
+		{[]string{"--auth", "gssapi", "--krbsrvname", "customspn"}, map[string][]string{"spn": {"customspn/localhost@EXAMPLE.COM"}}},
+		{[]string{"--auth", "spiffe"}, map[string][]string{"spiffe-socket": {f.st.SPIFFE.Endpoint()}, "svid": {f.st.SPIFFE.SPIFFEID, "expires"}, "svid-user": {stack.SPIFFEUser}, "svid-issuer": {"accepts"}}},
+		{[]string{"--auth", "vault"}, map[string][]string{"vault": {"unsealed"}, "vault-login": {f.st.Vault.TokenFile}, "vault-role": {"database/creds/" + stack.VaultRole, "revoked"}}},
+		{[]string{"--auth", "vault", "--vault-auth", "approle"}, map[string][]string{"vault-login": {"AppRole"}}},
+		{[]string{"--auth", "vault", "--vault-static-role", stack.VaultStaticRole}, map[string][]string{"vault-role": {"static-creds/" + stack.VaultStaticRole}}},
+	} {
+		o := f.doctor(t, tc.args...)
+		if o.code != 0 || strings.Contains(o.stdout, "FAIL") {
+			t.Errorf("doctor %v: exit %d\nstdout:\n%s\nstderr:\n%s", tc.args, o.code, o.stdout, o.stderr)
+			continue
+		}
+		for _, step := range []string{"settings", "dns", "tcp", "tls"} {
+			assertStep(t, o, "ok  ", step)
+		}
+		for step, parts := range tc.steps {
+			assertStep(t, o, "ok  ", step, parts...)
+		}
+		assertStep(t, o, "ok  ", "login", "SELECT 1 returned 1")
+	}
+}
+
+func (f *doctorFixture) testWrongSPN(t *testing.T) {
+	o := f.doctor(t, "--auth", "gssapi", "--krbsrvname", "dummy")
+	assertStep(t, o, "FAIL", "spn", "service principal dummy/localhost@EXAMPLE.COM is not known to the KDC — check --krbsrvname",
+		"customspn/localhost", "ask your KDC admin to add it")
+	assertStep(t, o, "ok  ", "tgt")
+	assertFailed(t, o, "spn")
+}
+
+func (f *doctorFixture) testExpiredCert(t *testing.T) {
+	crt, key := expiredClientCert(t, f.st, "bench_cert")
+	o := f.doctor(t, "--auth", "cert", "--cert", crt, "--key", key)
+	assertStep(t, o, "FAIL", "cert-expiry", crt, "expired at", "ago — issue a new one")
+	assertStep(t, o, "ok  ", "client-key")
+	assertFailed(t, o, "cert-expiry")
+}
+
+// expiredClientCert issues, with the stack's CA, a client certificate for
+// user that expired an hour ago; it returns the certificate and key files.
+func expiredClientCert(t *testing.T, st *stack.State, user string) (string, string) {
+	t.Helper()
+	ca, err := pki.LoadOrCreateCA(st.CertsDir, stack.CACommonName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: user},
+		NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, key.Public(), ca.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	crt, keyFile := filepath.Join(dir, "client."+user+".crt"), filepath.Join(dir, "client."+user+".key")
+	if err := os.WriteFile(crt, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return crt, keyFile
+}
+
+func (f *doctorFixture) testWrongVaultRole(t *testing.T) {
+	o := f.doctor(t, "--auth", "vault", "--vault-role", "nosuch")
+	assertStep(t, o, "FAIL", "vault-role", `no role "nosuch"`, "— check --vault-role")
+	assertStep(t, o, "ok  ", "vault-login")
+	assertFailed(t, o, "vault-role")
+}
+
+func (f *doctorFixture) testIssuerStopped(t *testing.T, cfg *stack.SPIFFEConfig) {
+	if err := f.st.StopBuiltin("spiffe"); err != nil {
+		t.Fatal(err)
+	}
+	o := f.doctor(t, "--auth", "spiffe")
+	assertStep(t, o, "FAIL", "spiffe-socket", f.st.SPIFFE.SocketPath, "`authbench stack up`")
+	assertStep(t, o, "skip", "svid", "needs step spiffe-socket")
+	assertFailed(t, o, "spiffe-socket")
+
+	if _, err := stack.Up(context.Background(), stack.Config{Dir: f.st.Dir, SPIFFE: cfg}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if o := f.doctor(t, "--auth", "spiffe"); o.code != 0 {
+		t.Errorf("after the issuer's restart: exit %d\n%s", o.code, o.stdout)
+	}
+}
+
+func (f *doctorFixture) testKDCStopped(t *testing.T) {
+	k, err := kdc.Load(f.st.Kerberos.KDCDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kdc.Stop(k.Dir); err != nil {
+		t.Fatal(err)
+	}
+	o := f.doctor(t, "--auth", "gssapi")
+	assertStep(t, o, "FAIL", "kdc", "cannot reach the KDC of realm EXAMPLE.COM at 127.0.0.1:"+strconv.Itoa(k.Port), f.st.Kerberos.Krb5Conf, "— is it running?")
+	assertStep(t, o, "ok  ", "krb-credentials")
+	assertStep(t, o, "skip", "tgt", "needs step kdc")
+	assertStep(t, o, "skip", "spn", "needs step kdc")
+	assertFailed(t, o, "kdc")
+}
