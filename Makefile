@@ -8,8 +8,13 @@ STACK_DIR ?= .stack
 # Debian packages the local stack runs (checked one by one; only missing ones are installed).
 DEB_PACKAGES := postgresql haproxy krb5-kdc krb5-admin-server krb5-user prometheus chromium
 TEST_TIMEOUT ?= 25m
+FUZZTIME ?= 30s
+DURATION ?= 10m
+BENCH_FLAGS ?=
+# package:target of every fuzz target; go test -fuzz takes one target per run.
+FUZZ_TARGETS := ./results:FuzzReadHlog ./results:FuzzReadTicks ./results:FuzzReadSummary ./workloads/orders:FuzzParseMix
 
-.PHONY: all deps build test unit demo demo-down vet clean
+.PHONY: all deps build test unit demo demo-down vet clean bench fuzz soak
 
 all: build
 
@@ -57,6 +62,23 @@ demo: deps build
 	echo "HTML report:    $$matrix/report.html"; \
 	echo "prometheus:     $$AUTHBENCH_PROMETHEUS_URL (try: max_over_time(authbench_ops_total[1h]) by auth_mode)"; \
 	echo "the stack keeps running; stop it with: $(BIN) stack down --dir $(STACK_DIR)"
+
+## bench: authbench against pgbench on its own stack (throughput, handshake, open loop); see BENCHMARKS.md
+bench: deps build
+	$(GO) run ./bench/cmd/benchcmp --authbench $(BIN) $(BENCH_FLAGS)
+	$(GO) test -run '^$$' -bench . -benchmem ./results ./driver
+
+## fuzz: run every fuzz target for $(FUZZTIME) (seed corpora in testdata/fuzz/)
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz: $$name in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
+## soak: the matrix over every auth mode, a rotation every 30 s, for DURATION; driver memory must stay within 20 %
+soak: deps build
+	$(GO) run ./soak -bin $(BIN) -duration $(DURATION)
 
 demo-down:
 	$(BIN) stack down --dir $(STACK_DIR)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -56,8 +57,24 @@ func envOr(name, def string) string {
 	return def
 }
 
+// urlSSLMode finds the sslmode a --url names, as a URL query parameter or
+// a key=value setting.
+var urlSSLMode = regexp.MustCompile(`(?:^|[?&\s])sslmode\s*=\s*'?([A-Za-z-]+)`)
+
+// TLSMode returns the sslmode in force: --sslmode, or the one --url names
+// (libpq's default, prefer, when it names none).
+func (c *Conn) TLSMode() string {
+	if c.URL == "" {
+		return c.SSLMode
+	}
+	if m := urlSSLMode.FindStringSubmatch(c.URL); m != nil {
+		return m[1]
+	}
+	return "prefer"
+}
+
 // Weakened reports whether TLS verification is weaker than verify-full.
-func (c *Conn) Weakened() bool { return c.URL == "" && c.SSLMode != SSLVerifyFull }
+func (c *Conn) Weakened() bool { return c.TLSMode() != SSLVerifyFull }
 
 // Validate checks the settings and says what to change.
 func (c *Conn) Validate() error {

@@ -20,9 +20,11 @@ import (
 	"github.com/authbench/authbench/workloads"
 )
 
-// beginner starts a transaction; *pgxpool.Pool and *pgx.Conn are ones.
+// beginner starts a transaction, alone or as the first query of a batch;
+// *pgxpool.Pool and *pgx.Conn are ones.
 type beginner interface {
 	Begin(ctx context.Context) (pgx.Tx, error)
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
 // Run is one execution of a workload.
@@ -33,6 +35,8 @@ type Run struct {
 	Registry *results.Registry
 	Files    *results.RunFiles // may be nil in tests
 	Out      io.Writer         // the per-second lines; io.Discard to silence
+
+	testDB beginner // tests only: transactions begin on it instead of DB
 }
 
 // Result says why the run stopped.
@@ -119,6 +123,23 @@ func (rn *runner) sleepUntil(t time.Time) bool {
 	case <-timer.C:
 		return true
 	case <-rn.stopCh:
+		return false
+	}
+}
+
+// waitUntil is sleepUntil on a timer of the caller's, reset for every wait
+// rather than allocated: an open-loop worker waits before every op.
+func (rn *runner) waitUntil(timer *time.Timer, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return !rn.stopped()
+	}
+	timer.Reset(d)
+	select {
+	case <-timer.C:
+		return true
+	case <-rn.stopCh:
+		timer.Stop()
 		return false
 	}
 }

@@ -24,10 +24,12 @@ func (rn *runner) worker(i int) {
 		return
 	}
 	var interval time.Duration
-	next := begin
 	if cfg.MaxRate > 0 {
 		interval = time.Duration(float64(cfg.Concurrency) / cfg.MaxRate * float64(time.Second))
 	}
+	next := rn.firstSlot(i, begin, interval)
+	timer := time.NewTimer(time.Hour) // reused by every wait of the open loop
+	timer.Stop()
 	for !rn.stopped() {
 		if cfg.MaxOps > 0 && rn.issued.Add(1) > cfg.MaxOps {
 			rn.stop("max-ops", nil)
@@ -35,7 +37,7 @@ func (rn *runner) worker(i int) {
 		}
 		var intended time.Time // zero in a closed loop: latency = service time
 		if interval > 0 {
-			if !rn.sleepUntil(next) {
+			if !rn.waitUntil(timer, next) {
 				return
 			}
 			intended, next = next, next.Add(interval)
@@ -49,6 +51,23 @@ func (rn *runner) worker(i int) {
 			return
 		}
 	}
+}
+
+// firstSlot returns worker i's first intended start at or after begin in
+// an open loop. The workers' schedules are offset by interval/Concurrency
+// from each other, so that together they start an op every 1/MaxRate: in
+// step, all of them would start one at once every interval, and those
+// bursts queue in the database (service time tripled at 500 ops/s over
+// 8 workers).
+func (rn *runner) firstSlot(i int, begin time.Time, interval time.Duration) time.Time {
+	if interval <= 0 {
+		return begin
+	}
+	slot := rn.start.Add(interval * time.Duration(i) / time.Duration(rn.Config.Concurrency))
+	if late := begin.Sub(slot); late > 0 {
+		slot = slot.Add((late + interval - 1) / interval * interval)
+	}
+	return slot
 }
 
 // stepper returns worker i's unit of work: one transaction of the workload
@@ -67,6 +86,7 @@ func (rn *runner) stepper(i int) func() (int, time.Time, int, error) {
 	// shifts the workload's sequence of ops for a given seed.
 	jitter := rand.New(rand.NewPCG(cfg.Seed+uint64(i), 0x2545f4914f6cdd1d))
 	w := rn.Workload.NewWorker(rng)
+	attempt := rn.attemptFunc(w)
 	return func() (int, time.Time, int, error) {
 		op := w.Next()
 		db, release, err := rn.conn()
@@ -75,7 +95,7 @@ func (rn *runner) stepper(i int) func() (int, time.Time, int, error) {
 		}
 		defer release()
 		began := time.Now() // a per-txn connect is timed apart, as a handshake
-		retries, err := rn.runTxn(db, w, jitter)
+		retries, err := rn.runTxn(db, attempt, jitter)
 		return op, began, retries, err
 	}
 }
@@ -95,18 +115,25 @@ func (rn *runner) connectOnce() error {
 
 // record counts one finished op and reports whether the worker goes on.
 func (rn *runner) record(rec *results.Recorder, op int, latency, service time.Duration, retries int, err error) bool {
-	var outcome *workloads.Outcome
-	switch {
-	case err == nil:
+	if err == nil { // before any errors.As target exists: that would escape, one allocation per op
 		rec.Record(op, latency, service, retries, results.ClassNone)
 		return true
+	}
+	var outcome *workloads.Outcome
+	switch {
 	case errors.As(err, &outcome):
 		rec.Outcome(op, outcome.Name, retries)
 		return true
 	case rn.stopped() && (errors.Is(err, errStopping) || rn.opCtx.Err() != nil):
+		if isAmbiguous(err) {
+			rec.Ambiguous(op) // abandoned at the stop, but its COMMIT may have landed
+		}
 		return false // abandoned at the stop: neither success nor failure
 	}
 	rec.Record(op, latency, service, retries, Classify(err))
+	if isAmbiguous(err) {
+		rec.Ambiguous(op)
+	}
 	if !rn.Config.TolerateErrors {
 		rn.stop("error", err)
 		return false
@@ -115,23 +142,30 @@ func (rn *runner) record(rec *results.Recorder, op int, latency, service time.Du
 }
 
 // runTxn runs the op chosen by Next until it commits, fails for good or runs
-// out of retries; it returns the number of retries.
-func (rn *runner) runTxn(db beginner, w workloads.Worker, rng *rand.Rand) (int, error) {
+// out of retries; it returns the number of retries. A failure after a
+// COMMIT of unknown outcome comes back as an ambiguousError.
+func (rn *runner) runTxn(db beginner, attemptOnce func(beginner) error, rng *rand.Rand) (int, error) {
+	unknown := false
 	for attempt := 0; ; attempt++ {
-		err := rn.attempt(db, w)
+		err := attemptOnce(db)
 		if err == nil || errors.Is(err, workloads.ErrAlreadyApplied) {
 			return attempt, nil
 		}
+		unknown = unknown || isCommitError(err)
 		var outcome *workloads.Outcome
-		if errors.As(err, &outcome) || attempt >= rn.Config.MaxRetries || !shouldRetry(err) && !retryBegin(err, attempt) {
-			return attempt, err
+		if errors.As(err, &outcome) {
+			return attempt, err // the workload saw its effect was not applied
 		}
+		if attempt >= rn.Config.MaxRetries || !shouldRetry(err) && !retryBegin(err, attempt) {
+			return attempt, settle(err, unknown)
+		}
+		rn.Registry.AttemptFailed(Classify(err)) // a fault the retries absorb is still seen
 		timer := time.NewTimer(Backoff(attempt, rng))
 		select {
 		case <-timer.C:
 		case <-rn.opCtx.Done():
 			timer.Stop()
-			return attempt, errStopping
+			return attempt, settle(errStopping, unknown)
 		}
 	}
 }
@@ -148,7 +182,7 @@ func (rn *runner) attempt(db beginner, w workloads.Worker) error {
 		_ = tx.Rollback(ctx)
 		return err
 	}
-	return tx.Commit(ctx)
+	return commitFailed(tx.Commit(ctx))
 }
 
 // conn returns what the next transaction runs on: the pool, or with
@@ -156,6 +190,9 @@ func (rn *runner) attempt(db beginner, w workloads.Worker) error {
 // the connection tracer, apart from the transaction) and closed by release.
 func (rn *runner) conn() (beginner, func(), error) {
 	if !rn.Config.ConnPerTxn {
+		if rn.testDB != nil {
+			return rn.testDB, func() {}, nil
+		}
 		return rn.DB, func() {}, nil
 	}
 	c, err := rn.DB.Acquire(rn.opCtx)

@@ -126,6 +126,10 @@ func (f *RunFiles) Close() error {
 	return first
 }
 
+// DamagedHint ends the message about a run directory's file that cannot be
+// read: what to do about it.
+const DamagedHint = "; the file is damaged or not authbench's: pass the run directory as `authbench run`, `merge` or `matrix` wrote it"
+
 // ReadHlog reads every interval histogram of an .hlog file. A corrupt file
 // gives an error naming it, never a panic.
 func ReadHlog(path string) ([]*hdr.Histogram, error) {
@@ -142,14 +146,14 @@ func ReadHlog(path string) ([]*hdr.Histogram, error) {
 func readHlog(in io.Reader, path string) (out []*hdr.Histogram, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			out, err = nil, fmt.Errorf("%s is not a valid HdrHistogram log: the decoder failed (%v)", path, p)
+			out, err = nil, fmt.Errorf("%s is not a valid HdrHistogram log: the decoder failed (%v)%s", path, p, DamagedHint)
 		}
 	}()
 	r := hdr.NewHistogramLogReader(in)
 	for {
 		h, err := r.NextIntervalHistogram()
 		if err != nil {
-			return nil, fmt.Errorf("%s is not a valid HdrHistogram log: %v", path, err)
+			return nil, fmt.Errorf("%s is not a valid HdrHistogram log: %v%s", path, err, DamagedHint)
 		}
 		if h == nil {
 			return out, nil
@@ -171,7 +175,7 @@ func ReadTicks(path string) ([]Tick, error) {
 		}
 		var t Tick
 		if err := json.Unmarshal([]byte(line), &t); err != nil {
-			return nil, fmt.Errorf("%s line %d is not a valid tick: %v", path, i+1, err)
+			return nil, fmt.Errorf("%s line %d is not a valid tick: %v%s", path, i+1, err, DamagedHint)
 		}
 		out = append(out, t)
 	}

@@ -88,6 +88,12 @@ func printPgbenchLines(w io.Writer, s *Summary, all OpSummary) {
 		}
 		fmt.Fprintf(w, "failed transactions by class: %s\n", strings.Join(parts, " "))
 	}
+	if all.Ambiguous > 0 {
+		fmt.Fprintf(w, "transactions with an unknown outcome (COMMIT sent, no answer, not settled by a retry): %d\n", all.Ambiguous)
+	}
+	if line := classLine(s.Retried); line != "" {
+		fmt.Fprintf(w, "failed attempts retried, by class: %s\n", line)
+	}
 	for _, o := range s.Ops {
 		for k, v := range o.Outcomes {
 			fmt.Fprintf(w, "outcome %s/%s: %d\n", o.Op, k, v)
@@ -107,6 +113,8 @@ func printPhases(w io.Writer, s *Summary) {
 		}
 	}
 	printRotations(w, s.Rotations)
+	printFaults(w, s.Faults)
+	printTLS(w, s.Server)
 }
 
 func printRotations(w io.Writer, rs []RotationImpact) {
@@ -114,6 +122,41 @@ func printRotations(w io.Writer, rs []RotationImpact) {
 		return
 	}
 	fmt.Fprintln(w, "rotations:")
+	printImpacts(w, rs)
+}
+
+// printFaults writes the fault table: errors after a clean period, each
+// with its dip, errors and time back to 90 % of the throughput before it.
+func printFaults(w io.Writer, fs []RotationImpact) {
+	if len(fs) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "faults (errors after a clean period):")
+	printImpacts(w, fs)
+}
+
+// printTLS says how the server's certificate was verified, loudly when
+// --insecure weakened it.
+func printTLS(w io.Writer, si ServerInfo) {
+	if si.TLSWeakened {
+		fmt.Fprintf(w, "TLS: WEAKENED to sslmode=%s by --insecure: the server's identity was not fully verified\n", si.TLS)
+	} else if si.TLS != "" {
+		fmt.Fprintf(w, "TLS: sslmode=%s\n", si.TLS)
+	}
+}
+
+// classLine renders counts by class in class order ("connection=3 auth=1").
+func classLine(m map[string]int64) string {
+	var parts []string
+	for _, c := range []Class{ClassRetryable, ClassConnection, ClassAuth, ClassTimeout, ClassOther} {
+		if n := m[c.String()]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s=%d", c, n))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func printImpacts(w io.Writer, rs []RotationImpact) {
 	fmt.Fprintln(w, "  elapsed  source    event          dip   errors(10s)  recovery")
 	for _, r := range rs {
 		rec := "never"

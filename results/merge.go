@@ -114,7 +114,7 @@ func ReadRunTicks(dir string) ([]Tick, error) {
 	}
 	for i, t := range ticks {
 		if t.Time.IsZero() || !(t.IntervalS > 0 && t.IntervalS < 86400) {
-			return nil, fmt.Errorf("%s line %d is not a valid tick: it needs a time and an interval_s between 0 and 86400", path, i+1)
+			return nil, fmt.Errorf("%s line %d is not a valid tick: it needs a time and an interval_s between 0 and 86400%s", path, i+1, DamagedHint)
 		}
 	}
 	return ticks, nil
@@ -152,7 +152,7 @@ func ReadRun(dir string) (*RunData, error) {
 
 func readOpLog(dir, op string) ([]*hdr.Histogram, error) {
 	if !validOpName(op) {
-		return nil, fmt.Errorf("%s names op %q, which cannot be a file name: it is not an authbench summary", filepath.Join(dir, SummaryFile), op)
+		return nil, fmt.Errorf("%s names op %q, which cannot be a file name: it is not an authbench summary%s", filepath.Join(dir, SummaryFile), op, DamagedHint)
 	}
 	path := filepath.Join(dir, op+HlogSuffix)
 	hs, err := ReadHlog(path)
@@ -245,7 +245,7 @@ func checkIntervals(r *RunData) error {
 	}
 	for op, hs := range r.Intervals {
 		if len(hs) != measured {
-			return fmt.Errorf("%s holds %d intervals but %s has %d measured ticks: the run directory is incomplete or mixed up",
+			return fmt.Errorf("%s holds %d intervals but %s has %d measured ticks: the run directory is incomplete or mixed up"+DamagedHint,
 				filepath.Join(r.Dir, op+HlogSuffix), len(hs), TicksFile, measured)
 		}
 	}
@@ -454,6 +454,12 @@ func (m *Merged) mergeSummary(runs []*RunData, ops []string, start time.Time) (*
 		for c, n := range rs.Errors {
 			s.Errors[c] += n
 		}
+		for c, n := range rs.Retried {
+			if s.Retried == nil {
+				s.Retried = map[string]int64{}
+			}
+			s.Retried[c] += n
+		}
 	}
 	s.AuthMode, s.StopReason = strings.Join(auths, "+"), strings.Join(reasons, "+")
 	s.RunID = derivedRunID(s.RunIDs)
@@ -468,6 +474,7 @@ func (m *Merged) mergeSummary(runs []*RunData, ops []string, start time.Time) (*
 	}
 	s.Events = mergeEvents(runs, start)
 	s.Rotations = RotationImpacts(s.Events, m.Points())
+	s.Faults = FaultImpacts(s.Events, m.Points())
 	return s, nil
 }
 
@@ -649,6 +656,7 @@ func (m *Merged) mergeOps(s *Summary, runs []*RunData, ops []string, counts map[
 func addOpCounts(dst, src *OpSummary) {
 	dst.Count += src.Count
 	dst.Committed += src.Committed
+	dst.Ambiguous += src.Ambiguous
 	dst.Errors += src.Errors
 	dst.RetriedTxns += src.RetriedTxns
 	dst.Retries += src.Retries

@@ -34,6 +34,7 @@ func (c Class) String() string {
 // opCounts are the counters kept per op.
 type opCounts struct {
 	ok, errors, retriedTxns, retries int64
+	ambiguous                        int64 // failed after a COMMIT of unknown outcome
 	byClass                          [numClasses]int64
 	outcomes                         map[string]int64
 }
@@ -43,6 +44,7 @@ func (c *opCounts) add(o *opCounts) {
 	c.errors += o.errors
 	c.retriedTxns += o.retriedTxns
 	c.retries += o.retries
+	c.ambiguous += o.ambiguous
 	for i := range c.byClass {
 		c.byClass[i] += o.byClass[i]
 	}
@@ -126,6 +128,15 @@ func (r *Recorder) Outcome(op int, name string, retries int) {
 		c.outcomes = map[string]int64{}
 	}
 	c.outcomes[name]++
+	r.mu.Unlock()
+}
+
+// Ambiguous counts a transaction of op that failed (or was abandoned at the
+// stop) after a COMMIT whose outcome is unknown: the database may hold its
+// effect. Its failure, if any, is recorded apart with Record.
+func (r *Recorder) Ambiguous(op int) {
+	r.mu.Lock()
+	r.counts[op].ambiguous++
 	r.mu.Unlock()
 }
 

@@ -29,6 +29,10 @@ type Registry struct {
 	events    []Event
 	eventsOut int // events already handed to a tick
 	phases    map[string]*hdr.Histogram
+	// Faults: errors after a clean period (faults.go).
+	faults      faultCounts
+	retriedErrs [numClasses]int64 // measured window only
+	cleanTicks  int
 
 	// All-time histograms (warm-up included, never reset) for /metrics;
 	// allSvc is nil in a closed loop.

@@ -36,6 +36,8 @@ type Summary struct {
 	Handshake   map[string]Percentiles `json:"handshake_ms,omitempty"`
 	Events      []Event                `json:"events"`
 	Rotations   []RotationImpact       `json:"rotations"`
+	Faults      []RotationImpact       `json:"faults,omitempty"`                  // one per "errors-began" event (faults.go)
+	Retried     map[string]int64       `json:"retried_errors_by_class,omitempty"` // failed attempts that were retried
 	Facts       map[string]string      `json:"workload_facts,omitempty"`
 }
 
@@ -50,8 +52,9 @@ type ServerInfo struct {
 // OpSummary holds one op's totals for the measured window.
 type OpSummary struct {
 	Op            string           `json:"op"`
-	Count         int64            `json:"count"`     // successful ops in the measured window
-	Committed     int64            `json:"committed"` // successful ops including warm-up: what the database holds
+	Count         int64            `json:"count"`               // successful ops in the measured window
+	Committed     int64            `json:"committed"`           // successful ops including warm-up: what the database holds
+	Ambiguous     int64            `json:"ambiguous,omitempty"` // failed after a COMMIT of unknown outcome, warm-up included: the database may hold them too
 	OpsPerSec     float64          `json:"ops_per_sec"`
 	Errors        int64            `json:"errors"`
 	ErrorsByClass map[string]int64 `json:"errors_by_class,omitempty"`
@@ -99,13 +102,15 @@ func (r *Registry) Summary(end time.Time, ticks []TickPoint) *Summary {
 		}
 	}
 	s.Rotations = RotationImpacts(s.Events, ticks)
+	s.Faults = FaultImpacts(s.Events, ticks)
+	s.Retried = r.retriedByClass()
 	return s
 }
 
 func (r *Registry) opSummary(i int, name string, errs map[string]int64) OpSummary {
 	m := &r.measured[i]
 	o := OpSummary{
-		Op: name, Count: m.ok, Committed: r.all[i].ok, Errors: m.errors,
+		Op: name, Count: m.ok, Committed: r.all[i].ok, Ambiguous: r.all[i].ambiguous, Errors: m.errors,
 		RetriedTxns: m.retriedTxns, Retries: m.retries, RetryFailures: m.byClass[ClassRetryable],
 		Outcomes: m.outcomes, Latency: PercentilesOf(r.cumLat[i]),
 	}
@@ -136,6 +141,7 @@ func (r *Registry) totalSummary(ops []OpSummary) OpSummary {
 	for i, o := range ops {
 		t.Count += o.Count
 		t.Committed += o.Committed
+		t.Ambiguous += o.Ambiguous
 		t.OpsPerSec += o.OpsPerSec
 		t.Errors += o.Errors
 		t.RetriedTxns += o.RetriedTxns
@@ -203,10 +209,10 @@ func ReadSummary(path string) (*Summary, error) {
 	}
 	var s Summary
 	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("%s is not a valid summary.json: %v", path, err)
+		return nil, fmt.Errorf("%s is not a valid summary.json: %v%s", path, err, DamagedHint)
 	}
 	if s.Version != SummaryVersion || s.Workload == "" {
-		return nil, fmt.Errorf("%s is not an authbench summary (version %d, workload %q)", path, s.Version, s.Workload)
+		return nil, fmt.Errorf("%s is not an authbench summary (version %d, workload %q)%s", path, s.Version, s.Workload, DamagedHint)
 	}
 	return &s, nil
 }

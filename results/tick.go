@@ -55,6 +55,7 @@ func (r *Registry) Tick(now time.Time, warmup bool) *Tick {
 		rec.drainInto(r.tickLat, r.tickSvc, r.tickCnt)
 	}
 	interval := now.Sub(r.lastTick)
+	r.noteFault(r.lastTick, warmup)
 	t := &Tick{
 		Time: now, Elapsed: now.Sub(r.start).Seconds(), IntervalS: interval.Seconds(),
 		Warmup: warmup, ConnsOpened: r.conns.opened.Load(),

@@ -69,6 +69,12 @@ type Initer interface {
 	Init(ctx context.Context, db *pgxpool.Pool, log io.Writer) error
 }
 
+// Validator is implemented by workloads whose flags can be checked before
+// anything connects; the CLI reports a failure as a usage error.
+type Validator interface {
+	Validate() error
+}
+
 // Tabler is implemented by workloads that create tables; init hands them
 // to --owner so that other users can load the workload again.
 type Tabler interface {
@@ -92,6 +98,7 @@ type Facter interface {
 type RunInfo struct {
 	RunID     [16]byte         // a random UUID
 	Committed map[string]int64 // committed ops by op name, warm-up included (Check only)
+	Ambiguous map[string]int64 // ops that failed after a COMMIT of unknown outcome: in the database or not (Check only)
 	// MergedIDs are the run ids of a merged run directory (Check only):
 	// its committed ops are the rows of all of them.
 	MergedIDs [][16]byte

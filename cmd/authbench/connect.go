@@ -61,7 +61,7 @@ func (c *connFlags) user(m authmodes.Mode) (string, error) {
 	if c.conn.URL != "" {
 		return "", nil
 	}
-	return "", fmt.Errorf("no SQL user for --auth %s: pass --user, or run `eval \"$(authbench stack env)\"` first", c.auth)
+	return "", usagef("no SQL user for --auth %s: pass --user, or run `eval \"$(authbench stack env)\"` first", c.auth)
 }
 
 // pool is an open pool and what it took to open it.
@@ -79,6 +79,9 @@ func (c *connFlags) openPool(ctx context.Context, maxConns int, obs *results.Reg
 	m, err := c.mode()
 	if err != nil {
 		return nil, err
+	}
+	if err := c.conn.Validate(); err != nil { // before the user: a bad flag is the first thing to say
+		return nil, &usageError{msg: err.Error()}
 	}
 	user, err := c.user(m)
 	if err != nil {
@@ -113,7 +116,7 @@ func (c *connFlags) openPool(ctx context.Context, maxConns int, obs *results.Reg
 	defer conn.Release()
 	pc := conn.Conn().PgConn()
 	info := results.ServerInfo{
-		Version: pc.ParameterStatus("server_version"), TLS: c.conn.SSLMode, TLSWeakened: c.conn.Weakened(),
+		Version: pc.ParameterStatus("server_version"), TLS: c.conn.TLSMode(), TLSWeakened: c.conn.Weakened(),
 	}
 	if v := pc.ParameterStatus("crdb_version"); v != "" {
 		info.CockroachDB, info.Version = true, v

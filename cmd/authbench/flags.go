@@ -40,6 +40,17 @@ func mustBool(fs *pflag.FlagSet, name string) bool {
 	return v
 }
 
+// validateWorkload checks the workload's flags once parsed, before anything
+// connects: a bad value is a usage error.
+func validateWorkload(w workloads.Workload) error {
+	if v, ok := w.(workloads.Validator); ok {
+		if err := v.Validate(); err != nil {
+			return &usageError{msg: err.Error()}
+		}
+	}
+	return nil
+}
+
 // workloadArg pulls the workload name, which must come first, out of args
 // and returns the workload with its flags added to fs.
 func workloadArg(cmd string, args []string, fs *pflag.FlagSet) (workloads.Workload, []string, error) {

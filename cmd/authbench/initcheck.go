@@ -32,6 +32,9 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, initUsage, rest, stdout); err != nil || w == nil {
 		return err
 	}
+	if err := validateWorkload(w); err != nil {
+		return err
+	}
 	initer, ok := w.(workloads.Initer)
 	if !ok {
 		return fmt.Errorf("workload %s has nothing to load", w.Meta().Name)
@@ -117,7 +120,7 @@ func runInfoFrom(dir, workload string) (*workloads.RunInfo, error) {
 	if s.Workload != workload {
 		return nil, fmt.Errorf("run directory %s is from workload %s, not %s: check `authbench check %s --run %s`", dir, s.Workload, workload, s.Workload, dir)
 	}
-	info := &workloads.RunInfo{Committed: map[string]int64{}}
+	info := &workloads.RunInfo{Committed: map[string]int64{}, Ambiguous: map[string]int64{}}
 	ids := s.RunIDs
 	if len(ids) == 0 {
 		ids = []string{s.RunID}
@@ -134,6 +137,7 @@ func runInfoFrom(dir, workload string) (*workloads.RunInfo, error) {
 	info.RunID = info.MergedIDs[0]
 	for _, o := range s.Ops {
 		info.Committed[o.Op] = o.Committed
+		info.Ambiguous[o.Op] = o.Ambiguous
 	}
 	return info, nil
 }

@@ -99,6 +99,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := o.validate(); err != nil {
 		return err
 	}
+	if err := validateWorkload(w); err != nil {
+		return err
+	}
 	return execRun(ctx, &o, workloadJob(w), redactedFlags(fs), stdout)
 }
 

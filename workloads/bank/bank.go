@@ -134,25 +134,35 @@ func (w *worker) Next() int {
 // though its COMMIT reported an error: roll back this one, it is done.
 func (w *worker) Attempt(ctx context.Context, tx pgx.Tx) error {
 	w.batch.QueuedQueries = w.batch.QueuedQueries[:0]
-	w.batch.Queue(sqlRecord, w.id, w.b.runID, w.src, w.dst, w.amount)
-	w.batch.Queue(sqlDebit, w.src, w.amount)
-	w.batch.Queue(sqlCredit, w.dst, w.amount)
+	w.QueueAttempt(&w.batch)
 	br := tx.SendBatch(ctx, &w.batch)
+	err := w.ReadAttempt(br)
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// QueueAttempt queues the transfer: record it, debit, credit. The driver
+// sends them after BEGIN in the same round trip (workloads.Batcher).
+func (w *worker) QueueAttempt(b *pgx.Batch) {
+	b.Queue(sqlRecord, w.id, w.b.runID, w.src, w.dst, w.amount)
+	b.Queue(sqlDebit, w.src, w.amount)
+	b.Queue(sqlCredit, w.dst, w.amount)
+}
+
+// ReadAttempt reads the three results: an id already recorded means
+// ErrAlreadyApplied, a debit that found too little money an outcome.
+func (w *worker) ReadAttempt(br pgx.BatchResults) error {
 	recorded, err := br.Exec()
 	if err != nil {
-		br.Close()
 		return err
 	}
 	debited, err := br.Exec()
 	if err != nil {
-		br.Close()
 		return err
 	}
 	if _, err := br.Exec(); err != nil {
-		br.Close()
-		return err
-	}
-	if err := br.Close(); err != nil {
 		return err
 	}
 	switch {

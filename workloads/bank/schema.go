@@ -37,6 +37,9 @@ var schema = []string{
 	)`,
 }
 
+// Validate checks the flags before anything connects (workloads.Validator).
+func (b *bank) Validate() error { return b.validate() }
+
 // Tables lists the tables init creates.
 func (b *bank) Tables() []string { return []string{"authbench_meta", "accounts", "transfers"} }
 

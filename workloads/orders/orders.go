@@ -110,6 +110,9 @@ func (o *orders) validate() error {
 	return nil
 }
 
+// Validate checks the flags before anything connects (workloads.Validator).
+func (o *orders) Validate() error { return o.validate() }
+
 // Prepare checks the flags and reads the data set's size recorded by init.
 func (o *orders) Prepare(ctx context.Context, db *pgxpool.Pool, run *workloads.RunInfo) error {
 	if err := o.validate(); err != nil {

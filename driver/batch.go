@@ -1,0 +1,47 @@
+package driver
+
+import (
+	"github.com/jackc/pgx/v5"
+
+	"github.com/authbench/authbench/workloads"
+)
+
+// attemptFunc returns how worker w runs one attempt: when w is a
+// workloads.Batcher, as one pipelined batch that begins its own
+// transaction, so that BEGIN costs no round trip of its own (a transfer
+// takes two round trips instead of three); otherwise Begin, Attempt,
+// Commit.
+func (rn *runner) attemptFunc(w workloads.Worker) func(db beginner) error {
+	if bw, ok := w.(workloads.Batcher); ok {
+		b := new(pgx.Batch) // reused by every attempt of this worker
+		return func(db beginner) error { return rn.batchAttempt(db, bw, b) }
+	}
+	return func(db beginner) error { return rn.attempt(db, w) }
+}
+
+// batchAttempt sends BEGIN and the worker's queries in one batch, reads
+// the results and commits. A failed BEGIN (or no connection) means nothing
+// ran: it is a beginError, always safe to retry. Rolling back also hands
+// a pooled connection back when BEGIN failed.
+func (rn *runner) batchAttempt(db beginner, w workloads.Batcher, b *pgx.Batch) error {
+	ctx := rn.opCtx
+	*b = pgx.Batch{QueuedQueries: b.QueuedQueries[:0]}
+	b.BeginTx(pgx.TxOptions{})
+	w.QueueAttempt(b)
+	br := db.SendBatch(ctx, b)
+	tx := br.Tx()
+	if _, err := br.Exec(); err != nil {
+		br.Close()
+		_ = tx.Rollback(ctx)
+		return &beginError{err}
+	}
+	err := w.ReadAttempt(br)
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = tx.Rollback(ctx)
+		return err
+	}
+	return commitFailed(tx.Commit(ctx))
+}

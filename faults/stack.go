@@ -1,0 +1,83 @@
+package faults
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/vault/api"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/authbench/authbench/stack"
+)
+
+// StackCommitDropper starts a CommitDropper in front of the stack's load
+// balancer that presents the database's own certificate, so TLS
+// verify-full and SCRAM channel binding hold through it.
+func StackCommitDropper(st *stack.State, every, drops int) (*CommitDropper, error) {
+	cert, err := tls.LoadX509KeyPair(filepath.Join(st.CertsDir, "server.crt"), filepath.Join(st.CertsDir, "server.key"))
+	if err != nil {
+		return nil, fmt.Errorf("commit dropper: the database's certificate: %w", err)
+	}
+	caPEM, err := os.ReadFile(st.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(caPEM) {
+		return nil, fmt.Errorf("commit dropper: no certificate in %s", st.CAFile)
+	}
+	return NewCommitDropper(fmt.Sprintf("127.0.0.1:%d", st.LBPort),
+		&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		&tls.Config{RootCAs: roots, ServerName: stack.LBHost, MinVersion: tls.VersionTLS12}, every, drops)
+}
+
+// TerminateSessions ends every session of user from the server side and
+// returns how many it ended.
+func TerminateSessions(ctx context.Context, conn *pgx.Conn, user string) (int, error) {
+	var ended int
+	err := conn.QueryRow(ctx, `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))
+		FROM pg_stat_activity WHERE usename = $1`, user).Scan(&ended)
+	return ended, err
+}
+
+// WaitBackendUp waits until HAProxy's health check has the database server
+// running again (operational state 2, no admin state).
+func WaitBackendUp(st *stack.State, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		out, err := st.HAProxyCommand("show servers state " + stack.HAProxyBackend)
+		for _, line := range strings.Split(out, "\n") {
+			if f := strings.Fields(line); err == nil && len(f) > 6 && f[3] == stack.HAProxyServer && f[5] == "2" && f[6] == "0" {
+				return nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("HAProxy did not bring %s/%s back up within %s", stack.HAProxyBackend, stack.HAProxyServer, timeout)
+}
+
+// VaultRootClient is a Vault API client of the stack's credential server
+// with its root token.
+func VaultRootClient(st *stack.State) (*api.Client, error) {
+	if st.Vault == nil {
+		return nil, fmt.Errorf("the stack in %s has no vault component", st.Dir)
+	}
+	token, err := os.ReadFile(st.Vault.TokenFile)
+	if err != nil {
+		return nil, err
+	}
+	cfg := api.DefaultConfig()
+	cfg.Address = st.Vault.Addr
+	client, err := api.NewClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	client.SetToken(strings.TrimSpace(string(token)))
+	return client, nil
+}
