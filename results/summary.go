@@ -138,15 +138,9 @@ func (r *Registry) opSummary(i int, name string, errs map[string]int64) OpSummar
 func (r *Registry) totalSummary(ops []OpSummary) OpSummary {
 	t := OpSummary{Op: "__result"}
 	lat := NewHistogram()
-	for i, o := range ops {
-		t.Count += o.Count
-		t.Committed += o.Committed
-		t.Ambiguous += o.Ambiguous
-		t.OpsPerSec += o.OpsPerSec
-		t.Errors += o.Errors
-		t.RetriedTxns += o.RetriedTxns
-		t.Retries += o.Retries
-		t.RetryFailures += o.RetryFailures
+	for i := range ops {
+		addOpCounts(&t, &ops[i])
+		t.OpsPerSec += ops[i].OpsPerSec
 		lat.Merge(r.cumLat[i])
 	}
 	t.Latency = PercentilesOf(lat)
