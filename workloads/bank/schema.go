@@ -2,13 +2,10 @@ package bank
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/authbench/authbench/workloads"
@@ -73,36 +70,13 @@ type bankMeta struct{ accounts, initialBalance int64 }
 
 // readMeta reads what init recorded; a missing schema gets the fix.
 func readMeta(ctx context.Context, db *pgxpool.Pool) (bankMeta, error) {
-	var m bankMeta
-	rows, err := db.Query(ctx, `SELECT key, value FROM authbench_meta WHERE workload = 'bank'`)
+	kv, err := workloads.ReadMeta(ctx, db, "bank")
 	if err != nil {
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "42P01" {
-			return m, errNotInitialised
-		}
-		return m, fmt.Errorf("reading the bank's parameters: %w", err)
+		return bankMeta{}, err
 	}
-	kv, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]string, error) {
-		var k, v string
-		err := r.Scan(&k, &v)
-		return [2]string{k, v}, err
-	})
-	if err != nil {
-		return m, fmt.Errorf("reading the bank's parameters: %w", err)
-	}
-	for _, p := range kv {
-		n, _ := strconv.ParseInt(p[1], 10, 64)
-		switch p[0] {
-		case "accounts":
-			m.accounts = n
-		case "initial_balance":
-			m.initialBalance = n
-		}
-	}
+	m := bankMeta{accounts: kv["accounts"], initialBalance: kv["initial_balance"]}
 	if m.accounts < 2 {
-		return m, errNotInitialised
+		return m, fmt.Errorf("the bank workload in this database has %d accounts: run `authbench init bank` again", m.accounts)
 	}
 	return m, nil
 }
-
-var errNotInitialised = errors.New("the bank workload is not loaded in this database: run `authbench init bank` first")

@@ -2,13 +2,10 @@ package orders
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/authbench/authbench/workloads"
@@ -99,35 +96,13 @@ type ordersMeta struct{ customers, products, initialStock int64 }
 
 // readMeta reads what init recorded; a missing schema gets the fix.
 func readMeta(ctx context.Context, db *pgxpool.Pool) (ordersMeta, error) {
-	var m ordersMeta
-	rows, _ := db.Query(ctx, `SELECT key, value FROM authbench_meta WHERE workload = 'orders'`)
-	kv, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]string, error) {
-		var k, v string
-		err := r.Scan(&k, &v)
-		return [2]string{k, v}, err
-	})
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table
-		return m, errNotInitialised
-	}
+	kv, err := workloads.ReadMeta(ctx, db, "orders")
 	if err != nil {
-		return m, fmt.Errorf("reading the orders parameters: %w", err)
+		return ordersMeta{}, err
 	}
-	for _, p := range kv {
-		n, _ := strconv.ParseInt(p[1], 10, 64)
-		switch p[0] {
-		case "customers":
-			m.customers = n
-		case "products":
-			m.products = n
-		case "initial_stock":
-			m.initialStock = n
-		}
-	}
+	m := ordersMeta{customers: kv["customers"], products: kv["products"], initialStock: kv["initial_stock"]}
 	if m.customers < 1 || m.products < 1 {
-		return m, errNotInitialised
+		return m, fmt.Errorf("the orders workload in this database has %d customers and %d products: run `authbench init orders` again", m.customers, m.products)
 	}
 	return m, nil
 }
-
-var errNotInitialised = errors.New("the orders workload is not loaded in this database: run `authbench init orders` first")
