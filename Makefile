@@ -60,7 +60,7 @@ demo: deps build
 	echo; echo "run directory:  $$run (summary.json, ticks.ndjson, transfer.hlog)"; \
 	echo "comparison:     $$matrix/matrix.md"; \
 	echo "HTML report:    $$matrix/report.html"; \
-	echo "prometheus:     $$AUTHBENCH_PROMETHEUS_URL (try: max_over_time(authbench_ops_total[1h]) by auth_mode)"; \
+	echo "prometheus:     $$AUTHBENCH_PROMETHEUS_URL (try: max by (auth_mode) (max_over_time(authbench_ops_total[1h])))"; \
 	echo "the stack keeps running; stop it with: $(BIN) stack down --dir $(STACK_DIR)"
 
 ## bench: authbench against pgbench on its own stack (throughput, handshake, open loop); see BENCHMARKS.md
