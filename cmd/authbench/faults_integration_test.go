@@ -195,10 +195,13 @@ func (f *faultFixture) testSessionsTerminated(t *testing.T) {
 	r := f.start(t, dir, "password", 10*time.Second, "--tolerate-errors")
 	waitTick(t, r, 4)
 	injected := time.Now()
+	// The pool opens connections on demand: at the fault rate fewer than
+	// --concurrency may be open, so any terminated session is the fault.
 	ended, err := faults.TerminateSessions(context.Background(), f.admin(t), "bench_password")
-	if err != nil || ended < 4 {
-		t.Fatalf("terminated %d sessions of bench_password (want >= 4): %v", ended, err)
+	if err != nil || ended < 1 {
+		t.Fatalf("terminated %d sessions of bench_password (want >= 1): %v", ended, err)
 	}
+	t.Logf("terminated %d sessions of bench_password", ended)
 	f.finish(t, r, dir, injected, "connection")
 }
 
