@@ -171,7 +171,7 @@ func (k *keeper) close() {
 	now := time.Now()
 	for _, s := range sets {
 		s.stopWatcher()
-		if !s.has(flagRevoked) && now.Before(s.expiry()) {
+		if !s.static() && !s.has(flagRevoked) && now.Before(s.expiry()) {
 			_ = k.client.Sys().RevokeWithContext(ctx, s.leaseID)
 		}
 	}
