@@ -27,7 +27,9 @@ type runView struct {
 	Latency              []opChart
 	Retries              template.HTML
 	ErrorClasses         string
-	Rotations            []rotationView
+	RetriedClasses       string
+	Ambiguous            int64
+	Rotations, Faults    []rotationView
 }
 
 // opChart is one op's chart, captioned with the op's name.
@@ -113,18 +115,29 @@ func viewRun(r Run, i int) runView {
 		rv.Latency = append(rv.Latency, opChart{Op: op, SVG: template.HTML(latencyChart(r, i, op))})
 	}
 	rv.ErrorClasses = errorClasses(r.Summary.Errors)
-	for _, ri := range r.Summary.Rotations {
+	rv.RetriedClasses = errorClasses(r.Summary.Retried)
+	rv.Ambiguous = r.Summary.Total.Ambiguous
+	rv.Rotations = impactViews(r.Summary.Rotations)
+	rv.Faults = impactViews(r.Summary.Faults)
+	return rv
+}
+
+// impactViews are the table rows of rotations or faults: when, what, how
+// deep the dip, how many failures and how long until throughput was back.
+func impactViews(list []results.RotationImpact) []rotationView {
+	var out []rotationView
+	for _, ri := range list {
 		rec := "never"
 		if ri.RecoveryS >= 0 {
 			rec = num(ri.RecoveryS) + " s"
 		}
-		rv.Rotations = append(rv.Rotations, rotationView{
+		out = append(out, rotationView{
 			Elapsed: num(ri.Elapsed) + " s", Event: strings.TrimSpace(ri.Kind + " " + ri.Source + " " + ri.Detail),
 			Dip:    fmt.Sprintf("%.2f (%s → %s ops/s)", ri.Dip, num(ri.BaselineOps), num(ri.WorstOps)),
 			Errors: fmt.Sprint(ri.ErrorsWindow), Recovery: rec,
 		})
 	}
-	return rv
+	return out
 }
 
 // runMeta is the one-line description under a run's heading.
@@ -210,15 +223,17 @@ var pageTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 {{range .Latency}}<figure><figcaption>op <b>{{.Op}}</b></figcaption>{{.SVG}}</figure>{{end}}
 <h3>Retries and failures</h3>
 <figure>{{.Retries}}</figure>
-<p class="meta">Failed transactions by class: {{.ErrorClasses}}</p>
+<p class="meta">Failed transactions by class: {{.ErrorClasses}}<br>Retried attempts by class: {{.RetriedClasses}}{{if .Ambiguous}}<br>Transactions of unknown outcome (the COMMIT reply was lost): {{.Ambiguous}}{{end}}</p>
 {{if .Rotations}}<h3>Rotations</h3>
-<table class="rotations"><thead><tr><th>elapsed</th><th>event</th><th>dip (worst ÷ baseline)</th><th>errors in 10 s</th><th>back to 90 %</th></tr></thead>
-<tbody>{{range .Rotations}}<tr><td>{{.Elapsed}}</td><td>{{.Event}}</td><td>{{.Dip}}</td><td>{{.Errors}}</td><td>{{.Recovery}}</td></tr>{{end}}</tbody></table>{{end}}
+{{template "impact" .Rotations}}{{end}}
+{{if .Faults}}<h3>Faults (errors after a clean period)</h3>
+{{template "impact" .Faults}}{{end}}
 </section>
 {{end}}</main>
 </body>
 </html>
-`))
+{{define "impact"}}<table class="rotations"><thead><tr><th>elapsed</th><th>event</th><th>dip (worst ÷ baseline)</th><th>errors in 10 s</th><th>back to 90 %</th></tr></thead>
+<tbody>{{range .}}<tr><td>{{.Elapsed}}</td><td>{{.Event}}</td><td>{{.Dip}}</td><td>{{.Errors}}</td><td>{{.Recovery}}</td></tr>{{end}}</tbody></table>{{end}}`))
 
 const css = `
 body { margin: 0; background: #f6f7f9; color: #1d1f23; font: 14px/1.45 "DejaVu Sans", "Liberation Sans", Arial, sans-serif; }

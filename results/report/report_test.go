@@ -297,3 +297,33 @@ func TestReportSurvivesOddValues(t *testing.T) {
 		t.Errorf("%d charts, want every chart drawn", len(cs))
 	}
 }
+
+func TestReportShowsFaultsRetriesAndUnknownOutcomes(t *testing.T) {
+	runs, err := Load([]string{matrix(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := runs[0].Summary
+	s.Faults = []results.RotationImpact{{Elapsed: 5, Kind: "errors-began", Source: "driver", Detail: "connection 3",
+		Dip: 0.2, BaselineOps: 100, WorstOps: 20, ErrorsWindow: 3, RecoveryS: 2}}
+	s.Retried = map[string]int64{"connection": 4, "serialization": 2}
+	s.Total.Ambiguous = 1
+	var b strings.Builder
+	if err := Write(&b, runs, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, want := range []string{
+		"<h3>Faults (errors after a clean period)</h3>",
+		"<td>errors-began driver connection 3</td><td>0.20 (100 → 20 ops/s)</td><td>3</td><td>2 s</td>",
+		"Retried attempts by class: connection 4, serialization 2",
+		"Transactions of unknown outcome (the COMMIT reply was lost): 1",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if n := strings.Count(page, "<h3>Faults"); n != 1 {
+		t.Errorf("%d fault tables, want 1 (only the run that had one)", n)
+	}
+}
