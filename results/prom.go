@@ -45,9 +45,9 @@ type Collector struct {
 
 // promDescs are the descriptions of every metric the Collector exports.
 type promDescs struct {
-	latency, service, ops, errors, retries, retried, outcomes *prometheus.Desc
-	phase, opened, failed, closed, events, rotations          *prometheus.Desc
-	workers, targetRate                                       *prometheus.Desc
+	latency, service, ops, errors, retries, retried, outcomes, ambiguous *prometheus.Desc
+	phase, opened, failed, closed, events, rotations                     *prometheus.Desc
+	workers, targetRate                                                  *prometheus.Desc
 }
 
 // NewCollector returns a Collector for reg; register it with a
@@ -65,6 +65,7 @@ func NewCollector(reg *Registry, opts CollectorOpts) *Collector {
 		retries:    d("retries_total", "Retried attempts (SQLSTATE 40001/40P01 or a lost connection).", "op"),
 		retried:    d("retried_transactions_total", "Transactions that needed at least one retry.", "op"),
 		outcomes:   d("outcomes_total", "Ops rolled back on purpose by the workload (neither success nor error).", "op", "outcome"),
+		ambiguous:  d("ambiguous_commits_total", "Transactions whose COMMIT reply was lost: the database may hold them.", "op"),
 		phase:      d("handshake_phase_seconds", "Duration of each connection handshake phase.", "phase"),
 		opened:     d("connections_opened_total", "Connections opened (handshake complete)."),
 		failed:     d("connections_failed_total", "Connection attempts that failed."),
@@ -79,7 +80,7 @@ func NewCollector(reg *Registry, opts CollectorOpts) *Collector {
 // Describe sends the description of every metric.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
-		c.d.latency, c.d.service, c.d.ops, c.d.errors, c.d.retries, c.d.retried, c.d.outcomes,
+		c.d.latency, c.d.service, c.d.ops, c.d.errors, c.d.retries, c.d.retried, c.d.outcomes, c.d.ambiguous,
 		c.d.phase, c.d.opened, c.d.failed, c.d.closed, c.d.events, c.d.rotations,
 		c.d.workers, c.d.targetRate,
 	} {
@@ -119,6 +120,7 @@ func (c *Collector) collectOp(ch chan<- prometheus.Metric, op *promOp, start tim
 	}
 	ch <- c.counter(c.d.retries, op.counts.retries, start, op.name)
 	ch <- c.counter(c.d.retried, op.counts.retriedTxns, start, op.name)
+	ch <- c.counter(c.d.ambiguous, op.counts.ambiguous, start, op.name)
 	for name, n := range op.counts.outcomes {
 		ch <- c.counter(c.d.outcomes, n, start, op.name, name)
 	}

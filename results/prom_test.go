@@ -25,6 +25,7 @@ func promRun(t *testing.T, openLoop bool) (*Registry, *Collector) {
 	w.Record(0, 90*time.Second, 90*time.Second, 0, ClassNone)
 	w.Record(0, time.Millisecond, time.Millisecond, 4, ClassRetryable)
 	w.Record(1, 2*time.Millisecond, 2*time.Millisecond, 0, ClassConnection)
+	w.Ambiguous(1)
 	w.Outcome(0, "insufficient_funds", 1)
 	reg.Tick(start.Add(2*time.Second), false)
 	reg.ConnOpened(5 * time.Millisecond)
@@ -137,6 +138,8 @@ func TestCollectorCounters(t *testing.T) {
 		{"authbench_ops_total", map[string]string{"op": "transfer"}, 3},
 		{"authbench_retries_total", map[string]string{"op": "transfer"}, 7},
 		{"authbench_retried_transactions_total", map[string]string{"op": "transfer"}, 3},
+		{"authbench_ambiguous_commits_total", map[string]string{"op": "transfer"}, 0},
+		{"authbench_ambiguous_commits_total", map[string]string{"op": "audit"}, 1},
 		{"authbench_errors_total", map[string]string{"op": "transfer", "class": "retryable"}, 1},
 		{"authbench_errors_total", map[string]string{"op": "transfer", "class": "auth"}, 0},
 		{"authbench_errors_total", map[string]string{"op": "audit", "class": "connection"}, 1},
