@@ -71,17 +71,30 @@ type faultFixture struct {
 // not about the machine's other load.
 const faultRate = "200"
 
-// start starts a bench run of d at faultRate with the given auth and extra
-// flags (which may override the rate); the process is killed if the test
-// ends first.
+// start starts a bench run of d (0: until --max-ops or Ctrl-C) at
+// faultRate with the given auth and extra flags (which may override the
+// rate); the process is killed if the test ends first.
 func (f *faultFixture) start(t *testing.T, dir, auth string, d time.Duration, extra ...string) *backgroundRun {
 	args := append([]string{"run", "bank", "--auth", auth, "--concurrency", "4", "--duration", d.String(),
 		"--max-rate", faultRate, "--metrics-addr", "", "--out", dir}, extra...)
 	return startRun(t, f.c.with(t), args...)
 }
 
-// waitTick waits for the per-second line of second n (clean seconds
-// before a fault make the errors-began event possible).
+// startTolerant starts a --tolerate-errors run that goes on until the test
+// interrupts it (finish does, once the run has recovered from the fault),
+// and waits for a clean period: a fault after it is an errors-began event.
+func (f *faultFixture) startTolerant(t *testing.T, dir, auth string, extra ...string) *backgroundRun {
+	t.Helper()
+	r := f.start(t, dir, auth, 0, append([]string{"--tolerate-errors"}, extra...)...)
+	r.waitClean(t, 4)
+	return r
+}
+
+// errorsBegan matches the per-second output's line of an errors-began
+// event: the driver has seen the fault.
+var errorsBegan = regexp.MustCompile(`\[errors-began\] driver`)
+
+// waitTick waits for the per-second line of second n.
 func waitTick(t *testing.T, r *backgroundRun, n int) {
 	t.Helper()
 	waitMatch(t, r, regexp.MustCompile(fmt.Sprintf(`^\s+%d\.0s\s+\d+ .* transfer$`, n)))
@@ -147,13 +160,16 @@ func (f *faultFixture) assertBank(t *testing.T, s *results.Summary) {
 	}
 }
 
-// finish waits for a tolerant run, checks the bank and that the fault
-// injected at the given time shows as an errors-began event whose errors
-// are of one of the classes wanted, with a recovery time; it returns the
-// summary.
+// finish waits until a tolerant run has recovered from what the test did
+// (clean seconds in a row after everything was restored, however long that
+// took), interrupts it, checks the bank and that the fault injected at the
+// given time shows as an errors-began event whose errors are of one of the
+// classes wanted, with a recovery time; it returns the summary.
 func (f *faultFixture) finish(t *testing.T, r *backgroundRun, dir string, injected time.Time, classes ...string) *results.Summary {
 	t.Helper()
-	r.wait(t)
+	r.drain() // seconds from before the restore do not count
+	r.waitClean(t, 4)
+	r.interrupt(t) // the interrupted run still writes its summary, ticks and fault table
 	s := readSummary(t, dir)
 	f.assertBank(t, s)
 	for _, err := range []error{faults.Classified(s, classes...), faults.EndsClean(dir)} {
@@ -179,8 +195,7 @@ func (f *faultFixture) finish(t *testing.T, r *backgroundRun, dir string, inject
 
 func (f *faultFixture) testPostgresRestart(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
-	r := f.start(t, dir, "cert", 12*time.Second, "--tolerate-errors")
-	waitTick(t, r, 4)
+	r := f.startTolerant(t, dir, "cert")
 	injected := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -192,8 +207,7 @@ func (f *faultFixture) testPostgresRestart(t *testing.T) {
 
 func (f *faultFixture) testSessionsTerminated(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
-	r := f.start(t, dir, "password", 10*time.Second, "--tolerate-errors")
-	waitTick(t, r, 4)
+	r := f.startTolerant(t, dir, "password")
 	injected := time.Now()
 	// The pool opens connections on demand: at the fault rate fewer than
 	// --concurrency may be open, so any terminated session is the fault.
@@ -221,7 +235,7 @@ func (f *faultFixture) backendDown(t *testing.T) func() {
 			if _, err := f.st.HAProxyCommand("enable server " + server); err != nil {
 				t.Errorf("re-enable the backend: %v", err)
 			}
-			if err := faults.WaitBackendUp(f.st, 20*time.Second); err != nil {
+			if err := faults.WaitBackendUp(f.st, time.Minute); err != nil {
 				t.Error(err)
 			}
 		})
@@ -232,8 +246,7 @@ func (f *faultFixture) backendDown(t *testing.T) func() {
 
 func (f *faultFixture) testBackendDisabled(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
-	r := f.start(t, dir, "cert", 14*time.Second, "--tolerate-errors")
-	waitTick(t, r, 4)
+	r := f.startTolerant(t, dir, "cert")
 	injected := time.Now()
 	up := f.backendDown(t)
 	time.Sleep(3 * time.Second)
@@ -246,10 +259,14 @@ func (f *faultFixture) testBackendDisabled(t *testing.T) {
 // 1 and still write its files.
 func (f *faultFixture) testStopsWithoutTolerate(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
-	r := f.start(t, dir, "cert", 30*time.Second, "--max-retries", "1")
+	r := f.start(t, dir, "cert", 0, "--max-retries", "1") // until the error (or Ctrl-C)
 	waitTick(t, r, 2)
 	up := f.backendDown(t)
-	<-r.done
+	select {
+	case <-r.done:
+	case <-time.After(time.Minute):
+		t.Fatalf("the run kept going a minute after the backend went down:\n%s\n%s", r.stdout.String(), r.stderr.String())
+	}
 	o := outcome{r.stdout.String(), r.stderr.String(), r.cmd.ProcessState.ExitCode()}
 	assertOneLineError(t, o, 1, "stopped after a failed transaction", "class connection", "--tolerate-errors", dir)
 	s := readSummary(t, dir)
@@ -269,15 +286,17 @@ func (f *faultFixture) testStopsWithoutTolerate(t *testing.T) {
 func (f *faultFixture) testKDCStopped(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	// Connections live 2-3 s, so new ones need tickets while the KDC is down.
-	r := f.start(t, dir, "gssapi", 24*time.Second, "--tolerate-errors", "--krbsrvname", "customspn",
+	r := f.startTolerant(t, dir, "gssapi", "--krbsrvname", "customspn",
 		"--max-conn-lifetime", "2s", "--max-conn-lifetime-jitter", "1s")
-	waitTick(t, r, 4)
 	injected := time.Now()
 	restore := f.restorer(t)
 	if err := kdc.Stop(f.st.Kerberos.KDCDir); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(10 * time.Second)
+	// The cached tickets go stale within their lifetime; the KDC stays down
+	// until a new connection has failed for want of one, however long the
+	// machine takes to get there.
+	waitMatch(t, r, errorsBegan)
 	restore()
 	f.finish(t, r, dir, injected, "auth", "connection")
 }
@@ -303,19 +322,22 @@ func (f *faultFixture) restorer(t *testing.T) func() {
 
 func (f *faultFixture) testIssuerRestarted(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
-	r := f.start(t, dir, "spiffe", 32*time.Second, "--tolerate-errors") // go-spiffe reconnects with backoff
-	waitTick(t, r, 4)
+	r := f.startTolerant(t, dir, "spiffe") // go-spiffe reconnects with backoff
+	// The fault is the stopped issuer: a connection the pool opens from now
+	// on may already fail on an expired SVID.
+	injected := time.Now()
 	restore := f.restorer(t)
 	if err := f.st.StopBuiltin("spiffe"); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(faultSVIDTTL + time.Second) // the last SVID has expired
-	injected := time.Now()
 	ended, err := faults.TerminateSessions(context.Background(), f.admin(t), "bench_spiffe")
 	if err != nil || ended == 0 {
 		t.Fatalf("terminated %d sessions of bench_spiffe: %v", ended, err)
 	}
-	time.Sleep(2 * time.Second) // new connections need an SVID nobody issues
+	// New connections need an SVID nobody issues: the issuer stays down
+	// until the driver has seen that (or an earlier such failure).
+	waitMatch(t, r, errorsBegan)
 	restore()
 	f.finish(t, r, dir, injected, "auth")
 }
@@ -329,8 +351,7 @@ var vaultLease = regexp.MustCompile(`\] vault .*lease (database/creds/\S+),`)
 // revokes the lease in use once the run has recovered.
 func (f *faultFixture) testVaultFaults(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
-	r := f.start(t, dir, "vault", 26*time.Second, "--tolerate-errors")
-	waitTick(t, r, 4)
+	r := f.startTolerant(t, dir, "vault")
 	restarted := time.Now()
 	restore := f.restorer(t)
 	if err := f.st.StopBuiltin("vault"); err != nil {
@@ -339,10 +360,8 @@ func (f *faultFixture) testVaultFaults(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	restore()
 	lease := waitMatch(t, r, vaultLease)[1] // credentials from the restarted server
-	// Five more seconds: a clean period, so the revocation is a fault of its own.
-	for range 5 {
-		waitMatch(t, r, anyTick)
-	}
+	// A clean period, so that the revocation is a fault of its own.
+	r.waitClean(t, 4)
 	revoked := time.Now()
 	client, err := faults.VaultRootClient(f.st)
 	if err != nil {
@@ -362,24 +381,37 @@ func (f *faultFixture) testVaultFaults(t *testing.T) {
 	}
 }
 
+// The commit-unknown proxy drops the reply of every commitEvery-th COMMIT,
+// commitDrops times.
+const (
+	commitEvery = 150
+	commitDrops = 3
+)
+
 // testCommitUnknown puts a proxy between the driver and HAProxy that lets
 // three COMMITs reach the server and then cuts their connections before
 // the reply: the driver retries each transfer under its fixed id, and no
 // transfer may be applied twice.
 func (f *faultFixture) testCommitUnknown(t *testing.T) {
-	p, err := faults.StackCommitDropper(f.st, 150, 3)
+	p, err := faults.StackCommitDropper(f.st, commitEvery, commitDrops)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
 	dir := filepath.Join(t.TempDir(), "run")
-	r := f.start(t, dir, "password", 6*time.Second, "--host", "127.0.0.1", "--port", strconv.Itoa(p.Port()))
+	// Bounded by ops, not time: twice the COMMITs the drops need, however
+	// long the machine takes for them.
+	r := f.start(t, dir, "password", 0, "--host", "127.0.0.1", "--port", strconv.Itoa(p.Port()),
+		"--max-ops", strconv.Itoa(2*commitEvery*commitDrops))
 	r.wait(t) // no --tolerate-errors: every dropped COMMIT must be retried to success
 	s := readSummary(t, dir)
+	if s.StopReason != "max-ops" {
+		t.Errorf("summary.json: stop reason %q, want max-ops", s.StopReason)
+	}
 	f.assertBank(t, s)
 	drops := p.Drops()
-	if len(drops) != 3 {
-		t.Fatalf("the proxy dropped %d COMMIT replies, want 3 (proxy errors %v)", len(drops), p.Errors())
+	if len(drops) != commitDrops {
+		t.Fatalf("the proxy dropped %d COMMIT replies, want %d (proxy errors %v)", len(drops), commitDrops, p.Errors())
 	}
 	conn := f.admin(t)
 	for _, d := range drops {
@@ -388,7 +420,7 @@ func (f *faultFixture) testCommitUnknown(t *testing.T) {
 			t.Errorf("transfer %x whose COMMIT reply was dropped is recorded %d times (want exactly 1): %v", d.FirstParam, n, err)
 		}
 	}
-	if tr := s.Op("transfer"); tr.Errors != 0 || s.Retried["connection"] < 3 {
-		t.Errorf("%d failed transfers (want 0), retried connection errors %v (want >= 3)", tr.Errors, s.Retried)
+	if tr := s.Op("transfer"); tr.Errors != 0 || s.Retried["connection"] < commitDrops {
+		t.Errorf("%d failed transfers (want 0), retried connection errors %v (want >= %d)", tr.Errors, s.Retried, commitDrops)
 	}
 }
