@@ -81,11 +81,7 @@ func (f *RunFiles) WriteTick(t *Tick) error {
 	}
 	f.tickW.Write(b)
 	f.tickW.WriteByte('\n')
-	var total float64
-	var errs int64
-	for i, ot := range t.Ops {
-		total += ot.OpsPerSec
-		errs += ot.Errors
+	for i := range t.Ops {
 		if t.Warmup || i >= len(f.hlogW) {
 			continue
 		}
@@ -98,7 +94,7 @@ func (f *RunFiles) WriteTick(t *Tick) error {
 		}
 	}
 	if t.IntervalS >= 0.5 { // a last, partial tick is too short to judge throughput by
-		f.points = append(f.points, TickPoint{Elapsed: t.Elapsed, OpsPerSec: total, Errors: errs, Warmup: t.Warmup})
+		f.points = append(f.points, pointOf(t))
 	}
 	return f.tickW.Flush()
 }

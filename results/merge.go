@@ -420,13 +420,8 @@ func findOp(t *Tick, op string) *OpTick {
 // Points returns the merged throughput series for rotation analysis.
 func (m *Merged) Points() []TickPoint {
 	pts := make([]TickPoint, 0, len(m.Ticks))
-	for _, t := range m.Ticks {
-		p := TickPoint{Elapsed: t.Elapsed, Warmup: t.Warmup}
-		for _, o := range t.Ops {
-			p.OpsPerSec += o.OpsPerSec
-			p.Errors += o.Errors
-		}
-		pts = append(pts, p)
+	for i := range m.Ticks {
+		pts = append(pts, pointOf(&m.Ticks[i]))
 	}
 	return pts
 }

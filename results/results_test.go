@@ -143,6 +143,14 @@ func TestRotationImpact(t *testing.T) {
 	if flat[0].Dip != 1 || flat[0].RecoveryS != -1 {
 		t.Fatalf("no ticks after the event must give dip 1 and recovery -1: %+v", flat[0])
 	}
+	// A run stopped 0.6 s into second 25: its last, partial point is noisy
+	// and is not the worst second (which would leave no later point to
+	// recover in), but its errors count.
+	cut := append(append([]TickPoint(nil), ticks[:24]...), TickPoint{Elapsed: 24.6, OpsPerSec: 10, Errors: 1, Short: true})
+	r = RotationImpacts(ev[:1], cut)[0]
+	if r.WorstOps != 40 || r.RecoveryS != 2.5 || r.ErrorsWindow != 4 {
+		t.Fatalf("a short last tick changed the impact: %+v", r)
+	}
 }
 
 func TestPhaseOrder(t *testing.T) {

@@ -11,6 +11,24 @@ type TickPoint struct {
 	OpsPerSec float64
 	Errors    int64
 	Warmup    bool
+	// Short marks an interval under shortTickS (the last, partial one of a
+	// run stopped mid-second): it counts for errors, but its ops/s is too
+	// noisy for it to be the worst second of a dip.
+	Short bool
+}
+
+// shortTickS is the interval below which a tick is Short.
+const shortTickS = 0.9
+
+// pointOf is the throughput point of a tick: its ops/s and errors summed
+// over its ops.
+func pointOf(t *Tick) TickPoint {
+	p := TickPoint{Elapsed: t.Elapsed, Warmup: t.Warmup, Short: t.IntervalS < shortTickS}
+	for _, o := range t.Ops {
+		p.OpsPerSec += o.OpsPerSec
+		p.Errors += o.Errors
+	}
+	return p
 }
 
 // RotationImpact is what one credential rotation did to the load.
@@ -75,6 +93,9 @@ func rotationImpact(e Event, ticks []TickPoint) RotationImpact {
 			before = append(before, t.OpsPerSec)
 		case t.Elapsed > e.Elapsed && start < e.Elapsed+rotationWindowS:
 			ri.ErrorsWindow += t.Errors
+			if t.Short {
+				continue
+			}
 			if worstIdx < 0 || t.OpsPerSec < ticks[worstIdx].OpsPerSec {
 				worstIdx = i
 			}
