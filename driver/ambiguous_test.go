@@ -60,3 +60,42 @@ func TestCommitOfUnknownOutcome(t *testing.T) {
 		}
 	}
 }
+
+// TestBeginRetriesLastATimeWindow: an auth failure at begin (a rotation's
+// window) is retried for beginRetryWindow since the first one, not a fixed
+// number of times; then it fails as an auth error. The stop ends it early.
+func TestBeginRetriesLastATimeWindow(t *testing.T) {
+	defer func(w time.Duration) { beginRetryWindow = w }(beginRetryWindow)
+	refused := &beginError{&pgconn.PgError{Code: "28P01"}} // the old password, already gone
+	newRunner := func() *runner {
+		reg := results.NewRegistry([]string{"transfer"}, false, time.Now())
+		return &runner{Run: &Run{Config: Config{MaxRetries: 30}, Registry: reg}, opCtx: context.Background(), stopCh: make(chan struct{})}
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+
+	beginRetryWindow = time.Hour // the rotation's window always ends within it
+	attempts := []error{refused, refused, refused, refused, refused, refused, refused, refused, nil}
+	if retries, err := newRunner().runTxn(nil, scripted(attempts...), rng); err != nil || retries != 8 {
+		t.Errorf("8 refusals at begin, then a commit: %d retries, err %v; want 8 and nil", retries, err)
+	}
+
+	beginRetryWindow = 20 * time.Millisecond
+	start := time.Now()
+	retries, err := newRunner().runTxn(nil, scripted(refused), rng)
+	if Classify(err) != results.ClassAuth || time.Since(start) < beginRetryWindow {
+		t.Errorf("refused at begin for good: %d retries over %s, err %v (%s); want an auth error after retrying for %s",
+			retries, time.Since(start), err, Classify(err), beginRetryWindow)
+	}
+	if retryBegin(&pgconn.PgError{Code: "28P01"}, time.Now()) {
+		t.Error("an auth failure after the transaction began is not retried")
+	}
+
+	beginRetryWindow = time.Hour
+	rn := newRunner()
+	ctx, cancel := context.WithCancel(context.Background())
+	rn.opCtx = ctx
+	cancel() // the run is stopping
+	if _, err := rn.runTxn(nil, scripted(refused), rng); !errors.Is(err, errStopping) {
+		t.Errorf("refused at begin while stopping: err %v, want errStopping", err)
+	}
+}

@@ -146,6 +146,7 @@ func (rn *runner) record(rec *results.Recorder, op int, latency, service time.Du
 // COMMIT of unknown outcome comes back as an ambiguousError.
 func (rn *runner) runTxn(db beginner, attemptOnce func(beginner) error, rng *rand.Rand) (int, error) {
 	unknown := false
+	var beginFailed time.Time // the transaction's first failure to begin
 	for attempt := 0; ; attempt++ {
 		err := attemptOnce(db)
 		if err == nil || errors.Is(err, workloads.ErrAlreadyApplied) {
@@ -156,7 +157,10 @@ func (rn *runner) runTxn(db beginner, attemptOnce func(beginner) error, rng *ran
 		if errors.As(err, &outcome) {
 			return attempt, err // the workload saw its effect was not applied
 		}
-		if attempt >= rn.Config.MaxRetries || !shouldRetry(err) && !retryBegin(err, attempt) {
+		if beginFailed.IsZero() && isBeginError(err) {
+			beginFailed = time.Now()
+		}
+		if attempt >= rn.Config.MaxRetries || !shouldRetry(err) && !retryBegin(err, beginFailed) {
 			return attempt, settle(err, unknown)
 		}
 		rn.Registry.AttemptFailed(Classify(err)) // a fault the retries absorb is still seen
@@ -216,14 +220,19 @@ type beginError struct{ err error }
 func (e *beginError) Error() string { return e.err.Error() }
 func (e *beginError) Unwrap() error { return e.err }
 
-// beginRetries bounds the retries of an auth failure at begin: enough for a
-// rotation's window, short enough that revoked credentials soon show as
-// errors rather than as stalled ops.
-const beginRetries = 5
+// beginRetryWindow bounds, in time since a transaction's first failure to
+// begin, the retries of an auth failure at begin (with the usual backoff,
+// within --max-retries, and ending at the stop): long enough for a
+// rotation's window on a slow or busy machine (a new password set but its
+// file not yet written, a certificate file half replaced), short enough
+// that revoked credentials soon show as errors rather than as stalled ops.
+// A variable so that tests can change it.
+var beginRetryWindow = 2 * time.Second
 
-// retryBegin reports whether a failure to begin may be retried once more.
-func retryBegin(err error, attempt int) bool {
-	return isBeginError(err) && attempt < beginRetries
+// retryBegin reports whether a failure to begin may be retried once more,
+// given when the transaction first failed to begin.
+func retryBegin(err error, firstFailed time.Time) bool {
+	return isBeginError(err) && time.Since(firstFailed) < beginRetryWindow
 }
 
 func isBeginError(err error) bool {

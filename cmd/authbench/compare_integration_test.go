@@ -1,7 +1,6 @@
 package main
 
 import (
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,7 +31,13 @@ func TestCompareAgainstStack(t *testing.T) {
 }
 
 // testHandshakePhases: for each mode every connection records every phase,
-// and the phases add up to the total (compared on means, which add).
+// and the phases add up to the total (compared on means, which add). The
+// phases are contiguous by construction (each ends where the next begins,
+// the last at ReadyForQuery) and the total ends a little later, once pgx
+// hands the connection over: the sum can only fall short of the total, by
+// the time spent between ReadyForQuery and that hand-over, which a busy
+// machine may stretch. It can exceed it only by the histograms' rounding
+// (3 significant digits, whole microseconds, at least 1 µs per phase).
 func testHandshakePhases(c *cli) {
 	t := c.t
 	const count = 30
@@ -52,8 +57,8 @@ func testHandshakePhases(c *cli) {
 			sum += p.Mean
 		}
 		total := s.Handshake["total"]
-		if total.Mean <= 0 || math.Abs(sum-total.Mean) > 0.1*total.Mean+0.05 {
-			t.Errorf("%s: phases add up to %.3f ms, total is %.3f ms", mode, sum, total.Mean)
+		if total.Mean <= 0 || sum > 1.01*total.Mean+0.01 || sum < 0.5*total.Mean {
+			t.Errorf("%s: phases add up to %.3f ms, total is %.3f ms; want the sum within [50 %%, 101 %%] of the total", mode, sum, total.Mean)
 		}
 		if s.Handshake["tls"].Mean <= 0 || s.Handshake["auth"].Mean <= 0 {
 			t.Errorf("%s: tls %.3f ms, auth %.3f ms: both must take time", mode, s.Handshake["tls"].Mean, s.Handshake["auth"].Mean)
@@ -78,8 +83,11 @@ func testPerTxn(c *cli) {
 	c.mustRun("check", "bank", "--run", dir)
 }
 
-// testRotateEvery: a forced rotation every 10 s for 35 s, in every mode at
-// once: at least 3 rotations each, no failed transaction, invariants hold.
+// testRotateEvery: a forced rotation every 8 s for 35 s, in every mode at
+// once: at least 3 rotations each (4 are due; the third is due 11 s before
+// the end), no failed transaction, invariants hold. The connections are
+// recycled every 4-5 s, so some open inside a rotation's window (a new
+// password set but its file not yet written): the driver retries those.
 func testRotateEvery(c *cli) {
 	t := c.t
 	var wg sync.WaitGroup
@@ -89,7 +97,7 @@ func testRotateEvery(c *cli) {
 		wg.Add(1)
 		go func(mode string) {
 			defer wg.Done()
-			o := c.run("run", "bank", "--auth", mode, "--rotate-every", "10s", "--duration", "35s", "--concurrency", "3",
+			o := c.run("run", "bank", "--auth", mode, "--rotate-every", "8s", "--duration", "35s", "--concurrency", "3",
 				"--max-conn-lifetime", "4s", "--max-conn-lifetime-jitter", "1s", "--out", dirs[mode], "--quiet", "--metrics-addr", "")
 			if o.code != 0 {
 				t.Errorf("%s: exit %d: %s", mode, o.code, o.stderr)
@@ -103,6 +111,7 @@ func testRotateEvery(c *cli) {
 			t.Errorf("%s: %v", mode, err)
 			continue
 		}
+		t.Logf("%s: %d rotations, %d failed transactions, retried attempts by class %v", mode, len(s.Rotations), s.Total.Errors, s.Retried)
 		if len(s.Rotations) < 3 || s.Total.Errors != 0 {
 			t.Errorf("%s: %d rotations, %d failed transactions; want ≥ 3 and 0 (events %+v)", mode, len(s.Rotations), s.Total.Errors, s.Events)
 		}

@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -184,24 +183,42 @@ func (v *vaultFixture) testErrors(t *testing.T) {
 	if err := os.WriteFile(badToken, []byte("hvs.not-a-valid-token\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	free, err := stack.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
 	run := func(args ...string) outcome {
-		return v.c.run(append([]string{"run", "bank", "--auth", "vault", "--duration", "1s"}, args...)...)
+		return v.c.run(append([]string{"run", "bank", "--auth", "vault", "--duration", "1s", "--metrics-addr", ""}, args...)...)
 	}
-	assertOneLineError(t, run("--vault-addr", "http://127.0.0.1:"+strconv.Itoa(free)), 1, "unreachable", "--vault-addr")
+	assertOneLineError(t, run("--vault-addr", "http://"+refusedAddr(t)), 1, "unreachable", "--vault-addr")
 	assertOneLineError(t, run("--vault-token-file", badToken), 1, "refused the token", badToken)
 	assertOneLineError(t, run("--vault-role", "nosuch"), 1, `no role "nosuch"`, "--vault-role")
+	// The server seals and unseals on a signal, asynchronously.
 	if err := v.st.SignalBuiltin("vault", syscall.SIGUSR1); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = v.st.SignalBuiltin("vault", syscall.SIGUSR2) }) // even if the test stops early
+	v.waitSealed(t, true)
 	o := run()
 	if err := v.st.SignalBuiltin("vault", syscall.SIGUSR2); err != nil {
 		t.Fatal(err)
 	}
+	v.waitSealed(t, false)
 	assertOneLineError(t, o, 1, "sealed", "unseal")
+}
+
+// waitSealed polls the server's sys/health until it reports sealed as
+// want, for at most 30 s.
+func (v *vaultFixture) waitSealed(t *testing.T, want bool) {
+	t.Helper()
+	c := v.client(t)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		h, err := c.Sys().Health()
+		if err == nil && h.Sealed == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("vault did not report sealed=%v within 30s: %+v, %v", want, h, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // vaultRun is a run of the binary whose stdout is read as it comes, with
@@ -216,17 +233,12 @@ type vaultRun struct {
 	scraped []string
 }
 
-// start runs the binary with a free --metrics-addr, scraping it until the
-// run ends (whatever it serves, possibly nothing).
+// start runs the binary serving /metrics on a port of its choosing,
+// scraped from when the run prints where until the run ends.
 func (v *vaultFixture) start(t *testing.T, args ...string) *vaultRun {
 	t.Helper()
-	port, err := stack.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
 	r := &vaultRun{newLine: make(chan struct{}, 1), done: make(chan struct{})}
-	r.cmd = exec.Command(binPath, append(args, "--metrics-addr", addr)...)
+	r.cmd = exec.Command(binPath, append(args, "--metrics-addr", "127.0.0.1:0")...)
 	r.cmd.Env = v.c.env
 	r.cmd.Stderr = &r.stderr
 	stdout, err := r.cmd.StdoutPipe()
@@ -238,14 +250,19 @@ func (v *vaultFixture) start(t *testing.T, args ...string) *vaultRun {
 	}
 	t.Cleanup(func() { _ = r.cmd.Process.Kill() })
 	go r.read(stdout)
-	go r.scrape("http://" + addr + "/metrics")
 	return r
 }
 
+// read keeps stdout's lines and starts scraping /metrics once the run says
+// where it serves it.
 func (r *vaultRun) read(stdout io.Reader) {
 	defer close(r.done)
 	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
+	for scraping := false; sc.Scan(); {
+		if m := metricsLine.FindStringSubmatch(sc.Text()); m != nil && !scraping {
+			scraping = true
+			go r.scrape("http://" + m[1] + "/metrics")
+		}
 		r.mu.Lock()
 		r.lines = append(r.lines, sc.Text())
 		r.mu.Unlock()
