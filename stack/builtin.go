@@ -66,9 +66,13 @@ func (s *State) startBuiltin(ctx context.Context, name string, log io.Writer, ar
 	return s.waitReady(ctx, name, pid, start)
 }
 
+// builtinReadyTimeout bounds how long a built-in server may take to log its
+// ready line; generous, since a busy machine must not fail `stack up`.
+const builtinReadyTimeout = 60 * time.Second
+
 // waitReady waits for the ready line in the server's log after offset start.
 func (s *State) waitReady(ctx context.Context, name string, pid int, start int64) error {
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(builtinReadyTimeout)
 	for {
 		data, _ := os.ReadFile(s.builtinLog(name))
 		if int64(len(data)) > start {
@@ -81,7 +85,7 @@ func (s *State) waitReady(ctx context.Context, name string, pid int, start int64
 			return fmt.Errorf("%s exited at start: %s (see %s)", name, lastLine(string(data[min(start, int64(len(data))):])), s.builtinLog(name))
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("%s did not become ready in 20s (see %s)", name, s.builtinLog(name))
+			return fmt.Errorf("%s did not become ready in %s (see %s)", name, builtinReadyTimeout, s.builtinLog(name))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -98,8 +98,12 @@ func (s *State) startHAProxy(ctx context.Context, b binaries) error {
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("haproxy did not start: %s (see %s)", s.logSince(start), s.haproxyLogFile())
 	}
-	return waitListening(ctx, net.JoinHostPort("127.0.0.1", strconv.Itoa(s.LBPort)), 10*time.Second)
+	return waitListening(ctx, net.JoinHostPort("127.0.0.1", strconv.Itoa(s.LBPort)), haproxyStartTimeout)
 }
+
+// haproxyStartTimeout bounds how long HAProxy's frontend may take to accept
+// connections after the daemon started; generous for busy machines.
+const haproxyStartTimeout = 60 * time.Second
 
 // logSince returns the telling line HAProxy logged after offset start:
 // its first ALERT (the cause; later ones say it is exiting).

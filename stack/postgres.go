@@ -126,6 +126,10 @@ func (s *State) reloadPostgres(ctx context.Context) error {
 	return s.reload(ctx, b, pu)
 }
 
+// pgReloadTimeout bounds how long PostgreSQL may take to load its
+// configuration after pg_ctl reload; generous for busy machines.
+const pgReloadTimeout = 60 * time.Second
+
 // reload runs pg_ctl reload and waits until new sessions see the new
 // configuration: pg_ctl only sends SIGHUP, and a client connecting right
 // after must meet the new pg_hba.conf.
@@ -137,14 +141,14 @@ func (s *State) reload(ctx context.Context, b binaries, pu *pgUser) error {
 	if err := run(s.pgCtl(ctx, b, pu, "reload", "-s"), "pg_ctl reload"); err != nil {
 		return err
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(pgReloadTimeout)
 	for {
 		after, err := s.confLoadTime(ctx)
 		if err != nil || after.After(before) {
 			return err
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("postgresql did not reload its configuration within 10s: see %s", s.PGLogFile)
+			return fmt.Errorf("postgresql did not reload its configuration within %s: see %s", pgReloadTimeout, s.PGLogFile)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

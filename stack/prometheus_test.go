@@ -143,11 +143,15 @@ func mustStatus(t *testing.T, dir string) []stack.ComponentStatus {
 	return comps
 }
 
+// promWait bounds how long the tests wait for Prometheus to scrape or to
+// load a configuration; generous, since CI machines can be slow and busy.
+const promWait = 60 * time.Second
+
 // waitSeries waits until an instant query returns at least one series.
 func waitSeries(t *testing.T, base, query string) {
 	t.Helper()
 	var last string
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+	for deadline := time.Now().Add(promWait); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
 		var r struct {
 			Status string `json:"status"`
 			Data   struct {
@@ -159,7 +163,7 @@ func waitSeries(t *testing.T, base, query string) {
 			return
 		}
 	}
-	t.Fatalf("prometheus at %s returned no series for %s in 30s (%s)", base, query, last)
+	t.Fatalf("prometheus at %s returned no series for %s in %s (%s)", base, query, promWait, last)
 }
 
 // waitConfig waits until Prometheus's loaded configuration contains want.
@@ -170,12 +174,12 @@ func waitConfig(t *testing.T, base, want string) {
 			YAML string `json:"yaml"`
 		} `json:"data"`
 	}
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+	for deadline := time.Now().Add(promWait); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
 		if getJSON(base+"/api/v1/status/config", &r) == "" && strings.Contains(r.Data.YAML, want) {
 			return
 		}
 	}
-	t.Errorf("prometheus did not load a configuration with %q:\n%s", want, r.Data.YAML)
+	t.Errorf("prometheus did not load a configuration with %q within %s:\n%s", want, promWait, r.Data.YAML)
 }
 
 // getJSON decodes a GET's JSON answer into v; it returns what went wrong.

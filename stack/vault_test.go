@@ -37,9 +37,19 @@ func TestVaultConfigValidate(t *testing.T) {
 	}
 }
 
+// Dynamic leases in TestVault must outlive a login through HAProxy (TLS and
+// SCRAM) and a few queries on a slow, busy machine, yet expire soon enough
+// for the expiry subtest to wait for the reaper.
+const (
+	vaultTestTTL    = 10 * time.Second
+	vaultTestMaxTTL = 20 * time.Second
+	// vaultExpiryWait bounds how long the role may outlive its lease.
+	vaultExpiryWait = 60 * time.Second
+)
+
 func TestVault(t *testing.T) {
 	st := stacktest.Start(t, func(c *stack.Config) {
-		c.Vault = &stack.VaultConfig{DefaultTTL: 2 * time.Second, MaxTTL: 4 * time.Second, StaticRotation: time.Hour}
+		c.Vault = &stack.VaultConfig{DefaultTTL: vaultTestTTL, MaxTTL: vaultTestMaxTTL, StaticRotation: time.Hour}
 	})
 	t.Run("files and env", func(t *testing.T) { testVaultFilesAndEnv(t, st) })
 	t.Run("pg_hba", func(t *testing.T) { testVaultHBA(t, st) })
@@ -173,10 +183,13 @@ func testVaultRevoke(t *testing.T, st *stack.State) {
 func testVaultExpiry(t *testing.T, st *stack.State) {
 	client := vaultClient(t, st, readTrim(t, st.Vault.TokenFile))
 	user, _, _ := readCreds(t, client, stack.VaultMount+"/creds/"+stack.VaultRole)
-	deadline := time.Now().Add(30 * time.Second) // max_ttl is 4s
-	for countRoles(t, st, user) != 0 {
+	// The lease is not renewed, so it ends after vaultTestTTL. One admin
+	// connection serves every poll.
+	admin := vaultAdmin(t, st)
+	deadline := time.Now().Add(vaultExpiryWait)
+	for countRolesOn(t, admin, user) != 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("role %s outlived its lease's max TTL", user)
+			t.Fatalf("role %s outlived its unrenewed lease (ttl %s) by over %s", user, vaultTestTTL, vaultExpiryWait)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -193,7 +206,7 @@ func testVaultRestart(t *testing.T, st *stack.State) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cfg := stack.Config{Dir: st.Dir, Exe: st.Exe, Vault: &stack.VaultConfig{DefaultTTL: 2 * time.Second, MaxTTL: 4 * time.Second, StaticRotation: time.Hour}}
+	cfg := stack.Config{Dir: st.Dir, Exe: st.Exe, Vault: &stack.VaultConfig{DefaultTTL: vaultTestTTL, MaxTTL: vaultTestMaxTTL, StaticRotation: time.Hour}}
 	if _, err := stack.Up(ctx, cfg, nil); err != nil {
 		t.Fatalf("stack up again: %v", err)
 	}
@@ -274,7 +287,13 @@ func vaultAdmin(t *testing.T, st *stack.State) *pgx.Conn {
 // countRoles counts roles named user, asked as the admin.
 func countRoles(t *testing.T, st *stack.State, user string) int {
 	t.Helper()
-	n, err := strconv.Atoi(vaultQuery(t, vaultAdmin(t, st), "SELECT count(*)::text FROM pg_roles WHERE rolname = '"+strings.ReplaceAll(user, "'", "''")+"'"))
+	return countRolesOn(t, vaultAdmin(t, st), user)
+}
+
+// countRolesOn counts roles named user on the admin connection admin.
+func countRolesOn(t *testing.T, admin *pgx.Conn, user string) int {
+	t.Helper()
+	n, err := strconv.Atoi(vaultQuery(t, admin, "SELECT count(*)::text FROM pg_roles WHERE rolname = '"+strings.ReplaceAll(user, "'", "''")+"'"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,6 +97,20 @@ func (s *issuer) stop() {
 	s.cancel = nil
 }
 
+// restart serves again, after stop, from a new Issuer on the same CA and
+// socket whose SVIDs live ttl, as an agent restarted with new settings.
+func (s *issuer) restart(ttl time.Duration) {
+	s.t.Helper()
+	s.stop()
+	s.cfg.TTL = ttl
+	iss, err := spiffeissuer.New(s.cfg)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.iss = iss
+	s.serve()
+}
+
 // serial returns the serial (hex) of the SVID currently served for id.
 func (s *issuer) serial(id string) string {
 	cert, ok := s.iss.Current(id)
@@ -203,6 +217,23 @@ func (r *recorder) waitFor(t *testing.T, kind string, n int) []string {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no %d %q events within %s; events: %v", n, kind, wait, r.all())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitForSerial waits for an event of kind naming serial and returns it.
+func (r *recorder) waitForSerial(t *testing.T, kind, serial string) string {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		for _, e := range r.of(kind) {
+			if strings.Contains(e, "serial="+serial) {
+				return e
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q event with serial=%s within %s; events: %v", kind, serial, wait, r.all())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -17,7 +17,7 @@ import (
 )
 
 const (
-	startTimeout = 15 * time.Second
+	startTimeout = 60 * time.Second // generous: a busy machine must not fail stack up
 	stopTimeout  = 10 * time.Second
 	pollEvery    = 20 * time.Millisecond
 )

@@ -9,12 +9,13 @@ import (
 )
 
 // fakeDB is an in-memory DB: roles with their password, VALID UNTIL and
-// grants, and a log of dropped roles.
+// grants, a log of dropped roles and of the passwords SetPassword set.
 type fakeDB struct {
-	mu       sync.Mutex
-	roles    map[string]*fakeRole
-	dropped  []string
-	failDrop bool
+	mu        sync.Mutex
+	roles     map[string]*fakeRole
+	dropped   []string
+	passwords map[string][]string // by role, in the order set
+	failDrop  bool
 }
 
 type fakeRole struct {
@@ -24,7 +25,7 @@ type fakeRole struct {
 }
 
 func newFakeDB(existing ...string) *fakeDB {
-	db := &fakeDB{roles: map[string]*fakeRole{}}
+	db := &fakeDB{roles: map[string]*fakeRole{}, passwords: map[string][]string{}}
 	for _, name := range existing {
 		db.roles[name] = &fakeRole{}
 	}
@@ -71,6 +72,7 @@ func (db *fakeDB) SetPassword(_ context.Context, name, password string) error {
 		return fmt.Errorf("role %q does not exist", name)
 	}
 	r.password = password
+	db.passwords[name] = append(db.passwords[name], password)
 	return nil
 }
 
@@ -83,6 +85,14 @@ func (db *fakeDB) role(name string) (fakeRole, bool) {
 		return fakeRole{}, false
 	}
 	return *r, true
+}
+
+// passwordsOf returns the passwords SetPassword gave the named role, oldest
+// first.
+func (db *fakeDB) passwordsOf(name string) []string {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return slices.Clone(db.passwords[name])
 }
 
 func (db *fakeDB) wasDropped(name string) bool {

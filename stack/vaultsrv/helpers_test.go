@@ -19,18 +19,28 @@ const (
 	testRoleID    = "role-id-for-tests"
 	testSecretID  = "secret-id-for-tests"
 	staticUser    = "app_static"
+	// testWait bounds how long a test waits for something the server does
+	// in the background (reaping, rotating, starting up). It is generous:
+	// CI machines can be slow and busy, and it only matters on failure.
+	testWait = 30 * time.Second
+	// shortTTL and shortMaxTTL are the short role's TTLs. The
+	// LifetimeWatcher renews with a margin of at least a tenth of the TTL
+	// (its grace period) before the lease ends, so the TTL must be long
+	// enough for a renewal to arrive in time on a busy machine.
+	shortTTL    = 10 * time.Second
+	shortMaxTTL = 20 * time.Second
 )
 
 // testConfig has a long-lived role (readonly), a short one for the
-// LifetimeWatcher (short: 2s, max 4s), one that expires at once (blink: 1s)
-// and a static role on an existing user.
+// LifetimeWatcher (short: shortTTL, max shortMaxTTL), one that expires at
+// once (blink: 1s) and a static role on an existing user.
 func testConfig(db DB) Config {
 	return Config{
 		RootToken: testRootToken,
 		AppRole:   AppRole{RoleName: "authbench", RoleID: testRoleID, SecretID: testSecretID},
 		DynamicRoles: map[string]DynamicRole{
 			"readonly": {DefaultTTL: time.Hour, MaxTTL: 2 * time.Hour, GrantRoles: []string{"app_read", "app_write"}},
-			"short":    {DefaultTTL: 2 * time.Second, MaxTTL: 4 * time.Second},
+			"short":    {DefaultTTL: shortTTL, MaxTTL: shortMaxTTL},
 			"blink":    {DefaultTTL: time.Second, MaxTTL: time.Second},
 		},
 		StaticRoles:  map[string]StaticRole{"static-app": {Username: staticUser, RotationPeriod: time.Hour}},
@@ -152,8 +162,9 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
-// approx reports whether got is within tol of want.
-func approx(got, want time.Time, tol time.Duration) bool {
-	d := got.Sub(want)
-	return d >= -tol && d <= tol
+// minLeft is the least a lease or token with max TTL maxTTL, issued after
+// since, can have left now in Vault's whole seconds: CalculateTTL truncates
+// the issue time and now to the second, which costs up to one more second.
+func minLeft(maxTTL time.Duration, since time.Time) int {
+	return seconds(maxTTL) - seconds(time.Since(since)) - 1
 }

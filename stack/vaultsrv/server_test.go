@@ -156,7 +156,7 @@ func TestRun(t *testing.T) {
 	cfg := testConfig(newFakeDB(staticUser))
 	go func() { done <- Run(ctx, cfg, &log) }()
 	re := regexp.MustCompile(`listening on http://(127\.0\.0\.1:\d+) `)
-	eventually(t, 3*time.Second, "startup line", func() bool { return re.MatchString(log.String()) })
+	eventually(t, testWait, "startup line", func() bool { return re.MatchString(log.String()) })
 	line := log.String()
 	if strings.Count(line, "\n") != 1 || strings.Contains(line, testRootToken) || strings.Contains(line, testSecretID) {
 		t.Fatalf("startup output = %q", line)
