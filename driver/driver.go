@@ -37,6 +37,8 @@ type Run struct {
 	Out      io.Writer         // the per-second lines; io.Discard to silence
 
 	testDB beginner // tests only: transactions begin on it instead of DB
+	// openConn, in tests only, opens a per-txn connection instead of the pool.
+	openConn func(ctx context.Context) (beginner, func(), error)
 }
 
 // Result says why the run stopped.

@@ -89,14 +89,14 @@ func (rn *runner) stepper(i int) func() (int, time.Time, int, error) {
 	attempt := rn.attemptFunc(w)
 	return func() (int, time.Time, int, error) {
 		op := w.Next()
-		db, release, err := rn.conn()
+		db, release, connRetries, err := rn.conn(jitter)
 		if err != nil {
-			return op, time.Now(), 0, err
+			return op, time.Now(), connRetries, err
 		}
 		defer release()
 		began := time.Now() // a per-txn connect is timed apart, as a handshake
 		retries, err := rn.runTxn(db, attempt, jitter)
-		return op, began, retries, err
+		return op, began, connRetries + retries, err
 	}
 }
 
@@ -187,28 +187,6 @@ func (rn *runner) attempt(db beginner, w workloads.Worker) error {
 		return err
 	}
 	return commitFailed(tx.Commit(ctx))
-}
-
-// conn returns what the next transaction runs on: the pool, or with
-// ConnPerTxn a connection of its own, opened now (its handshake is timed by
-// the connection tracer, apart from the transaction) and closed by release.
-func (rn *runner) conn() (beginner, func(), error) {
-	if !rn.Config.ConnPerTxn {
-		if rn.testDB != nil {
-			return rn.testDB, func() {}, nil
-		}
-		return rn.DB, func() {}, nil
-	}
-	c, err := rn.DB.Acquire(rn.opCtx)
-	if err != nil {
-		rn.noteConnectError(err)
-		return nil, nil, err
-	}
-	pc := c.Hijack()
-	return pc, func() {
-		_ = pc.Close(context.WithoutCancel(rn.opCtx))
-		rn.Registry.ConnClosed()
-	}, nil
 }
 
 // beginError is a failure to get a connection or start a transaction:

@@ -1,0 +1,64 @@
+package driver
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+)
+
+// conn returns what the next transaction runs on: the pool, or with
+// ConnPerTxn a connection of its own, opened now (its handshake is timed by
+// the connection tracer, apart from the transaction) and closed by release.
+// A failed connect is retried like a failure to begin on the pool — within
+// beginRetryWindow and --max-retries, with backoff — so that a credential
+// rotation's window costs a per-txn run retries, not failed transactions.
+// It returns the retries it took.
+func (rn *runner) conn(rng *rand.Rand) (beginner, func(), int, error) {
+	if !rn.Config.ConnPerTxn {
+		if rn.testDB != nil {
+			return rn.testDB, func() {}, 0, nil
+		}
+		return rn.DB, func() {}, 0, nil
+	}
+	open := rn.openConn
+	if open == nil {
+		open = rn.openPoolConn
+	}
+	var first time.Time
+	for attempt := 0; ; attempt++ {
+		db, release, err := open(rn.opCtx)
+		if err == nil {
+			return db, release, attempt, nil
+		}
+		rn.noteConnectError(err)
+		err = &beginError{err}
+		if first.IsZero() {
+			first = time.Now()
+		}
+		if attempt >= rn.Config.MaxRetries || !retryBegin(err, first) || rn.opCtx.Err() != nil {
+			return nil, nil, attempt, err
+		}
+		rn.Registry.AttemptFailed(Classify(err))
+		timer := time.NewTimer(Backoff(attempt, rng))
+		select {
+		case <-timer.C:
+		case <-rn.opCtx.Done():
+			timer.Stop()
+			return nil, nil, attempt, errStopping
+		}
+	}
+}
+
+// openPoolConn takes a new connection out of the pool for one transaction;
+// release closes it.
+func (rn *runner) openPoolConn(ctx context.Context) (beginner, func(), error) {
+	c, err := rn.DB.Acquire(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	pc := c.Hijack()
+	return pc, func() {
+		_ = pc.Close(context.WithoutCancel(rn.opCtx))
+		rn.Registry.ConnClosed()
+	}, nil
+}
