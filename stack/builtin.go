@@ -84,7 +84,10 @@ func (s *State) waitReady(ctx context.Context, name string, pid int, start int64
 		if !alive(pid) {
 			return fmt.Errorf("%s exited at start: %s (see %s)", name, lastLine(string(data[min(start, int64(len(data))):])), s.builtinLog(name))
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("stopped waiting for %s to become ready: %w (see %s)", name, err, s.builtinLog(name))
+		}
+		if time.Now().After(deadline) {
 			return fmt.Errorf("%s did not become ready in %s (see %s)", name, builtinReadyTimeout, s.builtinLog(name))
 		}
 		time.Sleep(50 * time.Millisecond)

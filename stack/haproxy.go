@@ -133,7 +133,10 @@ func waitListening(ctx context.Context, addr string, timeout time.Duration) erro
 			c.Close()
 			return nil
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("stopped waiting for %s to listen: %w", addr, err)
+		}
+		if time.Now().After(deadline) {
 			return fmt.Errorf("nothing listens on %s after %s: see the haproxy log", addr, timeout)
 		}
 		time.Sleep(50 * time.Millisecond)

@@ -221,11 +221,15 @@ func (s *State) startPrometheus(ctx context.Context) error {
 	return s.waitPrometheus(ctx, pid)
 }
 
+// prometheusReadyTimeout bounds how long Prometheus may take to answer
+// /-/ready; generous, since a busy machine must not fail `stack up`.
+const prometheusReadyTimeout = 60 * time.Second
+
 // waitPrometheus waits until Prometheus answers /-/ready.
 func (s *State) waitPrometheus(ctx context.Context, pid int) error {
 	url, logFile := s.Prometheus.URL()+"/-/ready", s.builtinLog(prometheusName)
 	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(prometheusReadyTimeout)
 	for {
 		if resp, err := client.Get(url); err == nil {
 			resp.Body.Close()
@@ -236,8 +240,11 @@ func (s *State) waitPrometheus(ctx context.Context, pid int) error {
 		if !alive(pid) {
 			return fmt.Errorf("prometheus exited at start: %s (see %s)", fileTail(logFile), logFile)
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("prometheus not ready on %s after 30s (see %s)", url, logFile)
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("stopped waiting for prometheus on %s: %w (see %s)", url, err, logFile)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("prometheus not ready on %s after %s (see %s)", url, prometheusReadyTimeout, logFile)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

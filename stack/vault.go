@@ -440,13 +440,18 @@ func (s *State) rootClient() (*api.Client, error) {
 	return client, nil
 }
 
+// realVaultReadyTimeout bounds how long a real Vault dev server may take to
+// report itself unsealed; generous, since a busy machine must not fail
+// `stack up`.
+const realVaultReadyTimeout = 60 * time.Second
+
 // waitRealVault waits until sys/health says the dev server is unsealed.
 func (s *State) waitRealVault(ctx context.Context, pid int) error {
 	client, err := s.rootClient()
 	if err != nil {
 		return err
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(realVaultReadyTimeout)
 	for {
 		h, err := client.Sys().HealthWithContext(ctx)
 		if err == nil && h.Initialized && !h.Sealed {
@@ -455,8 +460,11 @@ func (s *State) waitRealVault(ctx context.Context, pid int) error {
 		if !alive(pid) {
 			return fmt.Errorf("vault exited at start: %s (see %s)", fileTail(s.builtinLog("vault")), s.builtinLog("vault"))
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("vault did not become ready in 30s (see %s)", s.builtinLog("vault"))
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("stopped waiting for vault to become ready: %w (see %s)", err, s.builtinLog("vault"))
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("vault did not become ready in %s (see %s)", realVaultReadyTimeout, s.builtinLog("vault"))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

@@ -139,7 +139,7 @@ func testVaultDynamic(t *testing.T, st *stack.State) {
 	if err != nil || cc.Host != st.LBHost || int(cc.Port) != st.LBPort || cc.TLSConfig == nil || cc.TLSConfig.InsecureSkipVerify {
 		t.Errorf("credential server's database connection: %v, host %s port %d, TLS %v", err, cc.Host, cc.Port, cc.TLSConfig != nil)
 	}
-	admin := vaultAdmin(t, st)
+	admin := stacktest.Admin(t, st)
 	if got := vaultQuery(t, admin, "SELECT count(*)::text FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.application_name = 'authbench-vault' AND s.ssl"); got == "0" {
 		t.Error("no TLS session of the credential server in pg_stat_activity")
 	}
@@ -185,7 +185,7 @@ func testVaultExpiry(t *testing.T, st *stack.State) {
 	user, _, _ := readCreds(t, client, stack.VaultMount+"/creds/"+stack.VaultRole)
 	// The lease is not renewed, so it ends after vaultTestTTL. One admin
 	// connection serves every poll.
-	admin := vaultAdmin(t, st)
+	admin := stacktest.Admin(t, st)
 	deadline := time.Now().Add(vaultExpiryWait)
 	for countRolesOn(t, admin, user) != 0 {
 		if time.Now().After(deadline) {
@@ -267,27 +267,10 @@ func vaultQuery(t *testing.T, conn *pgx.Conn, sql string) string {
 	return v
 }
 
-// vaultAdmin connects as the admin, directly.
-func vaultAdmin(t *testing.T, st *stack.State) *pgx.Conn {
-	t.Helper()
-	cfg, err := st.AdminConnConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	return conn
-}
-
 // countRoles counts roles named user, asked as the admin.
 func countRoles(t *testing.T, st *stack.State, user string) int {
 	t.Helper()
-	return countRolesOn(t, vaultAdmin(t, st), user)
+	return countRolesOn(t, stacktest.Admin(t, st), user)
 }
 
 // countRolesOn counts roles named user on the admin connection admin.

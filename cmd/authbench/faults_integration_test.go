@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/authbench/authbench/faults"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/stack"
@@ -118,23 +116,6 @@ func waitMatch(t *testing.T, r *backgroundRun, re *regexp.Regexp) []string {
 	}
 }
 
-// admin connects to PostgreSQL directly as the stack's superuser.
-func (f *faultFixture) admin(t *testing.T) *pgx.Conn {
-	t.Helper()
-	cfg, err := f.st.AdminConnConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	return conn
-}
-
 // assertBank checks the invariants with the faults package's own SQL:
 // money neither made nor lost, every account's balance its initial one
 // plus its recorded transfers (none applied twice), and as many transfers
@@ -143,7 +124,7 @@ func (f *faultFixture) assertBank(t *testing.T, s *results.Summary) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	b, err := faults.ReadBank(ctx, f.admin(t), faultBalance, s.RunID)
+	b, err := faults.ReadBank(ctx, stacktest.Admin(t, f.st), faultBalance, s.RunID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +192,7 @@ func (f *faultFixture) testSessionsTerminated(t *testing.T) {
 	injected := time.Now()
 	// The pool opens connections on demand: at the fault rate fewer than
 	// --concurrency may be open, so any terminated session is the fault.
-	ended, err := faults.TerminateSessions(context.Background(), f.admin(t), "bench_password")
+	ended, err := faults.TerminateSessions(context.Background(), stacktest.Admin(t, f.st), "bench_password")
 	if err != nil || ended < 1 {
 		t.Fatalf("terminated %d sessions of bench_password (want >= 1): %v", ended, err)
 	}
@@ -331,7 +312,7 @@ func (f *faultFixture) testIssuerRestarted(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(faultSVIDTTL + time.Second) // the last SVID has expired
-	ended, err := faults.TerminateSessions(context.Background(), f.admin(t), "bench_spiffe")
+	ended, err := faults.TerminateSessions(context.Background(), stacktest.Admin(t, f.st), "bench_spiffe")
 	if err != nil || ended == 0 {
 		t.Fatalf("terminated %d sessions of bench_spiffe: %v", ended, err)
 	}
@@ -413,7 +394,7 @@ func (f *faultFixture) testCommitUnknown(t *testing.T) {
 	if len(drops) != commitDrops {
 		t.Fatalf("the proxy dropped %d COMMIT replies, want %d (proxy errors %v)", len(drops), commitDrops, p.Errors())
 	}
-	conn := f.admin(t)
+	conn := stacktest.Admin(t, f.st)
 	for _, d := range drops {
 		n, err := faults.TransferCount(context.Background(), conn, d.FirstParam)
 		if err != nil || n != 1 {

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/stack"
 	"github.com/authbench/authbench/stack/kdc"
@@ -109,17 +107,9 @@ func (p *gssProc) wait() error {
 // how many bench_gss backends were not authenticated by Kerberos.
 func gssBackends(t *testing.T, st *stack.State, p *gssProc, want int) (authed, other int) {
 	t.Helper()
-	cfg, err := st.AdminConnConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := stacktest.Admin(t, st)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
 	const q = `SELECT count(*) FILTER (WHERE g.gss_authenticated AND g.principal = 'bench_gss@EXAMPLE.COM'),
 	                  count(*) FILTER (WHERE NOT g.gss_authenticated OR g.principal IS DISTINCT FROM 'bench_gss@EXAMPLE.COM')
 	           FROM pg_stat_gssapi g JOIN pg_stat_activity a ON a.pid = g.pid WHERE a.usename = 'bench_gss'`

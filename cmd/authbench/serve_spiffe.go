@@ -68,9 +68,13 @@ func serveIssuer(ctx context.Context, iss *spiffeissuer.Issuer, st *stack.SPIFFE
 	}
 }
 
+// socketTimeout bounds how long the issuer's Workload API socket may take to
+// accept connections; generous, since a busy machine must not fail it.
+const socketTimeout = 60 * time.Second
+
 // waitSocket waits until path accepts connections or Serve fails.
 func waitSocket(path string, done <-chan error) error {
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(socketTimeout)
 	for !socketAnswers(path) {
 		select {
 		case err := <-done:
@@ -81,7 +85,7 @@ func waitSocket(path string, done <-chan error) error {
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the Workload API socket %s did not open within 10s", path)
+			return fmt.Errorf("the Workload API socket %s did not open within %s", path, socketTimeout)
 		}
 	}
 	return nil

@@ -93,18 +93,33 @@ func (v *vaultFixture) testRotations(t *testing.T) {
 	v.assertNoLeak(t, o, dir, metrics, nil)
 }
 
+// vaultNewLease matches the line of new dynamic credentials, the first ones
+// or a rotation's: the user and lease the driver uses from then on.
+var vaultNewLease = regexp.MustCompile(`\[(?:credentials|rotation)\] vault .*: (?:new )?user (\S+), lease (\S+),`)
+
+// testRevocation revokes the lease in use under a tolerant run that goes on
+// until the test interrupts it, and ends the run once the driver has seen
+// the revocation and recovered, however long that took. The lease is
+// revoked after a clean period, once the driver has taken a new one (the
+// next scheduled one is most of a TTL away) and every session of the run is
+// of its user: the revocation ends sessions of the current lease, which is
+// how the driver learns of it at once. (A lease without sessions yet would
+// only be refused to new connections, and its revocation be seen as such
+// at the next renewal, maybe after the next rotation.) --vault-retire-jitter
+// 0s moves every session to the new lease right after a rotation.
 func (v *vaultFixture) testRevocation(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
-	r := v.start(t, "run", "bank", "--auth", "vault", "--concurrency", "8", "--duration", "15s", "--tolerate-errors", "--out", dir)
-	lease := r.waitFor(t, regexp.MustCompile(`\[credentials\] vault .* lease (\S+),`))
-	r.waitFor(t, regexp.MustCompile(`^\s+3\.0s .* transfer$`))
+	r := v.start(t, "run", "bank", "--auth", "vault", "--concurrency", "8", "--duration", "0s", "--tolerate-errors",
+		"--vault-retire-jitter", "0s", "--out", dir)
+	r.waitClean(t, 4)
+	r.waitFor(t, vaultNewLease)
+	lease := v.waitLeaseInUse(t, r)
 	if err := v.client(t).Sys().Revoke(lease); err != nil {
 		t.Fatalf("revoke %s: %v", lease, err)
 	}
-	o := r.wait(t)
-	if o.code != 0 {
-		t.Fatalf("the run did not survive the revocation (exit %d): %s", o.code, o.stderr)
-	}
+	r.waitFor(t, regexp.MustCompile(`\[revocation\] vault lease `+regexp.QuoteMeta(lease)+` `))
+	r.waitClean(t, 4) // recovered
+	o := r.interrupt(t)
 	s := readSummary(t, dir)
 	rev := vaultEventsOf(s, "revocation")
 	if len(rev) != 1 || !rev[0].Rotation || !strings.Contains(rev[0].Detail, lease) {
@@ -138,15 +153,18 @@ func (v *vaultFixture) testRevocation(t *testing.T) {
 	v.assertNoLeak(t, o, dir, r.metrics(), nil)
 }
 
+// testStatic runs on a static role, without --tolerate-errors, until the
+// driver has taken Vault's rotated password and gone on cleanly with it for
+// a few seconds, however long the rotation took to come.
 func (v *vaultFixture) testStatic(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	watch := v.watchStaticPasswords(t)
-	r := v.start(t, "run", "bank", "--auth", "vault", "--vault-static-role", stack.VaultStaticRole, "--concurrency", "8", "--duration", "12s", "--out", dir)
-	o := r.wait(t)
-	passwords := watch()
-	if o.code != 0 {
-		t.Fatalf("run failed (exit %d): %s", o.code, o.stderr)
-	}
+	r := v.start(t, "run", "bank", "--auth", "vault", "--vault-static-role", stack.VaultStaticRole, "--concurrency", "8", "--duration", "0s", "--out", dir)
+	r.waitFor(t, regexp.MustCompile(`\[rotation\] vault .*: new password,`))
+	r.waitClean(t, 3)
+	watch.waitSeen(t, 2) // the watch started before the run: it saw the first password too
+	o := r.interrupt(t)
+	passwords := watch.stop()
 	s := readSummary(t, dir)
 	if len(vaultEventsOf(s, "rotation")) < 1 || len(passwords) < 2 {
 		t.Errorf("%d rotation events, %d passwords seen: want a run across at least one rotation", len(vaultEventsOf(s, "rotation")), len(passwords))
@@ -228,6 +246,7 @@ type vaultRun struct {
 	stderr  bytes.Buffer
 	mu      sync.Mutex
 	lines   []string
+	next    int // the first line the waits have not looked at
 	newLine chan struct{}
 	done    chan struct{}
 	scraped []string
@@ -300,28 +319,85 @@ func (r *vaultRun) metrics() string {
 	return strings.Join(r.scraped, "\n")
 }
 
-// waitFor waits for a stdout line matching re and returns its first group.
+// waitFor waits for a stdout line matching re after those the waits have
+// already looked at and returns its first group; later waits look at the
+// lines after it.
 func (r *vaultRun) waitFor(t *testing.T, re *regexp.Regexp) string {
 	t.Helper()
+	return append(r.waitMatch(t, re), "")[1]
+}
+
+// waitMatch is waitFor returning every submatch.
+func (r *vaultRun) waitMatch(t *testing.T, re *regexp.Regexp) []string {
+	t.Helper()
 	deadline := time.After(time.Minute)
-	for seen := 0; ; {
+	for {
 		r.mu.Lock()
-		lines := r.lines[seen:]
-		seen = len(r.lines)
-		r.mu.Unlock()
-		for _, l := range lines {
-			if m := re.FindStringSubmatch(l); m != nil {
-				return append(m, "")[1]
+		for ; r.next < len(r.lines); r.next++ {
+			if m := re.FindStringSubmatch(r.lines[r.next]); m != nil {
+				r.next++
+				r.mu.Unlock()
+				return m
 			}
 		}
+		r.mu.Unlock()
 		select {
 		case <-r.newLine:
 		case <-r.done:
-			t.Fatalf("the run ended before a line matching %s:\n%s", re, r.stderr.String())
+			r.mu.Lock()
+			left := r.next < len(r.lines)
+			r.mu.Unlock()
+			if !left { // every line read before the end was looked at
+				t.Fatalf("the run ended before a line matching %s:\n%s", re, r.stderr.String())
+			}
 		case <-deadline:
 			t.Fatalf("no line matching %s within a minute", re)
 		}
 	}
+}
+
+// vaultCleanTick is a per-second line of a transfer with no failed
+// transaction and at least one committed. Unlike cleanTick it allows
+// retries: at the vault tests' unlimited rate on 500 accounts, retried
+// serialization failures and deadlocks come every second, rotation or not.
+var vaultCleanTick = regexp.MustCompile(`^\s+\d+\.0s\s+0\s+\d+\s+[1-9]\d*\.\d\s.* transfer$`)
+
+// vaultCleanLimit bounds waitClean, so that a run that never settles fails
+// the test with its output instead of hanging until the test binary's
+// timeout; generous, as a clean period on a busy machine may take long.
+const vaultCleanLimit = 3 * time.Minute
+
+// waitClean waits for n clean per-second lines in a row (vaultCleanTick)
+// after the lines the waits have looked at: the run goes on committing,
+// however long it took to get there.
+func (r *vaultRun) waitClean(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(vaultCleanLimit)
+	for clean, seen := 0, 0; clean < n; seen++ {
+		if time.Now().After(deadline) {
+			r.mu.Lock()
+			out := strings.Join(r.lines[max(0, len(r.lines)-40):], "\n")
+			r.mu.Unlock()
+			t.Fatalf("no %d clean seconds in a row in %d seconds of the run (%s); its last lines:\n%s", n, seen, vaultCleanLimit, out)
+		}
+		if vaultCleanTick.MatchString(r.waitMatch(t, anyTick)[0]) {
+			clean++
+		} else {
+			clean = 0
+		}
+	}
+}
+
+// interrupt stops the run as Ctrl-C does and checks that it ended as an
+// interrupted run (exit 1), which still writes its summary and files.
+func (r *vaultRun) interrupt(t *testing.T) outcome {
+	t.Helper()
+	_ = r.cmd.Process.Signal(syscall.SIGINT)
+	o := r.wait(t)
+	if o.code != 1 || !strings.Contains(o.stderr, "interrupted") {
+		t.Fatalf("interrupted run exited %d, want 1 with an \"interrupted\" line:\nstdout:\n%s\nstderr:\n%s", o.code, o.stdout, o.stderr)
+	}
+	return o
 }
 
 // wait waits for the run to end.
@@ -358,53 +434,132 @@ func (v *vaultFixture) client(t *testing.T) *api.Client {
 	return c
 }
 
-// watchStaticPasswords reads the static role's password every 200ms until
-// the returned func is called; it returns every password seen.
-func (v *vaultFixture) watchStaticPasswords(t *testing.T) func() []string {
+// staticWatch reads the static role's password every 200ms until stopped.
+type staticWatch struct {
+	mu            sync.Mutex
+	seen          map[string]bool
+	stopped, done chan struct{}
+}
+
+// watchStaticPasswords starts a staticWatch once it has read the current
+// password, so that every later one is new.
+func (v *vaultFixture) watchStaticPasswords(t *testing.T) *staticWatch {
+	t.Helper()
 	client := v.client(t)
-	seen := map[string]bool{}
-	stop, done := make(chan struct{}), make(chan struct{})
+	w := &staticWatch{seen: map[string]bool{}, stopped: make(chan struct{}), done: make(chan struct{})}
+	read := func() bool {
+		sec, err := client.Logical().Read(stack.VaultMount + "/static-creds/" + stack.VaultStaticRole)
+		if err != nil || sec == nil {
+			return false
+		}
+		pw, _ := sec.Data["password"].(string)
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if pw != "" {
+			w.seen[pw] = true
+		}
+		return pw != ""
+	}
+	for deadline := time.Now().Add(time.Minute); !read(); time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no password of static role %s from Vault within a minute", stack.VaultStaticRole)
+		}
+	}
 	go func() {
-		defer close(done)
+		defer close(w.done)
 		for {
-			if sec, err := client.Logical().Read(stack.VaultMount + "/static-creds/" + stack.VaultStaticRole); err == nil && sec != nil {
-				if pw, _ := sec.Data["password"].(string); pw != "" {
-					seen[pw] = true
-				}
-			}
 			select {
-			case <-stop:
+			case <-w.stopped:
 				return
 			case <-time.After(200 * time.Millisecond):
 			}
+			read()
 		}
 	}()
-	return func() []string {
-		close(stop)
-		<-done
-		var out []string
-		for pw := range seen {
-			out = append(out, pw)
+	t.Cleanup(w.halt)
+	return w
+}
+
+// waitSeen waits until the watch has seen n passwords.
+func (w *staticWatch) waitSeen(t *testing.T, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		w.mu.Lock()
+		seen := len(w.seen)
+		w.mu.Unlock()
+		if seen >= n {
+			return
 		}
-		return out
+		if time.Now().After(deadline) {
+			t.Fatalf("the watch saw %d passwords of static role %s within a minute, want %d", seen, stack.VaultStaticRole, n)
+		}
 	}
+}
+
+// halt stops the watch; it may be called more than once.
+func (w *staticWatch) halt() {
+	select {
+	case <-w.stopped:
+	default:
+		close(w.stopped)
+	}
+	<-w.done
+}
+
+// stop stops the watch and returns every password it saw.
+func (w *staticWatch) stop() []string {
+	w.halt()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for pw := range w.seen {
+		out = append(out, pw)
+	}
+	return out
+}
+
+// waitLeaseInUse waits until every session of Vault-made users is of the
+// user of the newest lease the run announced, and returns that lease.
+func (v *vaultFixture) waitLeaseInUse(t *testing.T, r *vaultRun) string {
+	t.Helper()
+	conn := stacktest.Admin(t, v.st)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for {
+		user, lease := r.newestLease()
+		rows, _ := conn.Query(ctx, "SELECT DISTINCT usename FROM pg_stat_activity WHERE usename LIKE 'v-%'")
+		users, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err == nil && len(users) == 1 && users[0] == user {
+			return lease
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the sessions of the run are of %v (%v), not all of %s, the user of the newest lease %s", users, err, user, lease)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// newestLease returns the user and lease of the last line of new
+// credentials the run printed.
+func (r *vaultRun) newestLease() (user, lease string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := len(r.lines) - 1; i >= 0; i-- {
+		if m := vaultNewLease.FindStringSubmatch(r.lines[i]); m != nil {
+			return m[1], m[2]
+		}
+	}
+	return "", ""
 }
 
 // waitNoDynamicRoles waits until the database has no Vault-made role left:
 // the run revoked its leases and the server dropped the expired ones.
 func (v *vaultFixture) waitNoDynamicRoles(t *testing.T) {
 	t.Helper()
-	cfg, err := v.st.AdminConnConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := stacktest.Admin(t, v.st)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
 	for {
 		rows, _ := conn.Query(ctx, "SELECT rolname FROM pg_roles WHERE rolname LIKE 'v-%'")
 		left, err := pgx.CollectRows(rows, pgx.RowTo[string])

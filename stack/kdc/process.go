@@ -150,8 +150,8 @@ func startDaemon(ctx context.Context, bin, dir string, s state) error {
 
 // waitReady waits until the daemon's pid file names a live krb5kdc and its TCP
 // port accepts connections. It returns the pid.
-func waitReady(ctx context.Context, dir string, port int) (int, error) {
-	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+func waitReady(parent context.Context, dir string, port int) (int, error) {
+	ctx, cancel := context.WithTimeout(parent, startTimeout)
 	defer cancel()
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	for {
@@ -164,6 +164,9 @@ func waitReady(ctx context.Context, dir string, port int) (int, error) {
 		}
 		select {
 		case <-ctx.Done():
+			if err := parent.Err(); err != nil { // the caller gave up, not the timeout
+				return 0, fmt.Errorf("kdc: stopped waiting for krb5kdc on %s: %w", addr, err)
+			}
 			return 0, fmt.Errorf("kdc: krb5kdc did not answer on %s within %s: %s", addr, startTimeout, lastLine(dir))
 		case <-time.After(pollEvery):
 		}
