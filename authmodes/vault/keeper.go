@@ -157,6 +157,9 @@ func (k *keeper) update(ctx context.Context, background bool) (*credSet, error) 
 		}
 		why = "the lease was revoked"
 	}
+	if k.refusedAsRevoked(ctx, cur) {
+		why = "the lease was revoked"
+	}
 	start := time.Now()
 	set, err := k.src.fetch(ctx)
 	if err != nil {
@@ -186,6 +189,21 @@ func (k *keeper) verify(ctx context.Context, cur *credSet) bool {
 	}
 	k.revoked(cur, "Vault no longer has it")
 	return false
+}
+
+// refusedAsRevoked asks Vault about a dynamic set the database refused:
+// when Vault no longer has its lease, the refusal was a revocation and is
+// reported as one (a lease revoked before any connection used it is
+// otherwise seen only at its next renewal).
+func (k *keeper) refusedAsRevoked(ctx context.Context, cur *credSet) bool {
+	if cur == nil || cur.static() || !cur.has(flagRejected) || cur.has(flagRevoked) {
+		return false
+	}
+	if ok, err := k.src.stillValid(ctx, cur); err != nil || ok {
+		return false
+	}
+	k.revoked(cur, "Vault no longer has it; the database refused its user")
+	return true
 }
 
 // fallback returns cur while it can still log in, else err.

@@ -138,6 +138,35 @@ func TestRefusedCredentialsAreReplaced(t *testing.T) {
 	if user == cc.User || len(rec.kinds("rejected")) != 1 {
 		t.Errorf("after 28P01: user %q (was %q), rejected events %d", user, cc.User, len(rec.kinds("rejected")))
 	}
+	if rev := rec.kinds("revocation"); len(rev) != 0 {
+		t.Errorf("Vault still has the lease, yet revocation events %+v", rev)
+	}
+}
+
+// TestRefusedRevokedLeaseIsARevocation: a lease revoked before any session
+// used it shows only as a refused login; Vault is asked, and the event is
+// a revocation (a rotation event), not a mere refusal.
+func TestRefusedRevokedLeaseIsARevocation(t *testing.T) {
+	s := startServer(t, time.Minute, time.Hour, time.Hour)
+	rec := &recorder{}
+	m := newTestMode(t, tokenArgs(t, s.addr)...)
+	cfg, err := configure(t, m, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := connConfig(t, cfg)
+	set := m.k.current()
+	if err := s.srv.RevokeAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cc.OnPgError(nil, &pgconn.PgError{Severity: "FATAL", Code: "28P01"})
+	if user, _ := credentials(t, cfg); user == set.username {
+		t.Fatal("after a refused revoked lease the next connection still gets its user")
+	}
+	rev := rec.kinds("revocation")
+	if len(rev) != 1 || !rev[0].rotation || !strings.Contains(rev[0].detail, set.leaseID) {
+		t.Errorf("revocation events %+v", rev)
+	}
 }
 
 func TestStaticRoleFollowsRotation(t *testing.T) {
