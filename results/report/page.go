@@ -223,7 +223,7 @@ var pageTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 {{range .Latency}}<figure><figcaption>op <b>{{.Op}}</b></figcaption>{{.SVG}}</figure>{{end}}
 <h3>Retries and failures</h3>
 <figure>{{.Retries}}</figure>
-<p class="meta">Failed transactions by class: {{.ErrorClasses}}<br>Retried attempts by class: {{.RetriedClasses}}{{if .Ambiguous}}<br>Transactions of unknown outcome (the COMMIT reply was lost): {{.Ambiguous}}{{end}}</p>
+<p class="meta">Failed transactions by class: {{.ErrorClasses}}<br>Failures the retries hid, by class (serialization conflicts aside): {{.RetriedClasses}}{{if .Ambiguous}}<br>Transactions of unknown outcome (the COMMIT reply was lost): {{.Ambiguous}}{{end}}</p>
 {{if .Rotations}}<h3>Rotations</h3>
 {{template "impact" .Rotations}}{{end}}
 {{if .Faults}}<h3>Faults (errors after a clean period)</h3>
