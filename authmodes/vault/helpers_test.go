@@ -258,3 +258,16 @@ func eventually(t *testing.T, what string, within time.Duration, cond func() boo
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// configured makes a mode of args and configures a pool with it, its
+// events going to the returned recorder.
+func configured(t *testing.T, args ...string) (*mode, *recorder, *pgxpool.Config) {
+	t.Helper()
+	rec := &recorder{}
+	m := newTestMode(t, args...)
+	cfg, err := configure(t, m, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, rec, cfg
+}

@@ -23,12 +23,7 @@ func tokenArgs(t *testing.T, addr string, extra ...string) []string {
 
 func TestDynamicCredentialsRotateAndRetire(t *testing.T) {
 	s := startServer(t, 3*time.Second, time.Minute, time.Hour)
-	rec := &recorder{}
-	m := newTestMode(t, tokenArgs(t, s.addr)...)
-	cfg, err := configure(t, m, rec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, rec, cfg := configured(t, tokenArgs(t, s.addr)...)
 	user, pw := credentials(t, cfg)
 	if !strings.HasPrefix(user, "v-root-bench-") || cfg.ConnConfig.User != user || pw != s.db.password(user) {
 		t.Fatalf("BeforeConnect gave user %q (pool user %q); the password must be the one the server set", user, cfg.ConnConfig.User)
@@ -91,45 +86,41 @@ func TestRetireJitterSpreadsOverTheSpan(t *testing.T) {
 	}
 }
 
-func TestTerminatedSessionLeadsToNewCredentials(t *testing.T) {
-	s := startServer(t, time.Minute, time.Hour, time.Hour)
-	rec := &recorder{}
-	m := newTestMode(t, tokenArgs(t, s.addr)...)
-	cfg, err := configure(t, m, rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cc := connConfig(t, cfg)
-	set := m.k.current()
-	if err := s.srv.RevokeAll(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	// The server ends the revoked user's sessions with 57P01.
-	cc.OnPgError(nil, &pgconn.PgError{Severity: "FATAL", Code: "57P01"})
-	user, _ := credentials(t, cfg)
-	if user == set.username {
-		t.Fatal("after a revocation the next connection still gets the revoked user")
-	}
-	rev := rec.kinds("revocation")
-	if len(rev) != 1 || !rev[0].rotation || !strings.Contains(rev[0].detail, set.leaseID) {
-		t.Errorf("revocation events %+v", rev)
-	}
-	if r := rec.kinds("rotation"); len(r) != 1 || !strings.Contains(r[0].detail, "revoked") {
-		t.Errorf("rotation events %+v", r)
-	}
-	if m.k.keepTagged(&connTag{set: set}, 1, time.Now()) {
-		t.Error("a connection of revoked credentials is handed out")
+// TestRevokedLeaseLeadsToNewCredentials: a revoked lease shows either as
+// the server ending its sessions (57P01) or, when no session used it yet,
+// as a refused login (28P01); either way Vault is asked, the event is a
+// revocation (a rotation event), and the next connection gets a new user.
+func TestRevokedLeaseLeadsToNewCredentials(t *testing.T) {
+	for _, code := range []string{"57P01", "28P01"} {
+		t.Run(code, func(t *testing.T) {
+			s := startServer(t, time.Minute, time.Hour, time.Hour)
+			m, rec, cfg := configured(t, tokenArgs(t, s.addr)...)
+			cc := connConfig(t, cfg)
+			set := m.k.current()
+			if err := s.srv.RevokeAll(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			cc.OnPgError(nil, &pgconn.PgError{Severity: "FATAL", Code: code})
+			if user, _ := credentials(t, cfg); user == set.username {
+				t.Fatal("after a revocation the next connection still gets the revoked user")
+			}
+			rev := rec.kinds("revocation")
+			if len(rev) != 1 || !rev[0].rotation || !strings.Contains(rev[0].detail, set.leaseID) {
+				t.Errorf("revocation events %+v", rev)
+			}
+			if r := rec.kinds("rotation"); len(r) != 1 || !strings.Contains(r[0].detail, "revoked") {
+				t.Errorf("rotation events %+v", r)
+			}
+			if m.k.keepTagged(&connTag{set: set}, 1, time.Now()) {
+				t.Error("a connection of revoked credentials is handed out")
+			}
+		})
 	}
 }
 
 func TestRefusedCredentialsAreReplaced(t *testing.T) {
 	s := startServer(t, time.Minute, time.Hour, time.Hour)
-	rec := &recorder{}
-	m := newTestMode(t, tokenArgs(t, s.addr)...)
-	cfg, err := configure(t, m, rec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, rec, cfg := configured(t, tokenArgs(t, s.addr)...)
 	cc := connConfig(t, cfg)
 	if keepOpen := cc.OnPgError(nil, &pgconn.PgError{Severity: "FATAL", Code: "28P01"}); keepOpen {
 		t.Error("a FATAL error must still close the connection")
@@ -143,40 +134,9 @@ func TestRefusedCredentialsAreReplaced(t *testing.T) {
 	}
 }
 
-// TestRefusedRevokedLeaseIsARevocation: a lease revoked before any session
-// used it shows only as a refused login; Vault is asked, and the event is
-// a revocation (a rotation event), not a mere refusal.
-func TestRefusedRevokedLeaseIsARevocation(t *testing.T) {
-	s := startServer(t, time.Minute, time.Hour, time.Hour)
-	rec := &recorder{}
-	m := newTestMode(t, tokenArgs(t, s.addr)...)
-	cfg, err := configure(t, m, rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cc := connConfig(t, cfg)
-	set := m.k.current()
-	if err := s.srv.RevokeAll(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	cc.OnPgError(nil, &pgconn.PgError{Severity: "FATAL", Code: "28P01"})
-	if user, _ := credentials(t, cfg); user == set.username {
-		t.Fatal("after a refused revoked lease the next connection still gets its user")
-	}
-	rev := rec.kinds("revocation")
-	if len(rev) != 1 || !rev[0].rotation || !strings.Contains(rev[0].detail, set.leaseID) {
-		t.Errorf("revocation events %+v", rev)
-	}
-}
-
 func TestStaticRoleFollowsRotation(t *testing.T) {
 	s := startServer(t, time.Minute, time.Hour, time.Second)
-	rec := &recorder{}
-	m := newTestMode(t, tokenArgs(t, s.addr, "--vault-role", "", "--vault-static-role", "bench-static")...)
-	cfg, err := configure(t, m, rec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, rec, cfg := configured(t, tokenArgs(t, s.addr, "--vault-role", "", "--vault-static-role", "bench-static")...)
 	user, pw := credentials(t, cfg)
 	if user != staticUser || pw != s.db.password(staticUser) {
 		t.Fatalf("static credentials: user %q, password matches the server's: %v", user, pw == s.db.password(staticUser))
@@ -306,12 +266,7 @@ func denyCreds(t *testing.T, addr string) string {
 
 func TestForcedRotationRevokesTheOldLease(t *testing.T) {
 	s := startServer(t, time.Minute, time.Hour, time.Hour)
-	rec := &recorder{}
-	m := newTestMode(t, tokenArgs(t, s.addr, "--vault-retire-jitter", "0s")...)
-	cfg, err := configure(t, m, rec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, rec, cfg := configured(t, tokenArgs(t, s.addr, "--vault-retire-jitter", "0s")...)
 	old := m.k.current()
 	detail, err := m.ForceRotation(context.Background())
 	if err != nil || !strings.Contains(detail, old.leaseID) {
