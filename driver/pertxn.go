@@ -32,18 +32,13 @@ func (rn *runner) conn(rng *rand.Rand) (beginner, func(), int, error) {
 		}
 		rn.noteConnectError(err)
 		err = &beginError{err}
-		if first.IsZero() {
+		if attempt == 0 {
 			first = time.Now()
 		}
-		if attempt >= rn.Config.MaxRetries || !retryBegin(err, first) || rn.opCtx.Err() != nil {
+		if attempt >= rn.Config.MaxRetries || !retryBegin(err, first) {
 			return nil, nil, attempt, err
 		}
-		rn.Registry.AttemptFailed(Classify(err))
-		timer := time.NewTimer(Backoff(attempt, rng))
-		select {
-		case <-timer.C:
-		case <-rn.opCtx.Done():
-			timer.Stop()
+		if !rn.backOff(err, attempt, rng) {
 			return nil, nil, attempt, errStopping
 		}
 	}

@@ -163,14 +163,24 @@ func (rn *runner) runTxn(db beginner, attemptOnce func(beginner) error, rng *ran
 		if attempt >= rn.Config.MaxRetries || !shouldRetry(err) && !retryBegin(err, beginFailed) {
 			return attempt, settle(err, unknown)
 		}
-		rn.Registry.AttemptFailed(Classify(err)) // a fault the retries absorb is still seen
-		timer := time.NewTimer(Backoff(attempt, rng))
-		select {
-		case <-timer.C:
-		case <-rn.opCtx.Done():
-			timer.Stop()
+		if !rn.backOff(err, attempt, rng) {
 			return attempt, settle(errStopping, unknown)
 		}
+	}
+}
+
+// backOff counts a failed attempt that will be retried (a fault the
+// retries absorb is still seen) and waits out its backoff; false when the
+// run stopped meanwhile.
+func (rn *runner) backOff(err error, attempt int, rng *rand.Rand) bool {
+	rn.Registry.AttemptFailed(Classify(err))
+	timer := time.NewTimer(Backoff(attempt, rng))
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-rn.opCtx.Done():
+		return false
 	}
 }
 
