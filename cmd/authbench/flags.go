@@ -30,7 +30,7 @@ func parseFlags(fs *pflag.FlagSet, usage string, args []string, stdout io.Writer
 		return errHelp
 	}
 	if err != nil {
-		return usagef("%v (see `authbench %s --help`)", err, fs.Name())
+		return usagef("%v%s (see `authbench %s --help`)", err, flagHint(fs, err), fs.Name())
 	}
 	return nil
 }

@@ -53,7 +53,11 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "authbench: unknown command %q: run `authbench help` for the list\n", args[0])
+		names := make([]string, 0, len(commands))
+		for n := range commands {
+			names = append(names, n)
+		}
+		fmt.Fprintf(stderr, "authbench: unknown command %q%s: run `authbench help` for the list\n", args[0], didYouMean(args[0], names))
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
