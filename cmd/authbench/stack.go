@@ -80,8 +80,17 @@ func stackUp(ctx context.Context, dir string, parts *stackParts, stdout, stderr 
 	if err := stackStatus(st.Dir, stdout); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nnext: eval \"$(authbench stack env --dir %s)\"\n", dir)
+	fmt.Fprintf(stdout, "\nnext: eval \"$(%s stack env --dir %s)\"\n", invokedAs(), dir)
 	return nil
+}
+
+// invokedAs is how to call this binary again in a hint: the path it was
+// run by (bin/authbench under make) or, when found on PATH, its name.
+func invokedAs() string {
+	if strings.Contains(os.Args[0], "/") {
+		return os.Args[0]
+	}
+	return "authbench"
 }
 
 func stackStatus(dir string, stdout io.Writer) error {
