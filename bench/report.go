@@ -2,7 +2,9 @@ package bench
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"time"
 )
@@ -78,7 +80,7 @@ func (r *Report) writeContext(b *strings.Builder) {
 			fmt.Fprintf(b, "- %s: %s\n", k, v)
 		}
 	}
-	for _, mode := range sortedKeys(r.Rates) {
+	for _, mode := range slices.Sorted(maps.Keys(r.Rates)) {
 		how := fmt.Sprintf("%.0f %% of the smaller median TPS of the two", r.Settings.RateFraction*100)
 		if r.Settings.Rate > 0 {
 			how = "set with --rate"

@@ -16,12 +16,14 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -68,7 +70,7 @@ func composeLines(t *testing.T) []cmdLine {
 	}
 	f := mustLoadCompose(t)
 	var out []cmdLine
-	for _, name := range sortedKeys(f.Services) {
+	for _, name := range slices.Sorted(maps.Keys(f.Services)) {
 		s := f.Services[name]
 		var args []string
 		switch {

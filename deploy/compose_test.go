@@ -2,9 +2,10 @@ package deploy
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -34,7 +35,7 @@ func referenceProblems(f *composeFile, dir string) []string {
 		}
 	}
 	usedVolumes, usedNetworks := map[string]bool{}, map[string]bool{}
-	for _, name := range sortedKeys(f.Services) {
+	for _, name := range slices.Sorted(maps.Keys(f.Services)) {
 		s := f.Services[name]
 		if s.Image == "" && s.Build == nil {
 			bad("service %s has neither image nor build", name)
@@ -68,7 +69,7 @@ func referenceProblems(f *composeFile, dir string) []string {
 			switch {
 			case v.Type == "bind" && strings.HasPrefix(v.Source, "/"):
 				if !hostPaths[v.Source] {
-					bad("service %s bind-mounts host path %s: only %v may come from outside the repository", name, v.Source, sortedKeys(hostPaths))
+					bad("service %s bind-mounts host path %s: only %v may come from outside the repository", name, v.Source, slices.Sorted(maps.Keys(hostPaths)))
 				}
 			case v.Type == "bind":
 				exists("service "+name+": bind-mount source", v.Source)
@@ -100,12 +101,12 @@ func referenceProblems(f *composeFile, dir string) []string {
 			}
 		}
 	}
-	for _, v := range sortedKeys(f.Volumes) {
+	for _, v := range slices.Sorted(maps.Keys(f.Volumes)) {
 		if !usedVolumes[v] {
 			bad("volume %s is declared but no service mounts it", v)
 		}
 	}
-	for _, n := range sortedKeys(f.Networks) {
+	for _, n := range slices.Sorted(maps.Keys(f.Networks)) {
 		if !usedNetworks[n] {
 			bad("network %s is declared but no service uses it", n)
 		}
@@ -131,12 +132,12 @@ func cycleProblems(f *composeFile) []string {
 			return
 		}
 		state[name] = visiting
-		for _, dep := range sortedKeys(f.Services[name].DependsOn) {
+		for _, dep := range slices.Sorted(maps.Keys(f.Services[name].DependsOn)) {
 			visit(dep, append(path, name))
 		}
 		state[name] = done
 	}
-	for _, name := range sortedKeys(f.Services) {
+	for _, name := range slices.Sorted(maps.Keys(f.Services)) {
 		visit(name, nil)
 	}
 	return out
@@ -147,7 +148,7 @@ func cycleProblems(f *composeFile) []string {
 // exists in the repository: the scripts and config files services run.
 func scriptPathProblems(f *composeFile, dir string) []string {
 	var out []string
-	for _, name := range sortedKeys(f.Services) {
+	for _, name := range slices.Sorted(maps.Keys(f.Services)) {
 		s := f.Services[name]
 		for _, tok := range append(append([]string{}, s.Entrypoint...), s.Command...) {
 			if i := strings.LastIndex(tok, "="); i >= 0 {
@@ -187,7 +188,7 @@ func mountFor(mounts []volumeMount, path string) (volumeMount, bool) {
 func portProblems(f *composeFile) []string {
 	var out []string
 	owner := map[string]string{} // "port/proto" → "service ip"
-	for _, name := range sortedKeys(f.Services) {
+	for _, name := range slices.Sorted(maps.Keys(f.Services)) {
 		for _, p := range f.Services[name].Ports {
 			if p.PublishedUnassigned {
 				continue
@@ -204,15 +205,6 @@ func portProblems(f *composeFile) []string {
 		}
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func mustLoadCompose(t *testing.T) *composeFile {

@@ -172,7 +172,8 @@ func (p *CommitDropper) acceptClient(raw net.Conn) (*tls.Conn, []byte, error) {
 	}
 	switch requestCode(first) {
 	case cancelRequestCode:
-		return nil, nil, p.forwardCancel(first)
+		p.forwardCancel(first)
+		return nil, nil, nil
 	case sslRequestCode:
 	default:
 		return nil, nil, errors.New("commit dropper: a client started without TLS")
@@ -200,7 +201,7 @@ func (p *CommitDropper) dialUpstream() (net.Conn, *tls.Conn, error) {
 	}
 	_ = raw.SetDeadline(time.Now().Add(10 * time.Second))
 	var answer [1]byte
-	if _, err := raw.Write(sslRequest()); err == nil {
+	if _, err = raw.Write(sslRequest()); err == nil {
 		_, err = io.ReadFull(raw, answer[:])
 	}
 	if err != nil || answer[0] != 'S' {
@@ -217,14 +218,13 @@ func (p *CommitDropper) dialUpstream() (net.Conn, *tls.Conn, error) {
 }
 
 // forwardCancel passes a CancelRequest on unencrypted, as it came.
-func (p *CommitDropper) forwardCancel(msg []byte) error {
+func (p *CommitDropper) forwardCancel(msg []byte) {
 	c, err := net.DialTimeout("tcp", p.upstream, 5*time.Second)
 	if err != nil {
-		return nil // a lost cancel is harmless here
+		return // a lost cancel is harmless here
 	}
 	defer c.Close()
 	_, _ = c.Write(msg)
-	return nil
 }
 
 // arm decides whether the COMMIT being forwarded is one to drop.

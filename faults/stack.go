@@ -65,19 +65,5 @@ func WaitBackendUp(st *stack.State, timeout time.Duration) error {
 // VaultRootClient is a Vault API client of the stack's credential server
 // with its root token.
 func VaultRootClient(st *stack.State) (*api.Client, error) {
-	if st.Vault == nil {
-		return nil, fmt.Errorf("the stack in %s has no vault component", st.Dir)
-	}
-	token, err := os.ReadFile(st.Vault.TokenFile)
-	if err != nil {
-		return nil, err
-	}
-	cfg := api.DefaultConfig()
-	cfg.Address = st.Vault.Addr
-	client, err := api.NewClient(cfg)
-	if err != nil {
-		return nil, err
-	}
-	client.SetToken(strings.TrimSpace(string(token)))
-	return client, nil
+	return st.VaultRootClient()
 }

@@ -2,6 +2,7 @@ package results
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -71,9 +72,7 @@ func (r *Registry) noteFault(intervalStart time.Time, warmup bool) {
 		Kind: FaultEvent, Source: "driver", Detail: faultDetail(byClass, n),
 	}
 	// Events of this interval all came after its start: keep time order.
-	r.events = append(r.events, Event{})
-	copy(r.events[r.eventsOut+1:], r.events[r.eventsOut:])
-	r.events[r.eventsOut] = e
+	r.events = slices.Insert(r.events, r.eventsOut, e)
 }
 
 // faultDetail says how many errors of which class the first second had.

@@ -80,13 +80,7 @@ func printPgbenchLines(w io.Writer, s *Summary, all OpSummary) {
 	fmt.Fprintf(w, "total number of retries: %d\n", all.Retries)
 	fmt.Fprintf(w, "number of failed transactions: %d (%.3f%%)\n", all.Errors, pct(all.Errors))
 	if len(s.Errors) > 0 {
-		var parts []string
-		for _, c := range []Class{ClassRetryable, ClassConnection, ClassAuth, ClassTimeout, ClassOther} {
-			if n := s.Errors[c.String()]; n > 0 {
-				parts = append(parts, fmt.Sprintf("%s=%d", c, n))
-			}
-		}
-		fmt.Fprintf(w, "failed transactions by class: %s\n", strings.Join(parts, " "))
+		fmt.Fprintf(w, "failed transactions by class: %s\n", classLine(s.Errors))
 	}
 	if all.Ambiguous > 0 {
 		fmt.Fprintf(w, "transactions with an unknown outcome (COMMIT sent, no answer, not settled by a retry): %d\n", all.Ambiguous)

@@ -449,12 +449,7 @@ func (m *Merged) mergeSummary(runs []*RunData, ops []string, start time.Time) (*
 		for c, n := range rs.Errors {
 			s.Errors[c] += n
 		}
-		for c, n := range rs.Retried {
-			if s.Retried == nil {
-				s.Retried = map[string]int64{}
-			}
-			s.Retried[c] += n
-		}
+		s.Retried = addCounts(s.Retried, rs.Retried)
 	}
 	s.AuthMode, s.StopReason = strings.Join(auths, "+"), strings.Join(reasons, "+")
 	s.RunID = derivedRunID(s.RunIDs)

@@ -14,17 +14,23 @@ import (
 // HAProxy, so admin work still succeeds while a fault test has disabled the
 // backend), TLS verify-full, client certificate authentication.
 func (s *State) AdminConnConfig() (*pgx.ConnConfig, error) {
-	crt, key := s.ClientCertFiles(s.AdminUser)
-	cfg, err := pgx.ParseConfig(ConnString(
-		"host", "127.0.0.1", "port", strconv.Itoa(s.PGPort), "dbname", s.Database,
-		"user", s.AdminUser, "sslmode", "verify-full", "sslrootcert", s.CAFile,
-		"sslcert", crt, "sslkey", key, "connect_timeout", "10",
-		"application_name", "authbench-stack",
-	))
+	cfg, err := s.adminConnConfig("127.0.0.1", s.PGPort, "authbench-stack")
 	if err != nil {
 		return nil, fmt.Errorf("admin connection config: %w", err)
 	}
 	return cfg, nil
+}
+
+// adminConnConfig is AdminUser's connection to the benchmark database at
+// host:port: TLS verify-full, client certificate authentication.
+func (s *State) adminConnConfig(host string, port int, app string) (*pgx.ConnConfig, error) {
+	crt, key := s.ClientCertFiles(s.AdminUser)
+	return pgx.ParseConfig(ConnString(
+		"host", host, "port", strconv.Itoa(port), "dbname", s.Database,
+		"user", s.AdminUser, "sslmode", "verify-full", "sslrootcert", s.CAFile,
+		"sslcert", crt, "sslkey", key, "connect_timeout", "10",
+		"application_name", app,
+	))
 }
 
 // ExecAdmin runs one statement as AdminUser in the benchmark database.

@@ -158,13 +158,9 @@ func appendNew(list []string, lines ...string) []string {
 // serverKeytab creates the service principals and exports them into
 // PostgreSQL's keytab, owned by the user PostgreSQL runs as.
 func (s *State) serverKeytab(ctx context.Context, k *kdc.KDC) error {
-	dir := s.Kerberos.KeytabDir
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", dir, err)
-	}
 	// PostgreSQL, maybe run as another user, must reach server.keytab.
-	if err := os.Chmod(dir, 0o755); err != nil {
-		return fmt.Errorf("make %s traversable: %w", dir, err)
+	if err := mkdirTraversable(s.Kerberos.KeytabDir); err != nil {
+		return err
 	}
 	spns := s.ServicePrincipals()
 	for _, p := range spns {
@@ -183,6 +179,18 @@ func (s *State) serverKeytab(ctx context.Context, k *kdc.KDC) error {
 		if err := os.Chown(s.Kerberos.ServerKeytab, o.UID, o.GID); err != nil {
 			return fmt.Errorf("give %s to user %s: %w", s.Kerberos.ServerKeytab, pu.name, err)
 		}
+	}
+	return nil
+}
+
+// mkdirTraversable creates dir if need be and makes it 0755 even when it
+// already existed, so that other users can reach the files inside.
+func mkdirTraversable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return fmt.Errorf("make %s traversable: %w", dir, err)
 	}
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
@@ -92,9 +91,7 @@ func (spiffeComponent) merge(cfg Config, s *State) {
 	// Done here, not in prepare, so that state.json records them and a
 	// later EnsureUser keeps the SVID user and the bundle.
 	s.addUser(User{Name: next.User, Method: MethodCert})
-	if !slices.Contains(s.ExtraClientCAs, next.BundleFile) {
-		s.ExtraClientCAs = append(slices.Clip(s.ExtraClientCAs), next.BundleFile)
-	}
+	s.ExtraClientCAs = appendNew(s.ExtraClientCAs, next.BundleFile)
 }
 
 // newSPIFFEState lays out the component's state for cfg; a nil cfg keeps
@@ -136,11 +133,8 @@ func (spiffeComponent) prepare(ctx context.Context, s *State, log io.Writer) err
 	noteSPIRE(log)
 	// World-traversable like a SPIRE agent's socket directory: attestation,
 	// not file modes, decides who gets an SVID. Keys inside stay 0600.
-	if err := os.MkdirAll(s.builtinDir(spiffeName), 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", s.builtinDir(spiffeName), err)
-	}
-	if err := os.Chmod(s.builtinDir(spiffeName), 0o755); err != nil {
-		return fmt.Errorf("make %s traversable: %w", s.builtinDir(spiffeName), err)
+	if err := mkdirTraversable(s.builtinDir(spiffeName)); err != nil {
+		return err
 	}
 	if st.restart {
 		fmt.Fprintln(log, "spiffe: settings changed, restarting the issuer")

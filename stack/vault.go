@@ -3,7 +3,6 @@ package stack
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -153,11 +151,7 @@ func (vaultComponent) merge(cfg Config, s *State) {
 	if v.Server != vaultBuiltin {
 		s.addUser(User{Name: vaultAdminUser, Method: MethodPassword})
 	}
-	for _, line := range vaultHBA() {
-		if !slices.Contains(s.ExtraHBA, line) {
-			s.ExtraHBA = append(s.ExtraHBA, line)
-		}
-	}
+	s.ExtraHBA = appendNew(s.ExtraHBA, vaultHBA()...)
 }
 
 // vaultHBA are the pg_hba lines of Vault's users: SCRAM for the static
@@ -196,7 +190,7 @@ func (vaultComponent) prepare(ctx context.Context, s *State, log io.Writer) erro
 	for _, f := range []struct {
 		path string
 		gen  func() string
-	}{{s.Vault.TokenFile, newRootToken}, {s.Vault.RoleIDFile, newUUID}, {s.Vault.SecretIDFile, newUUID}} {
+	}{{s.Vault.TokenFile, newRootToken}, {s.Vault.RoleIDFile, vaultsrv.NewUUID}, {s.Vault.SecretIDFile, vaultsrv.NewUUID}} {
 		if _, err := readOrCreateSecret(f.path, f.gen); err != nil {
 			return err
 		}
@@ -278,13 +272,7 @@ func (vaultComponent) env(s *State) []EnvVar {
 // roles with: AdminUser by client certificate, through the load balancer
 // with TLS verify-full, as Vault's database plugin would connect.
 func (s *State) VaultDBConnConfig() (*pgx.ConnConfig, error) {
-	crt, key := s.ClientCertFiles(s.AdminUser)
-	cfg, err := pgx.ParseConfig(ConnString(
-		"host", s.LBHost, "port", strconv.Itoa(s.LBPort), "dbname", s.Database,
-		"user", s.AdminUser, "sslmode", "verify-full", "sslrootcert", s.CAFile,
-		"sslcert", crt, "sslkey", key, "connect_timeout", "10",
-		"application_name", "authbench-vault",
-	))
+	cfg, err := s.adminConnConfig(s.LBHost, s.LBPort, "authbench-vault")
 	if err != nil {
 		return nil, fmt.Errorf("vault database connection config: %w", err)
 	}
@@ -367,15 +355,6 @@ func readOrCreateSecret(path string, gen func() string) (string, error) {
 // newRootToken is a service-token-shaped random root token.
 func newRootToken() string { return "hvs." + rand.Text() }
 
-// newUUID is a random (version 4) UUID, the shape of AppRole IDs.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
 // ---- A real `vault` or `bao` in dev mode ----------------------------------
 //
 // Not exercised by the tests on machines without the binaries; see
@@ -422,9 +401,12 @@ func (s *State) startRealVault(ctx context.Context, log io.Writer) error {
 	return s.configureRealVault(ctx)
 }
 
-// rootClient returns an API client for the component's server with the
-// root token.
-func (s *State) rootClient() (*api.Client, error) {
+// VaultRootClient returns an API client for the component's server with
+// the root token.
+func (s *State) VaultRootClient() (*api.Client, error) {
+	if s.Vault == nil {
+		return nil, fmt.Errorf("the stack in %s has no vault component", s.Dir)
+	}
 	secrets, err := readSecrets(s.Vault.TokenFile)
 	if err != nil {
 		return nil, err
@@ -447,7 +429,7 @@ const realVaultReadyTimeout = 60 * time.Second
 
 // waitRealVault waits until sys/health says the dev server is unsealed.
 func (s *State) waitRealVault(ctx context.Context, pid int) error {
-	client, err := s.rootClient()
+	client, err := s.VaultRootClient()
 	if err != nil {
 		return err
 	}
@@ -476,7 +458,7 @@ func (s *State) waitRealVault(ctx context.Context, pid int) error {
 // roles, a policy and the AppRole with the stack's role_id and secret_id.
 // Every step is idempotent, so a running server can be configured again.
 func (s *State) configureRealVault(ctx context.Context) error {
-	client, err := s.rootClient()
+	client, err := s.VaultRootClient()
 	if err != nil {
 		return err
 	}
@@ -587,7 +569,7 @@ func (s *State) writeVaultAppRole(ctx context.Context, client *api.Client) error
 
 // revokeRealVaultLeases revokes every lease under the mount's creds.
 func (s *State) revokeRealVaultLeases() error {
-	client, err := s.rootClient()
+	client, err := s.VaultRootClient()
 	if err != nil {
 		return err
 	}

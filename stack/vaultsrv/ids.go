@@ -58,9 +58,9 @@ func newLeaseID(requestPath string) string {
 	return requestPath + "/" + randomString(idLength, base62)
 }
 
-// newUUID returns a random RFC 4122 version 4 UUID, the form of Vault's
-// request_id, entity_id and cluster_id.
-func newUUID() string {
+// NewUUID returns a random RFC 4122 version 4 UUID, the form of Vault's
+// request_id, entity_id and cluster_id (and of the stack's AppRole IDs).
+func NewUUID() string {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic("vaultsrv: crypto/rand failed: " + err.Error())

@@ -110,7 +110,7 @@ func writeResponse(w http.ResponseWriter, resp *response) {
 		return
 	}
 	if resp.RequestID == "" {
-		resp.RequestID = newUUID()
+		resp.RequestID = NewUUID()
 	}
 	writeJSON(w, http.StatusOK, resp)
 }

@@ -41,7 +41,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg:       cfg,
 		now:       time.Now,
-		clusterID: newUUID(),
+		clusterID: NewUUID(),
 		tokens:    make(map[string]*token),
 		leases:    make(map[string]*lease),
 		statics:   make(map[string]*staticState),

@@ -109,7 +109,7 @@ func (s *Server) issueAppRoleToken() *authBlock {
 	ttl := min(a.TokenTTL, a.TokenMaxTTL)
 	t := &token{
 		id: newServiceToken(), accessor: newAccessor(), displayName: "approle",
-		path: "auth/approle/login", entityID: newUUID(),
+		path: "auth/approle/login", entityID: NewUUID(),
 		policies: append([]string(nil), a.Policies...),
 		meta:     map[string]string{"role_name": a.RoleName},
 		issued:   now, ttl: ttl, maxTTL: a.TokenMaxTTL,
