@@ -11,6 +11,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/pflag"
 
@@ -48,6 +49,19 @@ type Mode interface {
 // the event's detail (never a secret).
 type Rotator interface {
 	ForceRotation(ctx context.Context) (string, error)
+}
+
+// CallerPrepareConn returns the PrepareConn hook already set on cfg, or its
+// deprecated BeforeAcquire as a PrepareConn (pgxpool ignores BeforeAcquire
+// once PrepareConn is set), or nil; a mode that installs its own
+// PrepareConn calls it to keep the caller's hook.
+func CallerPrepareConn(cfg *pgxpool.Config) func(context.Context, *pgx.Conn) (bool, error) {
+	//lint:ignore SA1019 honours a caller's deprecated hook
+	before := cfg.BeforeAcquire
+	if cfg.PrepareConn != nil || before == nil {
+		return cfg.PrepareConn
+	}
+	return func(ctx context.Context, c *pgx.Conn) (bool, error) { return before(ctx, c), nil }
 }
 
 // Env is what a mode may use besides the pool config.

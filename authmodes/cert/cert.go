@@ -10,7 +10,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -60,17 +59,11 @@ func (m *mode) Close() error { return nil }
 // a clear line) and installs GetClientCertificate on every TLS config.
 func (m *mode) Configure(ctx context.Context, cfg *pgxpool.Config, env authmodes.Env) error {
 	m.user, m.events = cfg.ConnConfig.User, env.Events
-	if m.certFile == "" || m.keyFile == "" {
-		if m.certsDir == "" && (m.certFile == "" || m.keyFile == "") {
-			return fmt.Errorf("no client certificate: pass --cert and --key, or --certs-dir, or run `eval \"$(authbench stack env)\"` first")
-		}
-		if m.certFile == "" {
-			m.certFile = filepath.Join(m.certsDir, "client."+m.user+".crt")
-		}
-		if m.keyFile == "" {
-			m.keyFile = filepath.Join(m.certsDir, "client."+m.user+".key")
-		}
+	certFile, keyFile, err := m.files(m.user)
+	if err != nil {
+		return fmt.Errorf("no client certificate: pass --cert and --key, or --certs-dir, or run `eval \"$(authbench stack env)\"` first")
 	}
+	m.certFile, m.keyFile = certFile, keyFile
 	if cfg.ConnConfig.TLSConfig == nil {
 		return fmt.Errorf("the cert auth mode needs TLS: use --sslmode verify-full")
 	}

@@ -37,7 +37,10 @@ func configure(t *testing.T, dir, user string, ev *events) (*mode, *pgxpool.Conf
 	return m, cfg, m.Configure(context.Background(), cfg, authmodes.Env{Events: ev})
 }
 
-func TestCertificateReadOnEveryConnectionAndRotationReported(t *testing.T) {
+// aliceCA creates a CA in a temporary directory and issues alice's client
+// certificate there.
+func aliceCA(t *testing.T) (string, *pki.CA) {
+	t.Helper()
 	dir := t.TempDir()
 	ca, err := pki.LoadOrCreateCA(dir, "test CA")
 	if err != nil {
@@ -46,6 +49,11 @@ func TestCertificateReadOnEveryConnectionAndRotationReported(t *testing.T) {
 	if _, _, err := ca.IssueClient(dir, "alice", time.Hour); err != nil {
 		t.Fatal(err)
 	}
+	return dir, ca
+}
+
+func TestCertificateReadOnEveryConnectionAndRotationReported(t *testing.T) {
+	dir, ca := aliceCA(t)
 	ev := &events{}
 	_, cfg, err := configure(t, dir, "alice", ev)
 	if err != nil {
@@ -72,14 +80,7 @@ func TestCertificateReadOnEveryConnectionAndRotationReported(t *testing.T) {
 }
 
 func TestBadCertificatesFailAtConfigure(t *testing.T) {
-	dir := t.TempDir()
-	ca, err := pki.LoadOrCreateCA(dir, "test CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := ca.IssueClient(dir, "alice", time.Hour); err != nil {
-		t.Fatal(err)
-	}
+	dir, _ := aliceCA(t)
 	if _, _, err := configure(t, dir, "bob", &events{}); err == nil || !strings.Contains(err.Error(), "client.bob.crt") {
 		t.Errorf("missing certificate: %v", err)
 	}

@@ -47,7 +47,8 @@ func (m *mode) Diagnose(ctx context.Context, cfg *pgxpool.Config, env authmodes.
 	return seq.Checks
 }
 
-// files returns the certificate and key paths as Configure would pick them.
+// files returns the certificate and key paths: --cert and --key, else
+// client.<user>.crt and .key in --certs-dir. Configure and Diagnose use it.
 func (m *mode) files(user string) (string, string, error) {
 	certFile, keyFile := m.certFile, m.keyFile
 	if certFile != "" && keyFile != "" {

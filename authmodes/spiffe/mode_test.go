@@ -235,9 +235,13 @@ func assertNoKey(t *testing.T, m *mode, rec *recorder) {
 	}
 }
 
-func TestJitterKeepsConnectionUntilItsDeadline(t *testing.T) {
+// rotateUnderConnection configures a mode with --spiffe-socket and args,
+// takes a pooled connection, rotates the SVID and waits for the rotation
+// event; it returns the connection's backend pid.
+func rotateUnderConnection(t *testing.T, args ...string) (*fixture, *recorder, *pgxpool.Pool, uint32) {
+	t.Helper()
 	f := newFixture(t, time.Hour)
-	m := newTestMode(t, "--spiffe-socket", f.iss.addr, "--recycle-on-rotation", "--recycle-jitter", "1h")
+	m := newTestMode(t, append([]string{"--spiffe-socket", f.iss.addr}, args...)...)
 	rec, err := configure(t, m, f.cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -246,6 +250,11 @@ func TestJitterKeepsConnectionUntilItsDeadline(t *testing.T) {
 	pid := acquire(t, p)
 	f.iss.iss.Rotate()
 	rec.waitFor(t, "rotation", 1)
+	return f, rec, p, pid
+}
+
+func TestJitterKeepsConnectionUntilItsDeadline(t *testing.T) {
+	_, rec, p, pid := rotateUnderConnection(t, "--recycle-on-rotation", "--recycle-jitter", "1h")
 	if got := acquire(t, p); got != pid {
 		t.Errorf("connection %d replaced by %d long before its jittered deadline", pid, got)
 	}
@@ -255,16 +264,7 @@ func TestJitterKeepsConnectionUntilItsDeadline(t *testing.T) {
 }
 
 func TestWithoutRecycleConnectionsStay(t *testing.T) {
-	f := newFixture(t, time.Hour)
-	m := newTestMode(t, "--spiffe-socket", f.iss.addr)
-	rec, err := configure(t, m, f.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := openPool(t, f.cfg)
-	pid := acquire(t, p)
-	f.iss.iss.Rotate()
-	rec.waitFor(t, "rotation", 1)
+	f, _, p, pid := rotateUnderConnection(t)
 	if got := acquire(t, p); got != pid {
 		t.Errorf("connection replaced without --recycle-on-rotation")
 	}

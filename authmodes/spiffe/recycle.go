@@ -10,6 +10,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/authbench/authbench/authmodes"
 )
 
 // tracker remembers which SVID each pooled connection presented and
@@ -44,11 +46,7 @@ func newTracker(jitter time.Duration, event func(kind, detail string, rotation b
 // install refuses retired connections in PrepareConn (wrapping the
 // caller's PrepareConn or BeforeAcquire) and forgets closed ones.
 func (t *tracker) install(cfg *pgxpool.Config) {
-	prepare := cfg.PrepareConn
-	if prepare == nil && cfg.BeforeAcquire != nil {
-		before := cfg.BeforeAcquire
-		prepare = func(ctx context.Context, c *pgx.Conn) (bool, error) { return before(ctx, c), nil }
-	}
+	prepare := authmodes.CallerPrepareConn(cfg)
 	cfg.PrepareConn = func(ctx context.Context, c *pgx.Conn) (bool, error) {
 		if !t.keep(c.PgConn(), time.Now()) {
 			return false, nil // destroyed; the acquire goes on with another connection

@@ -42,11 +42,7 @@ func (k *keeper) hook(cfg *pgxpool.Config) {
 		k.tag(&cc.Config, set)
 		return nil
 	}
-	prepare := cfg.PrepareConn
-	if prepare == nil && cfg.BeforeAcquire != nil {
-		acquire := cfg.BeforeAcquire
-		prepare = func(ctx context.Context, c *pgx.Conn) (bool, error) { return acquire(ctx, c), nil }
-	}
+	prepare := authmodes.CallerPrepareConn(cfg)
 	cfg.PrepareConn = func(ctx context.Context, c *pgx.Conn) (bool, error) {
 		if prepare != nil {
 			if ok, err := prepare(ctx, c); !ok || err != nil {

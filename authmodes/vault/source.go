@@ -32,17 +32,12 @@ func (d *dynamicSource) name() string { return "role " + d.c.role }
 // fetch reads new credentials (GET <mount>/creds/<role>; Vault's answer has
 // lease_id, lease_duration, renewable and data {username, password}).
 func (d *dynamicSource) fetch(ctx context.Context) (*credSet, error) {
-	path := d.c.rolePath()
-	sec, err := d.client.Logical().ReadWithContext(ctx, path)
-	if err != nil {
-		return nil, d.c.vaultError(opCreds, path, err)
-	}
-	set, err := credsFrom(sec, path, d.c.addr)
+	sec, set, err := d.c.readCreds(ctx, d.client, opCreds)
 	if err != nil {
 		return nil, err
 	}
 	if sec.LeaseID == "" {
-		return nil, fmt.Errorf("Vault answered %s without a lease: is %q a dynamic role? use --vault-static-role for a static one", path, d.c.role)
+		return nil, fmt.Errorf("Vault answered %s without a lease: is %q a dynamic role? use --vault-static-role for a static one", d.c.rolePath(), d.c.role)
 	}
 	set.leaseID, set.renewable, set.lease = sec.LeaseID, sec.Renewable, sec
 	set.ttl = time.Duration(sec.LeaseDuration) * time.Second
@@ -79,12 +74,7 @@ func (s *staticSource) name() string { return "static role " + s.c.staticRole }
 // data {username, password, last_vault_rotation, rotation_period, ttl},
 // ttl being the seconds to the next rotation).
 func (s *staticSource) fetch(ctx context.Context) (*credSet, error) {
-	path := s.c.rolePath()
-	sec, err := s.client.Logical().ReadWithContext(ctx, path)
-	if err != nil {
-		return nil, s.c.vaultError(opStatic, path, err)
-	}
-	set, err := credsFrom(sec, path, s.c.addr)
+	sec, set, err := s.c.readCreds(ctx, s.client, opStatic)
 	if err != nil {
 		return nil, err
 	}
@@ -108,6 +98,22 @@ func (s *staticSource) stillValid(ctx context.Context, set *credSet) (bool, erro
 		return true, err
 	}
 	return fresh.password.reveal() == set.password.reveal(), nil
+}
+
+// readCreds reads the role's credentials (GET c.rolePath()) and takes
+// username and password out of the answer; op picks the advice when the
+// read fails.
+func (c *conf) readCreds(ctx context.Context, client *api.Client, op string) (*api.Secret, *credSet, error) {
+	path := c.rolePath()
+	sec, err := client.Logical().ReadWithContext(ctx, path)
+	if err != nil {
+		return nil, nil, c.vaultError(op, path, err)
+	}
+	set, err := credsFrom(sec, path, c.addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sec, set, nil
 }
 
 // credsFrom takes username and password out of a read's answer.
