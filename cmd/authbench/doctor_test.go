@@ -281,13 +281,20 @@ type testPKI struct {
 
 var testSerial int64
 
-func newTestPKI(t *testing.T) *testPKI {
+// nextKey makes the key of the next certificate and takes its serial.
+func nextKey(t *testing.T) *ecdsa.PrivateKey {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	testSerial++
+	return key
+}
+
+func newTestPKI(t *testing.T) *testPKI {
+	t.Helper()
+	key := nextKey(t)
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(testSerial), Subject: pkix.Name{CommonName: "test CA " + strconv.FormatInt(testSerial, 10)},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
@@ -304,11 +311,7 @@ func newTestPKI(t *testing.T) *testPKI {
 // leaf issues a certificate for name (also a SAN, with 127.0.0.1).
 func (p *testPKI) leaf(t *testing.T, name string, notBefore, notAfter time.Time) tls.Certificate {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	testSerial++
+	key := nextKey(t)
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(testSerial), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
 		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: notBefore, NotAfter: notAfter,

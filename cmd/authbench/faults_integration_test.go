@@ -84,7 +84,7 @@ func (f *faultFixture) start(t *testing.T, dir, auth string, d time.Duration, ex
 func (f *faultFixture) startTolerant(t *testing.T, dir, auth string, extra ...string) *backgroundRun {
 	t.Helper()
 	r := f.start(t, dir, auth, 0, append([]string{"--tolerate-errors"}, extra...)...)
-	r.waitClean(t, 4)
+	r.waitClean(t, cleanTick, 4)
 	return r
 }
 
@@ -109,7 +109,16 @@ func waitMatch(t *testing.T, r *backgroundRun, re *regexp.Regexp) []string {
 				return m
 			}
 		case <-r.done:
-			t.Fatalf("run ended before a line matching %s:\n%s\n%s", re, r.stdout.String(), r.stderr.String())
+			for { // the lines still queued when it ended count too
+				select {
+				case line := <-r.lines:
+					if m := re.FindStringSubmatch(line); m != nil {
+						return m
+					}
+				default:
+					t.Fatalf("run ended before a line matching %s:\n%s\n%s", re, r.stdout.String(), r.stderr.String())
+				}
+			}
 		case <-timeout:
 			t.Fatalf("no line matching %s within a minute", re)
 		}
@@ -149,7 +158,7 @@ func (f *faultFixture) assertBank(t *testing.T, s *results.Summary) {
 func (f *faultFixture) finish(t *testing.T, r *backgroundRun, dir string, injected time.Time, classes ...string) *results.Summary {
 	t.Helper()
 	r.drain() // seconds from before the restore do not count
-	r.waitClean(t, 4)
+	r.waitClean(t, cleanTick, 4)
 	r.interrupt(t) // the interrupted run still writes its summary, ticks and fault table
 	s := readSummary(t, dir)
 	f.assertBank(t, s)
@@ -246,9 +255,9 @@ func (f *faultFixture) testStopsWithoutTolerate(t *testing.T) {
 	select {
 	case <-r.done:
 	case <-time.After(time.Minute):
-		t.Fatalf("the run kept going a minute after the backend went down:\n%s\n%s", r.stdout.String(), r.stderr.String())
+		t.Fatalf("the run kept going a minute after the backend went down:\n%s\n%s", r.output(), r.stderr.String())
 	}
-	o := outcome{r.stdout.String(), r.stderr.String(), r.cmd.ProcessState.ExitCode()}
+	o := r.result()
 	assertOneLineError(t, o, 1, "stopped after a failed transaction", "class connection", "--tolerate-errors", dir)
 	s := readSummary(t, dir)
 	if s.StopReason != "error" || s.Op("transfer").Errors == 0 {
@@ -342,7 +351,7 @@ func (f *faultFixture) testVaultFaults(t *testing.T) {
 	restore()
 	lease := waitMatch(t, r, vaultLease)[1] // credentials from the restarted server
 	// A clean period, so that the revocation is a fault of its own.
-	r.waitClean(t, 4)
+	r.waitClean(t, cleanTick, 4)
 	revoked := time.Now()
 	client, err := faults.VaultRootClient(f.st)
 	if err != nil {

@@ -307,7 +307,7 @@ func TestDashboardsAgainstPrometheus(t *testing.T) {
 	prom := st.Prometheus.URL()
 	ops := substituteVars(`authbench_ops_total{workload="$workload",auth_mode="$auth_mode"}`)
 	if missing := waitPromData(r, prom, []string{ops}, begin, time.Minute); len(missing) > 0 {
-		t.Fatalf("Prometheus has no ops of the run after a minute: %s\nstdout:\n%s\nstderr:\n%s", missing[ops], r.stdout.String(), r.stderr.String())
+		t.Fatalf("Prometheus has no ops of the run after a minute: %s\nstdout:\n%s\nstderr:\n%s", missing[ops], r.output(), r.stderr.String())
 	}
 	checkLabelValues(t, prom, "workload", "bank")
 	checkLabelValues(t, prom, "auth_mode", "cert")

@@ -159,6 +159,7 @@ func (w *svidWatch) all() []svidUpdate {
 type backgroundRun struct {
 	cmd    *exec.Cmd
 	lines  chan string // stdout, line by line
+	mu     sync.Mutex  // guards stdout until done is closed
 	stdout bytes.Buffer
 	stderr bytes.Buffer
 	done   chan struct{}
@@ -189,7 +190,9 @@ func startRunFor(t *testing.T, c *cli, limit time.Duration, args ...string) *bac
 		defer close(r.done)
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
+			r.mu.Lock()
 			r.stdout.WriteString(sc.Text() + "\n")
+			r.mu.Unlock()
 			select {
 			case r.lines <- sc.Text():
 			default:

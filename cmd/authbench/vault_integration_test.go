@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"io"
 	"io/fs"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -35,8 +32,8 @@ func TestVaultAgainstStack(t *testing.T) {
 	})
 	c := newCLI(t, st)
 	c.mustRun("init", "bank", "--accounts", "500", "--initial-balance", "1000")
-	v := &vaultFixture{st: st, c: c, root: strings.TrimSpace(vaultReadFile(t, st.Vault.TokenFile))}
-	v.planted = []string{v.root, strings.TrimSpace(vaultReadFile(t, st.Vault.SecretIDFile))}
+	v := &vaultFixture{st: st, c: c, root: strings.TrimSpace(readFile(t, st.Vault.TokenFile))}
+	v.planted = []string{v.root, strings.TrimSpace(readFile(t, st.Vault.SecretIDFile))}
 
 	t.Run("rotations under load", v.testRotations)
 	t.Run("revocation mid-run", v.testRevocation)
@@ -55,8 +52,8 @@ type vaultFixture struct {
 
 func (v *vaultFixture) testRotations(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
-	r := v.start(t, "run", "bank", "--auth", "vault", "--concurrency", "8", "--duration", "45s", "--out", dir)
-	o := r.wait(t)
+	r := v.start(t, 2*time.Minute, "run", "bank", "--auth", "vault", "--concurrency", "8", "--duration", "45s", "--out", dir)
+	o := r.result()
 	if o.code != 0 {
 		t.Fatalf("run failed (exit %d): %s", o.code, o.stderr)
 	}
@@ -109,17 +106,18 @@ var vaultNewLease = regexp.MustCompile(`\[(?:credentials|rotation)\] vault .*: (
 // 0s moves every session to the new lease right after a rotation.
 func (v *vaultFixture) testRevocation(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
-	r := v.start(t, "run", "bank", "--auth", "vault", "--concurrency", "8", "--duration", "0s", "--tolerate-errors",
+	r := v.start(t, vaultRunLimit, "run", "bank", "--auth", "vault", "--concurrency", "8", "--duration", "0s", "--tolerate-errors",
 		"--vault-retire-jitter", "0s", "--out", dir)
-	r.waitClean(t, 4)
-	r.waitFor(t, vaultNewLease)
+	r.waitClean(t, vaultCleanTick, 4)
+	waitMatch(t, r.backgroundRun, vaultNewLease)
 	lease := v.waitLeaseInUse(t, r)
 	if err := v.client(t).Sys().Revoke(lease); err != nil {
 		t.Fatalf("revoke %s: %v", lease, err)
 	}
-	r.waitFor(t, regexp.MustCompile(`\[revocation\] vault lease `+regexp.QuoteMeta(lease)+` `))
-	r.waitClean(t, 4) // recovered
-	o := r.interrupt(t)
+	waitMatch(t, r.backgroundRun, regexp.MustCompile(`\[revocation\] vault lease `+regexp.QuoteMeta(lease)+` `))
+	r.waitClean(t, vaultCleanTick, 4) // recovered
+	r.interrupt(t)
+	o := r.result()
 	s := readSummary(t, dir)
 	rev := vaultEventsOf(s, "revocation")
 	if len(rev) != 1 || !rev[0].Rotation || !strings.Contains(rev[0].Detail, lease) {
@@ -159,11 +157,12 @@ func (v *vaultFixture) testRevocation(t *testing.T) {
 func (v *vaultFixture) testStatic(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	watch := v.watchStaticPasswords(t)
-	r := v.start(t, "run", "bank", "--auth", "vault", "--vault-static-role", stack.VaultStaticRole, "--concurrency", "8", "--duration", "0s", "--out", dir)
-	r.waitFor(t, regexp.MustCompile(`\[rotation\] vault .*: new password,`))
-	r.waitClean(t, 3)
+	r := v.start(t, vaultRunLimit, "run", "bank", "--auth", "vault", "--vault-static-role", stack.VaultStaticRole, "--concurrency", "8", "--duration", "0s", "--out", dir)
+	waitMatch(t, r.backgroundRun, regexp.MustCompile(`\[rotation\] vault .*: new password,`))
+	r.waitClean(t, vaultCleanTick, 3)
 	watch.waitSeen(t, 2) // the watch started before the run: it saw the first password too
-	o := r.interrupt(t)
+	r.interrupt(t)
+	o := r.result()
 	passwords := watch.stop()
 	s := readSummary(t, dir)
 	if len(vaultEventsOf(s, "rotation")) < 1 || len(passwords) < 2 {
@@ -178,8 +177,8 @@ func (v *vaultFixture) testStatic(t *testing.T) {
 
 func (v *vaultFixture) testAppRole(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
-	r := v.start(t, "run", "bank", "--auth", "vault", "--vault-auth", "approle", "--duration", "3s", "--out", dir)
-	o := r.wait(t)
+	r := v.start(t, 2*time.Minute, "run", "bank", "--auth", "vault", "--vault-auth", "approle", "--duration", "3s", "--out", dir)
+	o := r.result()
 	if o.code != 0 || !strings.Contains(o.stdout, "[login] vault AppRole login") || !strings.Contains(o.stdout, "as v-approle-") {
 		t.Fatalf("AppRole run (exit %d):\n%s\n%s", o.code, o.stdout, o.stderr)
 	}
@@ -239,57 +238,26 @@ func (v *vaultFixture) waitSealed(t *testing.T, want bool) {
 	}
 }
 
-// vaultRun is a run of the binary whose stdout is read as it comes, with
-// /metrics scraped while it runs.
+// vaultRun is a run of the binary with /metrics scraped while it runs.
 type vaultRun struct {
-	cmd     *exec.Cmd
-	stderr  bytes.Buffer
-	mu      sync.Mutex
-	lines   []string
-	next    int // the first line the waits have not looked at
-	newLine chan struct{}
-	done    chan struct{}
-	scraped []string
+	*backgroundRun
+	scrapeMu sync.Mutex // guards scraped
+	scraped  []string
 }
+
+// vaultRunLimit is how long a run that goes on until the test interrupts
+// it may take: enough for the waits of testRevocation, each with its own
+// limit, to fail first.
+const vaultRunLimit = 10 * time.Minute
 
 // start runs the binary serving /metrics on a port of its choosing,
-// scraped from when the run prints where until the run ends.
-func (v *vaultFixture) start(t *testing.T, args ...string) *vaultRun {
+// scraped from when the run prints where until the run ends; the process is
+// killed after limit.
+func (v *vaultFixture) start(t *testing.T, limit time.Duration, args ...string) *vaultRun {
 	t.Helper()
-	r := &vaultRun{newLine: make(chan struct{}, 1), done: make(chan struct{})}
-	r.cmd = exec.Command(binPath, append(args, "--metrics-addr", "127.0.0.1:0")...)
-	r.cmd.Env = v.c.env
-	r.cmd.Stderr = &r.stderr
-	stdout, err := r.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = r.cmd.Process.Kill() })
-	go r.read(stdout)
+	r := &vaultRun{backgroundRun: startRunFor(t, v.c, limit, append(args, "--metrics-addr", "127.0.0.1:0")...)}
+	go r.scrape("http://" + waitMatch(t, r.backgroundRun, metricsLine)[1] + "/metrics")
 	return r
-}
-
-// read keeps stdout's lines and starts scraping /metrics once the run says
-// where it serves it.
-func (r *vaultRun) read(stdout io.Reader) {
-	defer close(r.done)
-	sc := bufio.NewScanner(stdout)
-	for scraping := false; sc.Scan(); {
-		if m := metricsLine.FindStringSubmatch(sc.Text()); m != nil && !scraping {
-			scraping = true
-			go r.scrape("http://" + m[1] + "/metrics")
-		}
-		r.mu.Lock()
-		r.lines = append(r.lines, sc.Text())
-		r.mu.Unlock()
-		select {
-		case r.newLine <- struct{}{}:
-		default:
-		}
-	}
 }
 
 // scrape keeps every /metrics body it gets until the run's output ends.
@@ -307,53 +275,16 @@ func (r *vaultRun) scrape(url string) {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		r.mu.Lock()
+		r.scrapeMu.Lock()
 		r.scraped = append(r.scraped, string(body))
-		r.mu.Unlock()
+		r.scrapeMu.Unlock()
 	}
 }
 
 func (r *vaultRun) metrics() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.scrapeMu.Lock()
+	defer r.scrapeMu.Unlock()
 	return strings.Join(r.scraped, "\n")
-}
-
-// waitFor waits for a stdout line matching re after those the waits have
-// already looked at and returns its first group; later waits look at the
-// lines after it.
-func (r *vaultRun) waitFor(t *testing.T, re *regexp.Regexp) string {
-	t.Helper()
-	return append(r.waitMatch(t, re), "")[1]
-}
-
-// waitMatch is waitFor returning every submatch.
-func (r *vaultRun) waitMatch(t *testing.T, re *regexp.Regexp) []string {
-	t.Helper()
-	deadline := time.After(time.Minute)
-	for {
-		r.mu.Lock()
-		for ; r.next < len(r.lines); r.next++ {
-			if m := re.FindStringSubmatch(r.lines[r.next]); m != nil {
-				r.next++
-				r.mu.Unlock()
-				return m
-			}
-		}
-		r.mu.Unlock()
-		select {
-		case <-r.newLine:
-		case <-r.done:
-			r.mu.Lock()
-			left := r.next < len(r.lines)
-			r.mu.Unlock()
-			if !left { // every line read before the end was looked at
-				t.Fatalf("the run ended before a line matching %s:\n%s", re, r.stderr.String())
-			}
-		case <-deadline:
-			t.Fatalf("no line matching %s within a minute", re)
-		}
-	}
 }
 
 // vaultCleanTick is a per-second line of a transfer with no failed
@@ -361,65 +292,6 @@ func (r *vaultRun) waitMatch(t *testing.T, re *regexp.Regexp) []string {
 // retries: at the vault tests' unlimited rate on 500 accounts, retried
 // serialization failures and deadlocks come every second, rotation or not.
 var vaultCleanTick = regexp.MustCompile(`^\s+\d+\.0s\s+0\s+\d+\s+[1-9]\d*\.\d\s.* transfer$`)
-
-// vaultCleanLimit bounds waitClean, so that a run that never settles fails
-// the test with its output instead of hanging until the test binary's
-// timeout; generous, as a clean period on a busy machine may take long.
-const vaultCleanLimit = 3 * time.Minute
-
-// waitClean waits for n clean per-second lines in a row (vaultCleanTick)
-// after the lines the waits have looked at: the run goes on committing,
-// however long it took to get there.
-func (r *vaultRun) waitClean(t *testing.T, n int) {
-	t.Helper()
-	deadline := time.Now().Add(vaultCleanLimit)
-	for clean, seen := 0, 0; clean < n; seen++ {
-		if time.Now().After(deadline) {
-			r.mu.Lock()
-			out := strings.Join(r.lines[max(0, len(r.lines)-40):], "\n")
-			r.mu.Unlock()
-			t.Fatalf("no %d clean seconds in a row in %d seconds of the run (%s); its last lines:\n%s", n, seen, vaultCleanLimit, out)
-		}
-		if vaultCleanTick.MatchString(r.waitMatch(t, anyTick)[0]) {
-			clean++
-		} else {
-			clean = 0
-		}
-	}
-}
-
-// interrupt stops the run as Ctrl-C does and checks that it ended as an
-// interrupted run (exit 1), which still writes its summary and files.
-func (r *vaultRun) interrupt(t *testing.T) outcome {
-	t.Helper()
-	_ = r.cmd.Process.Signal(syscall.SIGINT)
-	o := r.wait(t)
-	if o.code != 1 || !strings.Contains(o.stderr, "interrupted") {
-		t.Fatalf("interrupted run exited %d, want 1 with an \"interrupted\" line:\nstdout:\n%s\nstderr:\n%s", o.code, o.stdout, o.stderr)
-	}
-	return o
-}
-
-// wait waits for the run to end.
-func (r *vaultRun) wait(t *testing.T) outcome {
-	t.Helper()
-	select {
-	case <-r.done:
-	case <-time.After(2 * time.Minute):
-		_ = r.cmd.Process.Kill()
-		t.Fatal("the run did not end within 2 minutes")
-	}
-	err := r.cmd.Wait()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return outcome{strings.Join(r.lines, "\n"), r.stderr.String(), code}
-}
 
 // client is an API client with the stack's root token.
 func (v *vaultFixture) client(t *testing.T) *api.Client {
@@ -543,10 +415,9 @@ func (v *vaultFixture) waitLeaseInUse(t *testing.T, r *vaultRun) string {
 // newestLease returns the user and lease of the last line of new
 // credentials the run printed.
 func (r *vaultRun) newestLease() (user, lease string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for i := len(r.lines) - 1; i >= 0; i-- {
-		if m := vaultNewLease.FindStringSubmatch(r.lines[i]); m != nil {
+	lines := strings.Split(r.output(), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if m := vaultNewLease.FindStringSubmatch(lines[i]); m != nil {
 			return m[1], m[2]
 		}
 	}
@@ -581,7 +452,7 @@ func (v *vaultFixture) assertNoLeak(t *testing.T, o outcome, dir, metrics string
 	texts := map[string]string{"stdout": o.stdout, "stderr": o.stderr, "/metrics": metrics}
 	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
-			texts[path] = vaultReadFile(t, path)
+			texts[path] = readFile(t, path)
 		}
 		return nil
 	})
@@ -628,13 +499,4 @@ func vaultOpsAfter(t *testing.T, dir string, elapsed float64) int64 {
 		}
 	}
 	return n
-}
-
-func vaultReadFile(t *testing.T, path string) string {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(data)
 }
