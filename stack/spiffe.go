@@ -11,7 +11,7 @@ import (
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
-	"github.com/authbench/authbench/stack/spiffeissuer"
+	"github.com/authbench/authbench/stack/spiffe/spiffeissuer"
 )
 
 // SPIFFEUser is the SQL user the stack's SVIDs are issued for: the first

@@ -18,7 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/authbench/authbench/stack/pki"
-	"github.com/authbench/authbench/stack/vaultsrv"
+	"github.com/authbench/authbench/stack/vault/vaultsrv"
 )
 
 // The Vault component gives the stack a credential server on 127.0.0.1:

@@ -17,7 +17,7 @@ import (
 
 	"github.com/authbench/authbench/authmodes"
 	"github.com/authbench/authbench/stack/pki"
-	"github.com/authbench/authbench/stack/spiffeissuer"
+	"github.com/authbench/authbench/stack/spiffe/spiffeissuer"
 )
 
 // configure runs Configure with a fresh recorder.

@@ -16,7 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/authbench/authbench/authmodes"
-	"github.com/authbench/authbench/stack/vaultsrv"
+	"github.com/authbench/authbench/stack/vault/vaultsrv"
 )
 
 // Secrets the tests plant; none may appear in any output.

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/authbench/authbench/stack"
-	"github.com/authbench/authbench/stack/spiffeissuer"
+	"github.com/authbench/authbench/stack/spiffe/spiffeissuer"
 )
 
 const serveSPIFFEUsage = "stack serve-spiffe --dir DIR"

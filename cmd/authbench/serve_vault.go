@@ -11,7 +11,7 @@ import (
 	"syscall"
 
 	"github.com/authbench/authbench/stack"
-	"github.com/authbench/authbench/stack/vaultsrv"
+	"github.com/authbench/authbench/stack/vault/vaultsrv"
 )
 
 func init() { serveCommands["serve-vault"] = serveVault }

@@ -21,7 +21,7 @@ import (
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/stack"
 	"github.com/authbench/authbench/stack/pki"
-	"github.com/authbench/authbench/stack/spiffeissuer"
+	"github.com/authbench/authbench/stack/spiffe/spiffeissuer"
 	"github.com/authbench/authbench/stack/stacktest"
 )
 

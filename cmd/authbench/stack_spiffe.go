@@ -8,7 +8,7 @@ import (
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
 	"github.com/authbench/authbench/stack"
-	"github.com/authbench/authbench/stack/spiffeissuer"
+	"github.com/authbench/authbench/stack/spiffe/spiffeissuer"
 )
 
 // spiffeFlags are the flags of `stack up` for the spiffe component.

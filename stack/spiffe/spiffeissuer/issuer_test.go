@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authbench/authbench/stack/spiffeissuer"
+	"github.com/authbench/authbench/stack/spiffe/spiffeissuer"
 	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
 	"github.com/spiffe/go-spiffe/v2/proto/spiffe/workload"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
