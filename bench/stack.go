@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/authbench/authbench/stack"
+	"github.com/authbench/authbench/stack/kdc"
 )
 
 // benchStack is the local stack the comparison runs on, in a directory of
@@ -34,7 +35,7 @@ func startStack(ctx context.Context, cfg *Config, log io.Writer) (*benchStack, e
 	}
 	sc := stack.Config{Dir: dir, Users: stack.DefaultUsers(), Exe: cfg.Authbench}
 	if cfg.wantsGSS() {
-		sc.Kerberos = &stack.KerberosConfig{}
+		kdc.Enable(&sc, kdc.Settings{})
 	}
 	bs := &benchStack{dir: dir}
 	if bs.st, err = stack.Up(ctx, sc, log); err != nil {
@@ -85,7 +86,7 @@ func (bs *benchStack) writePgpass() error {
 // kinit fills a credential cache of our own from the gss user's keytab,
 // for libpq (authbench logs in from the keytab itself).
 func (bs *benchStack) kinit(ctx context.Context) error {
-	k := bs.st.Kerberos
+	k := kdc.Of(bs.st)
 	u, ok := bs.st.FirstUser(stack.MethodGSS)
 	if k == nil || !ok {
 		return fmt.Errorf("the stack has no KDC or no gss user")
@@ -125,7 +126,7 @@ func (bs *benchStack) libpqEnv(mode string) ([]string, error) {
 		return append(env, "PGUSER="+u.Name, "PGPASSFILE="+bs.pgpass, "PGSSLCERT="+noCert), nil
 	case "gssapi":
 		u, _ := st.FirstUser(stack.MethodGSS)
-		k := st.Kerberos
+		k := kdc.Of(st)
 		return append(env, "PGUSER="+u.Name, "PGSSLCERT="+noCert, "PGKRBSRVNAME=postgres",
 			"KRB5_CONFIG="+k.Krb5Conf, "KRB5CCNAME="+bs.ccache), nil
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/authbench/authbench/stack"
+	"github.com/authbench/authbench/stack/vault"
 )
 
 // StackCommitDropper starts a CommitDropper in front of the stack's load
@@ -65,5 +66,5 @@ func WaitBackendUp(st *stack.State, timeout time.Duration) error {
 // VaultRootClient is a Vault API client of the stack's credential server
 // with its root token.
 func VaultRootClient(st *stack.State) (*api.Client, error) {
-	return st.VaultRootClient()
+	return vault.RootClient(st)
 }

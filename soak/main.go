@@ -21,6 +21,9 @@ import (
 	"time"
 
 	"github.com/authbench/authbench/stack"
+	"github.com/authbench/authbench/stack/kdc"
+	"github.com/authbench/authbench/stack/spiffe"
+	"github.com/authbench/authbench/stack/vault"
 )
 
 // options are the soak's flags.
@@ -113,12 +116,11 @@ func startStack(ctx context.Context, bin string) (*stack.State, func(), error) {
 	}
 	upCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
-	st, err := stack.Up(upCtx, stack.Config{
-		Dir: dir, Exe: bin,
-		Kerberos: &stack.KerberosConfig{TicketLifetime: 2 * time.Minute},
-		SPIFFE:   &stack.SPIFFEConfig{TTL: time.Minute},
-		Vault:    &stack.VaultConfig{},
-	}, os.Stderr)
+	cfg := stack.Config{Dir: dir, Exe: bin}
+	kdc.Enable(&cfg, kdc.Settings{TicketLifetime: 2 * time.Minute})
+	spiffe.Enable(&cfg, spiffe.Settings{TTL: time.Minute})
+	vault.Enable(&cfg, vault.Settings{})
+	st, err := stack.Up(upCtx, cfg, os.Stderr)
 	if err != nil {
 		down()
 		return nil, nil, fmt.Errorf("stack up: %w", err)

@@ -14,16 +14,17 @@ import (
 // HAProxy, so admin work still succeeds while a fault test has disabled the
 // backend), TLS verify-full, client certificate authentication.
 func (s *State) AdminConnConfig() (*pgx.ConnConfig, error) {
-	cfg, err := s.adminConnConfig("127.0.0.1", s.PGPort, "authbench-stack")
+	cfg, err := s.AdminConnConfigAt("127.0.0.1", s.PGPort, "authbench-stack")
 	if err != nil {
 		return nil, fmt.Errorf("admin connection config: %w", err)
 	}
 	return cfg, nil
 }
 
-// adminConnConfig is AdminUser's connection to the benchmark database at
-// host:port: TLS verify-full, client certificate authentication.
-func (s *State) adminConnConfig(host string, port int, app string) (*pgx.ConnConfig, error) {
+// AdminConnConfigAt is AdminUser's connection to the benchmark database at
+// host:port (for example through the load balancer), named app: TLS
+// verify-full, client certificate authentication.
+func (s *State) AdminConnConfigAt(host string, port int, app string) (*pgx.ConnConfig, error) {
 	crt, key := s.ClientCertFiles(s.AdminUser)
 	return pgx.ParseConfig(ConnString(
 		"host", host, "port", strconv.Itoa(port), "dbname", s.Database,

@@ -6,119 +6,97 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/authbench/authbench/internal/proc"
 )
 
-// A built-in server is a stand-in the stack runs when the real one (SPIRE,
-// Vault) is not on PATH: `authbench stack serve-<name> --dir DIR`, run from
-// State.Exe as a detached child whose output goes to DIR/<name>/<name>.log.
-// It prints ReadyPrefix once it serves.
+// A component's processes live in DIR/<name>: <name>.pid and <name>.log.
+// A built-in server is a stand-in the stack runs when the real one is not
+// there: `Exe stack serve-<name> --dir DIR` (see Server), run detached. It
+// prints ReadyPrefix once it serves.
 
 // ReadyPrefix starts the line a built-in server prints when it serves.
 const ReadyPrefix = "ready:"
 
-// builtinDir returns DIR/<name>, the server's own directory.
-func (s *State) builtinDir(name string) string { return filepath.Join(s.Dir, name) }
+// ComponentDir returns DIR/<name>, the component's own directory.
+func (s *State) ComponentDir(name string) string { return filepath.Join(s.Dir, name) }
 
-func (s *State) builtinPIDFile(name string) string {
-	return filepath.Join(s.builtinDir(name), name+".pid")
+// PIDFile returns the pid file of the component's process.
+func (s *State) PIDFile(name string) string {
+	return filepath.Join(s.ComponentDir(name), name+".pid")
 }
 
-func (s *State) builtinLog(name string) string {
-	return filepath.Join(s.builtinDir(name), name+".log")
+// LogFile returns the log of the component's process.
+func (s *State) LogFile(name string) string {
+	return filepath.Join(s.ComponentDir(name), name+".log")
 }
 
-// builtinPID returns the pid of the built-in server name (0 if none).
-func (s *State) builtinPID(name string) int { return readPID(s.builtinPIDFile(name)) }
+// PID returns the pid of the component's process (0 if none).
+func (s *State) PID(name string) int { return proc.ReadPID(s.PIDFile(name)) }
 
-// startBuiltin starts `Exe stack serve-<name> --dir Dir args…` unless it is
-// running, and waits until it logs its ready line.
-func (s *State) startBuiltin(ctx context.Context, name string, log io.Writer, args ...string) error {
-	if pid := s.builtinPID(name); alive(pid) {
+// Running reports whether the component's process is alive.
+func (s *State) Running(name string) bool { return proc.Alive(s.PID(name)) }
+
+// StartServer starts the component's built-in server,
+// `Exe stack serve-<name> --dir Dir args…`, unless it is running, and waits
+// until it logs its ready line.
+func (s *State) StartServer(ctx context.Context, name string, log io.Writer, args ...string) error {
+	if pid := s.PID(name); proc.Alive(pid) {
 		fmt.Fprintf(log, "%s: already running (pid %d)\n", name, pid)
 		return nil
 	}
 	if s.Exe == "" {
 		return fmt.Errorf("%s: no authbench binary to run the built-in server with (set Config.Exe)", name)
 	}
-	if err := os.MkdirAll(s.builtinDir(name), 0o700); err != nil {
-		return fmt.Errorf("create %s: %w", s.builtinDir(name), err)
+	if err := os.MkdirAll(s.ComponentDir(name), 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", s.ComponentDir(name), err)
 	}
-	logf, err := os.OpenFile(s.builtinLog(name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	cmd := proc.Command(context.WithoutCancel(ctx), nil, s.Dir, s.Exe, append([]string{"stack", "serve-" + name, "--dir", s.Dir}, args...)...)
+	started, err := proc.Start(proc.Spec{Name: name, Cmd: cmd, LogFile: s.LogFile(name), PIDFile: s.PIDFile(name)})
 	if err != nil {
-		return fmt.Errorf("open %s log: %w", name, err)
+		return err
 	}
-	defer logf.Close()
-	start, _ := logf.Seek(0, io.SeekEnd)
-	cmd := command(context.WithoutCancel(ctx), nil, s.Dir, s.Exe, append([]string{"stack", "serve-" + name, "--dir", s.Dir}, args...)...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", name, err)
-	}
-	pid := cmd.Process.Pid
-	go cmd.Wait() // reap it if it dies while we still run
-	if err := os.WriteFile(s.builtinPIDFile(name), []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
-		return fmt.Errorf("write %s pid file: %w", name, err)
-	}
-	return s.waitReady(ctx, name, pid, start)
+	return proc.WaitReady(ctx, proc.Ready{
+		Name: name, PID: started.PID, LogFile: s.LogFile(name), LogOffset: started.LogOffset,
+		Probe: func(out string) bool { return strings.Contains(out, ReadyPrefix) }, Timeout: ReadyTimeout,
+	})
 }
 
-// builtinReadyTimeout bounds how long a built-in server may take to log its
-// ready line; generous, since a busy machine must not fail `stack up`.
-const builtinReadyTimeout = 60 * time.Second
+// ReadyTimeout bounds how long a component's server may take to become
+// ready; generous, since a busy machine must not fail `stack up`.
+const ReadyTimeout = 60 * time.Second
 
-// waitReady waits for the ready line in the server's log after offset start.
-func (s *State) waitReady(ctx context.Context, name string, pid int, start int64) error {
-	deadline := time.Now().Add(builtinReadyTimeout)
-	for {
-		data, _ := os.ReadFile(s.builtinLog(name))
-		if int64(len(data)) > start {
-			text := string(data[start:])
-			if strings.Contains(text, ReadyPrefix) {
-				return nil
-			}
-		}
-		if !alive(pid) {
-			return fmt.Errorf("%s exited at start: %s (see %s)", name, lastLine(string(data[min(start, int64(len(data))):])), s.builtinLog(name))
-		}
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("stopped waiting for %s to become ready: %w (see %s)", name, err, s.builtinLog(name))
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s did not become ready in %s (see %s)", name, builtinReadyTimeout, s.builtinLog(name))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+// StopTimeout is how long Down waits for a process to exit before SIGKILL.
+const StopTimeout = 20 * time.Second
 
-// stopBuiltin stops the built-in server name (SIGTERM, SIGKILL as a last
+// StopServer stops the component's process (SIGTERM, SIGKILL as a last
 // resort) and removes its pid file.
-func (s *State) stopBuiltin(name string, log io.Writer) error {
-	pid := s.builtinPID(name)
-	if !alive(pid) {
+func (s *State) StopServer(name string, log io.Writer) error {
+	pid := s.PID(name)
+	if !proc.Alive(pid) {
 		return nil
 	}
 	fmt.Fprintf(log, "%s: stopping (pid %d)\n", name, pid)
-	if err := stopPID(pid, syscall.SIGTERM, stopTimeout); err != nil {
+	if err := proc.Stop(pid, syscall.SIGTERM, StopTimeout); err != nil {
 		return fmt.Errorf("stop %s: %w", name, err)
 	}
-	_ = os.Remove(s.builtinPIDFile(name))
+	_ = os.Remove(s.PIDFile(name))
 	return nil
 }
 
-// SignalBuiltin sends sig to the built-in server name (for example SIGUSR1
+// SignalBuiltin sends sig to the component's process (for example SIGUSR1
 // to the SPIFFE issuer to force a rotation); fault tests stop and start
 // them with StopBuiltin and Up.
 func (s *State) SignalBuiltin(name string, sig syscall.Signal) error {
-	pid := s.builtinPID(name)
-	if !alive(pid) {
-		return fmt.Errorf("%s is not running: run `authbench stack up`", name)
+	pid := s.PID(name)
+	if !proc.Alive(pid) {
+		return &StackError{Dir: s.Dir, Component: name, Err: ErrNotRunning}
 	}
 	return syscall.Kill(pid, sig)
 }
 
-// StopBuiltin stops the built-in server name; `Up` starts it again.
-func (s *State) StopBuiltin(name string) error { return s.stopBuiltin(name, io.Discard) }
+// StopBuiltin stops the component's process; `Up` starts it again.
+func (s *State) StopBuiltin(name string) error { return s.StopServer(name, io.Discard) }

@@ -43,14 +43,8 @@ type Config struct {
 	// Exe is the authbench binary that runs the built-in servers
 	// (`authbench stack serve-…`); the CLI passes its own path.
 	Exe string
-	// Kerberos, when not nil, adds an MIT KDC and gss users.
-	Kerberos *KerberosConfig
-	// SPIFFE, when not nil, adds a SPIFFE Workload API and SVID users.
-	SPIFFE *SPIFFEConfig
-	// Vault, when not nil, adds Vault (or the built-in credential server).
-	Vault *VaultConfig
-	// Prometheus, when not nil, adds a Prometheus scraping the driver.
-	Prometheus *PrometheusConfig
+	// components holds the settings of the components Enable asked for.
+	components map[string]any
 }
 
 // User is a SQL role and how it authenticates.
@@ -68,4 +62,37 @@ func DefaultUsers() []User {
 		{Name: "bench_cert", Method: MethodCert},
 		{Name: "bench_password", Method: MethodPassword},
 	}
+}
+
+// Enable asks Up for the component name with its settings (the type its
+// package defines, e.g. kdc.Settings); Up keeps a component a stack has
+// once it has it.
+func (c *Config) Enable(name string, settings any) {
+	if c.components == nil {
+		c.components = map[string]any{}
+	}
+	c.components[name] = settings
+}
+
+// Disable leaves the component name out of this Up.
+func (c *Config) Disable(name string) { delete(c.components, name) }
+
+// Settings returns the settings Enable gave the component name, and
+// whether it was asked for.
+func (c Config) Settings(name string) (any, bool) {
+	v, ok := c.components[name]
+	return v, ok
+}
+
+// NeedsExe reports whether a component cfg asks for runs a built-in
+// server, so cfg.Exe must be set.
+func (c Config) NeedsExe() bool {
+	for name := range c.components {
+		if comp, ok := Lookup(name); ok {
+			if _, ok := comp.(Server); ok {
+				return true
+			}
+		}
+	}
+	return false
 }

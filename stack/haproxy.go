@@ -1,6 +1,8 @@
 package stack
 
 import (
+	"github.com/authbench/authbench/internal/proc"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -75,7 +77,7 @@ func (s *State) upHAProxy(ctx context.Context, b binaries, log io.Writer) error 
 	if err := pki.WriteFileAtomic(s.HAProxyConfig, []byte(s.haproxyConfig()), 0o600, nil); err != nil {
 		return err
 	}
-	if pid := s.haproxyPID(); alive(pid) {
+	if pid := s.haproxyPID(); proc.Alive(pid) {
 		fmt.Fprintf(log, "haproxy: already running (pid %d) on %s:%d\n", pid, s.LBHost, s.LBPort)
 		return nil
 	}
@@ -92,7 +94,7 @@ func (s *State) startHAProxy(ctx context.Context, b binaries) error {
 	defer logf.Close()
 	start, _ := logf.Seek(0, io.SeekEnd)
 	_ = os.Remove(s.HAProxySocket) // a stale socket from a killed HAProxy
-	cmd := command(ctx, nil, s.haproxyDir(), b.haproxy, "-f", s.HAProxyConfig, "-D", "-p", s.haproxyPIDFile())
+	cmd := proc.Command(ctx, nil, s.haproxyDir(), b.haproxy, "-f", s.HAProxyConfig, "-D", "-p", s.haproxyPIDFile())
 	// A file, not a pipe: the daemon keeps stderr open, a pipe would never close.
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Run(); err != nil {
@@ -118,7 +120,7 @@ func (s *State) logSince(start int64) string {
 			return strings.Join(strings.Fields(line), " ")
 		}
 	}
-	if line := lastLine(text); line != "" {
+	if line := proc.LastLine(text); line != "" {
 		return line
 	}
 	return "no output"
@@ -146,11 +148,11 @@ func waitListening(ctx context.Context, addr string, timeout time.Duration) erro
 // stopHAProxy stops HAProxy (SIGTERM, SIGKILL as a last resort).
 func (s *State) stopHAProxy(log io.Writer) error {
 	pid := s.haproxyPID()
-	if !alive(pid) {
+	if !proc.Alive(pid) {
 		return nil
 	}
 	fmt.Fprintf(log, "haproxy: stopping (pid %d)\n", pid)
-	if err := stopPID(pid, syscall.SIGTERM, stopTimeout); err != nil {
+	if err := proc.Stop(pid, syscall.SIGTERM, StopTimeout); err != nil {
 		return err
 	}
 	_ = os.Remove(s.haproxyPIDFile())
@@ -158,7 +160,7 @@ func (s *State) stopHAProxy(log io.Writer) error {
 }
 
 // haproxyPID returns HAProxy's pid from its pid file (0: none).
-func (s *State) haproxyPID() int { return readPID(s.haproxyPIDFile()) }
+func (s *State) haproxyPID() int { return proc.ReadPID(s.haproxyPIDFile()) }
 
 // HAProxyCommand sends one command to HAProxy's runtime API (for example
 // "disable server pg/pg1" or "show servers state") and returns its answer.

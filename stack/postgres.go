@@ -1,6 +1,8 @@
 package stack
 
 import (
+	"github.com/authbench/authbench/internal/proc"
+
 	"context"
 	"fmt"
 	"io"
@@ -21,7 +23,7 @@ func (s *State) upPostgres(ctx context.Context, b binaries, pu *pgUser, log io.W
 	if err != nil {
 		return err
 	}
-	if pid := s.postgresPID(); alive(pid) {
+	if pid := s.postgresPID(); proc.Alive(pid) {
 		fmt.Fprintf(log, "postgres: already running (pid %d) on 127.0.0.1:%d\n", pid, s.PGPort)
 		if !changed {
 			return nil
@@ -55,9 +57,9 @@ func (s *State) initdb(ctx context.Context, b binaries, pu *pgUser, log io.Write
 		return fmt.Errorf("remove leftover %s: %w", tmp, err)
 	}
 	fmt.Fprintf(log, "postgres: initdb %s\n", s.PGDataDir)
-	cmd := command(ctx, pu.cred, s.pgDir(), b.initdb, "-D", tmp, "-U", s.AdminUser,
+	cmd := proc.Command(ctx, pu.cred, s.pgDir(), b.initdb, "-D", tmp, "-U", s.AdminUser,
 		"--auth=reject", "--encoding=UTF8", "--locale=C")
-	if err := run(cmd, "initdb"); err != nil {
+	if err := proc.Run(cmd, "initdb"); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, s.PGDataDir); err != nil {
@@ -70,8 +72,8 @@ func (s *State) initdb(ctx context.Context, b binaries, pu *pgUser, log io.Write
 // connections.
 func (s *State) startPostgres(ctx context.Context, b binaries, pu *pgUser, action string) error {
 	cmd := s.pgCtl(ctx, b, pu, action, "-l", s.PGLogFile, "-m", "fast", "-w", "-t", "60", "-s")
-	if err := run(cmd, "pg_ctl "+action); err != nil {
-		if line := fileTail(s.PGLogFile); line != "" {
+	if err := proc.Run(cmd, "pg_ctl "+action); err != nil {
+		if line := proc.FileTail(s.PGLogFile); line != "" {
 			return fmt.Errorf("postgresql did not %s: %s (see %s)", action, line, s.PGLogFile)
 		}
 		return err
@@ -83,17 +85,17 @@ func (s *State) startPostgres(ctx context.Context, b binaries, pu *pgUser, actio
 // postmaster is gone, killing its process group as a last resort.
 func (s *State) stopPostgres(b binaries, pu *pgUser, log io.Writer) error {
 	pid := s.postgresPID()
-	if !alive(pid) {
+	if !proc.Alive(pid) {
 		return nil
 	}
 	fmt.Fprintf(log, "postgres: stopping (pid %d)\n", pid)
 	start := time.Now()
 	if b.pgCtl == "" {
-		kill(pid, syscall.SIGINT) // what pg_ctl stop -m fast sends
-	} else if err := run(s.pgCtl(context.Background(), b, pu, "stop", "-m", "fast", "-w", "-t", "20", "-s"), "pg_ctl stop"); err != nil {
+		proc.Kill(pid, syscall.SIGINT) // what pg_ctl stop -m fast sends
+	} else if err := proc.Run(s.pgCtl(context.Background(), b, pu, "stop", "-m", "fast", "-w", "-t", "20", "-s"), "pg_ctl stop"); err != nil {
 		fmt.Fprintf(log, "postgres: %v; killing pid %d\n", err, pid)
 	}
-	return ensureGone(pid, max(stopTimeout-time.Since(start), time.Second))
+	return proc.EnsureGone(pid, max(StopTimeout-time.Since(start), time.Second))
 }
 
 // RestartPostgres restarts PostgreSQL with a fast shutdown (all sessions are
@@ -112,7 +114,7 @@ func (s *State) RestartPostgres(ctx context.Context) error {
 
 // reloadPostgres makes a running server re-read its configuration files.
 func (s *State) reloadPostgres(ctx context.Context) error {
-	if !alive(s.postgresPID()) {
+	if !proc.Alive(s.postgresPID()) {
 		return nil
 	}
 	b, err := findBinaries()
@@ -138,7 +140,7 @@ func (s *State) reload(ctx context.Context, b binaries, pu *pgUser) error {
 	if err != nil {
 		return err
 	}
-	if err := run(s.pgCtl(ctx, b, pu, "reload", "-s"), "pg_ctl reload"); err != nil {
+	if err := proc.Run(s.pgCtl(ctx, b, pu, "reload", "-s"), "pg_ctl reload"); err != nil {
 		return err
 	}
 	deadline := time.Now().Add(pgReloadTimeout)
@@ -170,10 +172,10 @@ func (s *State) confLoadTime(ctx context.Context) (time.Time, error) {
 
 // pgCtl builds a pg_ctl command for the data directory.
 func (s *State) pgCtl(ctx context.Context, b binaries, pu *pgUser, action string, args ...string) *exec.Cmd {
-	return command(ctx, pu.cred, s.pgDir(), b.pgCtl, append([]string{action, "-D", s.PGDataDir}, args...)...)
+	return proc.Command(ctx, pu.cred, s.pgDir(), b.pgCtl, append([]string{action, "-D", s.PGDataDir}, args...)...)
 }
 
 // postgresPID returns the postmaster's pid from postmaster.pid (0: none).
 func (s *State) postgresPID() int {
-	return readPID(filepath.Join(s.PGDataDir, "postmaster.pid"))
+	return proc.ReadPID(filepath.Join(s.PGDataDir, "postmaster.pid"))
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"syscall"
 
 	"github.com/authbench/authbench/stack/pki"
 )
@@ -12,22 +11,41 @@ import (
 // ForceRotation replaces the credential of user for the given auth mode, as
 // the deployment's infrastructure would: a fresh client certificate from the
 // CA (cert), a new password set with ALTER ROLE and written to the user's
-// password file (password), a new SVID pushed by the issuer (spiffe). Modes
-// whose client renews itself (gssapi, vault) rotate in the driver instead.
-// It returns what was done, for the event's detail (never a secret).
+// password file (password), or what a component's Rotator does (spiffe:
+// the issuer pushes new SVIDs). Modes whose client renews itself (gssapi,
+// vault) rotate in the driver instead. It returns what was done, for the
+// event's detail (never a secret).
 func (s *State) ForceRotation(ctx context.Context, mode, user string) (string, error) {
-	switch mode {
-	case "cert":
-		return s.rotateCert(user)
-	case "password":
-		return s.rotatePassword(ctx, user)
-	case "spiffe":
-		if err := s.SignalBuiltin("spiffe", syscall.SIGUSR1); err != nil {
-			return "", err
+	rotators := []Rotator{certRotator{}, passwordRotator{}}
+	for _, c := range Components() {
+		if r, ok := c.(Rotator); ok {
+			rotators = append(rotators, r)
 		}
-		return "issuer asked for new SVIDs", nil
+	}
+	for _, r := range rotators {
+		if r.RotatesMode(mode) {
+			return r.Rotate(ctx, s, user)
+		}
 	}
 	return "", fmt.Errorf("the stack cannot rotate credentials of auth mode %q", mode)
+}
+
+// certRotator issues a fresh client certificate (the PKI's part).
+type certRotator struct{}
+
+func (certRotator) RotatesMode(mode string) bool { return mode == MethodCert }
+
+func (certRotator) Rotate(_ context.Context, s *State, user string) (string, error) {
+	return s.rotateCert(user)
+}
+
+// passwordRotator sets a new password (PostgreSQL's part).
+type passwordRotator struct{}
+
+func (passwordRotator) RotatesMode(mode string) bool { return mode == MethodPassword }
+
+func (passwordRotator) Rotate(ctx context.Context, s *State, user string) (string, error) {
+	return s.rotatePassword(ctx, user)
 }
 
 func (s *State) rotateCert(user string) (string, error) {

@@ -7,11 +7,11 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/authbench/authbench/internal/proc"
 	"github.com/authbench/authbench/stack"
 	"github.com/authbench/authbench/stack/pki"
 	"github.com/authbench/authbench/stack/stacktest"
@@ -19,21 +19,12 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// lbConnString is a verify-full connection string through HAProxy.
-func lbConnString(st *stack.State, user string, kv ...string) string {
-	base := []string{
-		"host", st.LBHost, "port", strconv.Itoa(st.LBPort), "dbname", st.Database,
-		"user", user, "sslmode", "verify-full", "sslrootcert", st.CAFile, "connect_timeout", "10",
-	}
-	return stack.ConnString(append(base, kv...)...)
-}
-
 func certConnString(st *stack.State, user, certsDir string) string {
 	crt, key := st.ClientCertFiles(user)
 	if certsDir != "" {
 		crt, key = certsDir+"/client."+user+".crt", certsDir+"/client."+user+".key"
 	}
-	return lbConnString(st, user, "sslcert", crt, "sslkey", key)
+	return stacktest.LBConnString(st, user, "sslcert", crt, "sslkey", key)
 }
 
 func passwordConnString(t *testing.T, st *stack.State, user string) string {
@@ -42,28 +33,7 @@ func passwordConnString(t *testing.T, st *stack.State, user string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return lbConnString(st, user, "password", strings.TrimSpace(string(pw)))
-}
-
-func connect(t *testing.T, connString string) *pgx.Conn {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, connString)
-	if err != nil {
-		t.Fatalf("connect through haproxy: %v", err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	return conn
-}
-
-func queryString(t *testing.T, conn *pgx.Conn, sql string) string {
-	t.Helper()
-	var v string
-	if err := conn.QueryRow(context.Background(), sql).Scan(&v); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	return v
+	return stacktest.LBConnString(st, user, "password", strings.TrimSpace(string(pw)))
 }
 
 func expectRejected(t *testing.T, connString, what string) {
@@ -85,16 +55,16 @@ func TestStack(t *testing.T) {
 	st := stacktest.Start(t)
 
 	t.Run("cert user through haproxy", func(t *testing.T) {
-		conn := connect(t, certConnString(st, "bench_cert", ""))
-		assertSession(t, conn, "bench_cert")
+		conn := stacktest.Connect(t, certConnString(st, "bench_cert", ""))
+		stacktest.AssertSession(t, conn, "bench_cert")
 	})
 	t.Run("password user through haproxy", func(t *testing.T) {
-		conn := connect(t, passwordConnString(t, st, "bench_password"))
-		assertSession(t, conn, "bench_password")
+		conn := stacktest.Connect(t, passwordConnString(t, st, "bench_password"))
+		stacktest.AssertSession(t, conn, "bench_password")
 		assertNotLeaked(t, st, "bench_password")
 	})
 	t.Run("wrong password rejected", func(t *testing.T) {
-		expectRejected(t, lbConnString(st, "bench_password", "password", "not-the-password"), "a wrong password")
+		expectRejected(t, stacktest.LBConnString(st, "bench_password", "password", "not-the-password"), "a wrong password")
 	})
 	t.Run("cert for unknown user rejected", func(t *testing.T) {
 		ca, err := pki.LoadOrCreateCA(st.CertsDir, stack.CACommonName)
@@ -117,26 +87,13 @@ func TestStack(t *testing.T) {
 	t.Run("down stops everything", func(t *testing.T) { testDown(t, st) })
 }
 
-func assertSession(t *testing.T, conn *pgx.Conn, user string) {
-	t.Helper()
-	if got := queryString(t, conn, "SELECT current_user::text"); got != user {
-		t.Errorf("current_user %q, want %q", got, user)
-	}
-	if got := queryString(t, conn, "SHOW default_transaction_isolation"); got != "serializable" {
-		t.Errorf("default_transaction_isolation %q, want serializable", got)
-	}
-	if got := queryString(t, conn, "SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()"); got != "true" {
-		t.Errorf("pg_stat_ssl.ssl %q, want true", got)
-	}
-}
-
 func testSharedTables(t *testing.T, st *stack.State) {
 	ctx := context.Background()
-	owner := connect(t, certConnString(st, "bench_cert", ""))
+	owner := stacktest.Connect(t, certConnString(st, "bench_cert", ""))
 	if _, err := owner.Exec(ctx, "CREATE TABLE shared_t (id serial PRIMARY KEY, v int)"); err != nil {
 		t.Fatal(err)
 	}
-	other := connect(t, passwordConnString(t, st, "bench_password"))
+	other := stacktest.Connect(t, passwordConnString(t, st, "bench_password"))
 	if _, err := other.Exec(ctx, "INSERT INTO shared_t (v) VALUES (1)"); err != nil {
 		t.Fatalf("a table made by bench_cert is not usable by bench_password: %v", err)
 	}
@@ -179,8 +136,8 @@ func testEnsureUser(t *testing.T, st *stack.State) {
 	if err := st.EnsureUser(context.Background(), u); err != nil {
 		t.Fatalf("second EnsureUser: %v", err)
 	}
-	conn := connect(t, certConnString(st, u.Name, ""))
-	assertSession(t, conn, u.Name)
+	conn := stacktest.Connect(t, certConnString(st, u.Name, ""))
+	stacktest.AssertSession(t, conn, u.Name)
 }
 
 func testUpAgain(t *testing.T, st *stack.State) {
@@ -201,8 +158,8 @@ func testUpAgain(t *testing.T, st *stack.State) {
 			t.Errorf("second Up restarted %s: %v -> %v", before[i].Name, before[i], after[i])
 		}
 	}
-	conn := connect(t, certConnString(st, "bench_cert", ""))
-	assertSession(t, conn, "bench_cert")
+	conn := stacktest.Connect(t, certConnString(st, "bench_cert", ""))
+	stacktest.AssertSession(t, conn, "bench_cert")
 }
 
 func testDown(t *testing.T, st *stack.State) {
@@ -218,7 +175,7 @@ func testDown(t *testing.T, st *stack.State) {
 		if c.PID == 0 {
 			t.Errorf("%s had no pid before Down", c.Name)
 		}
-		if processExists(c.PID) {
+		if proc.Alive(c.PID) {
 			t.Errorf("%s (pid %d) still runs after Down", c.Name, c.PID)
 		}
 	}
@@ -228,14 +185,6 @@ func testDown(t *testing.T, st *stack.State) {
 }
 
 // processExists reports whether pid is a live (not zombie) process.
-func processExists(pid int) bool {
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	i := bytes.LastIndexByte(stat, ')')
-	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
-}
 
 func testDisableBackend(t *testing.T, st *stack.State) {
 	server := stack.HAProxyBackend + "/" + stack.HAProxyServer

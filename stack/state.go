@@ -62,31 +62,34 @@ type State struct {
 	ExtraClientCAs []string `json:"extra_client_cas,omitempty"`
 	// Exe is the authbench binary that runs the built-in servers.
 	Exe string `json:"exe,omitempty"`
-	// Kerberos is the KDC's state when the stack has one.
-	Kerberos *KerberosState `json:"kerberos,omitempty"`
-	// SPIFFE is the Workload API's state when the stack has one.
-	SPIFFE *SPIFFEState `json:"spiffe,omitempty"`
-	// Vault is Vault's state when the stack has one.
-	Vault *VaultState `json:"vault,omitempty"`
-	// Prometheus is Prometheus's state when the stack has one.
-	Prometheus *PrometheusState `json:"prometheus,omitempty"`
+
+	// sections are the components' states by name: json.RawMessage as
+	// read, or the pointer Section handed out. Each is a top-level key of
+	// state.json, as in the files of earlier versions.
+	sections map[string]any
 }
 
-// Load reads the state of the stack in dir.
+// Load reads the state of the stack in dir. Without one, the error is
+// ErrNoStack; a state file that does not parse is ErrCorruptState.
 func Load(dir string) (*State, error) {
-	data, err := os.ReadFile(filepath.Join(dir, stateFile))
+	path := filepath.Join(dir, stateFile)
+	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no stack in %s: run `authbench stack up`", dir)
+		return nil, &StackError{Dir: dir, Err: ErrNoStack}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read stack state: %w", err)
 	}
 	var s State
 	if err := json.Unmarshal(data, &s); err != nil {
-		return nil, fmt.Errorf("%s is corrupt (%v): run `authbench stack down` and remove %s", filepath.Join(dir, stateFile), err, dir)
+		return nil, &StackError{Dir: dir, Err: ErrCorruptState, Detail: path + ": " + err.Error(), Cause: err}
 	}
 	return &s, nil
 }
+
+// Save writes the state atomically (components call it after changing
+// their section outside Up).
+func (s *State) Save() error { return s.save() }
 
 // save writes the state atomically.
 func (s *State) save() error {

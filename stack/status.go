@@ -1,9 +1,9 @@
 package stack
 
 import (
+	"github.com/authbench/authbench/internal/proc"
+
 	"fmt"
-	"net"
-	"strconv"
 )
 
 // ComponentStatus is one server process of the stack.
@@ -26,13 +26,9 @@ func Status(dir string) ([]ComponentStatus, error) {
 	}
 	pg, lb := s.postgresPID(), s.haproxyPID()
 	return append([]ComponentStatus{
-		{Name: "postgres", PID: pg, Address: hostPort("127.0.0.1", s.PGPort), Running: alive(pg)},
-		{Name: "haproxy", PID: lb, Address: hostPort(s.LBHost, s.LBPort), Running: alive(lb)},
+		{Name: "postgres", PID: pg, Address: HostPort("127.0.0.1", s.PGPort), Running: proc.Alive(pg)},
+		{Name: "haproxy", PID: lb, Address: HostPort(s.LBHost, s.LBPort), Running: proc.Alive(lb)},
 	}, s.componentStatus()...), nil
-}
-
-func hostPort(host string, port int) string {
-	return net.JoinHostPort(host, strconv.Itoa(port))
 }
 
 // String renders the status as one line, e.g. "postgres pid 42 127.0.0.1:5432 running".

@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"errors"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -71,7 +72,7 @@ func TestEnvNames(t *testing.T) {
 func TestLoadWithoutStack(t *testing.T) {
 	dir := t.TempDir()
 	_, err := Load(dir)
-	if err == nil || err.Error() != "no stack in "+dir+": run `authbench stack up`" {
+	if !errors.Is(err, ErrNoStack) || err.Error() != "no stack in "+dir {
 		t.Errorf("Load error %v", err)
 	}
 	if err := Down(dir, nil); err != nil {

@@ -58,7 +58,7 @@ func (s *State) up(ctx context.Context, b binaries, pu *pgUser, log io.Writer) e
 	if err != nil {
 		return err
 	}
-	if err := s.prepareComponents(ctx, log); err != nil {
+	if err := s.eachEnabled(func(c Component) error { return c.Prepare(ctx, s, log) }); err != nil {
 		return err
 	}
 	// Save what the components added (users, pg_hba lines, client CAs):
@@ -75,7 +75,7 @@ func (s *State) up(ctx context.Context, b binaries, pu *pgUser, log io.Writer) e
 	if err := s.upHAProxy(ctx, b, log); err != nil {
 		return err
 	}
-	if err := s.finishComponents(ctx, log); err != nil {
+	if err := s.eachEnabled(func(c Component) error { return c.Finish(ctx, s, log) }); err != nil {
 		return err
 	}
 	fmt.Fprintf(log, "stack: up in %s; clients connect to %s:%d\n", s.Dir, s.LBHost, s.LBPort)

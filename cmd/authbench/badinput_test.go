@@ -12,8 +12,10 @@ import (
 
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/stack"
+	"github.com/authbench/authbench/stack/kdc"
 	"github.com/authbench/authbench/stack/pki"
 	"github.com/authbench/authbench/stack/stacktest"
+	"github.com/authbench/authbench/stack/vault"
 )
 
 // badCase is one bad invocation: the exit code it must end with (2 for a
@@ -105,14 +107,14 @@ func TestBadInput(t *testing.T) {
 // directory that cannot be created once connected.
 func TestBadInputAgainstStack(t *testing.T) {
 	st := stacktest.Start(t, func(c *stack.Config) {
-		c.Kerberos = &stack.KerberosConfig{}
-		c.Vault = &stack.VaultConfig{}
+		kdc.Enable(c, kdc.Settings{})
+		vault.Enable(c, vault.Settings{})
 	})
 	c := newCLI(t, st)
 	c.mustRun("init", "bank", "--accounts", "100")
 	fx := newBadFixture(t)
 	dead := freeAddr(t)
-	deadKDC := copyKrb5Conf(t, st.Kerberos.Krb5Conf, dead.addr)
+	deadKDC := copyKrb5Conf(t, kdc.Of(st).Krb5Conf, dead.addr)
 	run := []string{"run", "bank", "--duration", "1s", "--metrics-addr", ""}
 	gss := append(run, "--auth", "gssapi", "--krbsrvname", "customspn")
 	bogus := filepath.Join(t.TempDir(), "token")

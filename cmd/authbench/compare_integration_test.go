@@ -9,7 +9,10 @@ import (
 
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/stack"
+	"github.com/authbench/authbench/stack/kdc"
+	"github.com/authbench/authbench/stack/spiffe"
 	"github.com/authbench/authbench/stack/stacktest"
+	"github.com/authbench/authbench/stack/vault"
 )
 
 // allModes are the auth modes the local stack serves.
@@ -20,7 +23,9 @@ var allModes = []string{"password", "cert", "gssapi", "spiffe", "vault"}
 // in every mode, and the matrix table.
 func TestCompareAgainstStack(t *testing.T) {
 	st := stacktest.Start(t, func(c *stack.Config) {
-		c.Kerberos, c.SPIFFE, c.Vault = &stack.KerberosConfig{}, &stack.SPIFFEConfig{}, &stack.VaultConfig{}
+		kdc.Enable(c, kdc.Settings{})
+		spiffe.Enable(c, spiffe.Settings{})
+		vault.Enable(c, vault.Settings{})
 	})
 	c := newCLI(t, st)
 	c.mustRun("init", "bank", "--accounts", "2000", "--initial-balance", "1000000")

@@ -19,7 +19,9 @@ import (
 	"github.com/authbench/authbench/stack"
 	"github.com/authbench/authbench/stack/kdc"
 	"github.com/authbench/authbench/stack/pki"
+	"github.com/authbench/authbench/stack/spiffe"
 	"github.com/authbench/authbench/stack/stacktest"
+	"github.com/authbench/authbench/stack/vault"
 )
 
 // TestDoctorAgainstStack runs `authbench doctor` for every auth mode
@@ -27,9 +29,10 @@ import (
 // set-ups, each of which must name its failing step. The subtests that
 // stop a server come last.
 func TestDoctorAgainstStack(t *testing.T) {
-	spiffeCfg := &stack.SPIFFEConfig{}
 	st := stacktest.Start(t, func(c *stack.Config) {
-		c.Kerberos, c.SPIFFE, c.Vault = &stack.KerberosConfig{}, spiffeCfg, &stack.VaultConfig{}
+		kdc.Enable(c, kdc.Settings{})
+		spiffe.Enable(c, spiffe.Settings{})
+		vault.Enable(c, vault.Settings{})
 	})
 	f := &doctorFixture{st: st, c: newCLI(t, st), secrets: stackSecrets(t, st)}
 
@@ -37,7 +40,7 @@ func TestDoctorAgainstStack(t *testing.T) {
 	t.Run("wrong-spn", f.testWrongSPN)
 	t.Run("expired-cert", f.testExpiredCert)
 	t.Run("wrong-vault-role", f.testWrongVaultRole)
-	t.Run("issuer-stopped", func(t *testing.T) { f.testIssuerStopped(t, spiffeCfg) })
+	t.Run("issuer-stopped", func(t *testing.T) { f.testIssuerStopped(t) })
 	t.Run("kdc-stopped", f.testKDCStopped) // last: the KDC stays stopped
 }
 
@@ -54,7 +57,7 @@ type doctorFixture struct {
 func stackSecrets(t *testing.T, st *stack.State) []string {
 	t.Helper()
 	var out []string
-	for _, p := range []string{st.PasswordFile, st.Vault.TokenFile, st.Vault.RoleIDFile, st.Vault.SecretIDFile} {
+	for _, p := range []string{st.PasswordFile, vault.Of(st).TokenFile, vault.Of(st).RoleIDFile, vault.Of(st).SecretIDFile} {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
@@ -126,10 +129,10 @@ func (f *doctorFixture) testHealthy(t *testing.T) {
 		{[]string{"--auth", "password"}, map[string][]string{"password-file": {f.st.PasswordFile, "not shown"}}},
 		{[]string{"--auth", "gssapi"}, map[string][]string{"kdc": {"127.0.0.1:"}, "tgt": {"bench_gss@EXAMPLE.COM"}, "spn": {"postgres/localhost@EXAMPLE.COM"}, "clock": {"within"}}},
 		{[]string{"--auth", "gssapi", "--krbsrvname", "customspn"}, map[string][]string{"spn": {"customspn/localhost@EXAMPLE.COM"}}},
-		{[]string{"--auth", "spiffe"}, map[string][]string{"spiffe-socket": {f.st.SPIFFE.Endpoint()}, "svid": {f.st.SPIFFE.SPIFFEID, "expires"}, "svid-user": {stack.SPIFFEUser}, "svid-issuer": {"accepts"}}},
-		{[]string{"--auth", "vault"}, map[string][]string{"vault": {"unsealed"}, "vault-login": {f.st.Vault.TokenFile}, "vault-role": {"database/creds/" + stack.VaultRole, "revoked"}}},
+		{[]string{"--auth", "spiffe"}, map[string][]string{"spiffe-socket": {spiffe.Of(f.st).Endpoint()}, "svid": {spiffe.Of(f.st).SPIFFEID, "expires"}, "svid-user": {spiffe.User}, "svid-issuer": {"accepts"}}},
+		{[]string{"--auth", "vault"}, map[string][]string{"vault": {"unsealed"}, "vault-login": {vault.Of(f.st).TokenFile}, "vault-role": {"database/creds/" + vault.Role, "revoked"}}},
 		{[]string{"--auth", "vault", "--vault-auth", "approle"}, map[string][]string{"vault-login": {"AppRole"}}},
-		{[]string{"--auth", "vault", "--vault-static-role", stack.VaultStaticRole}, map[string][]string{"vault-role": {"static-creds/" + stack.VaultStaticRole}}},
+		{[]string{"--auth", "vault", "--vault-static-role", vault.StaticRole}, map[string][]string{"vault-role": {"static-creds/" + vault.StaticRole}}},
 	} {
 		o := f.doctor(t, tc.args...)
 		if o.code != 0 || strings.Contains(o.stdout, "FAIL") {
@@ -205,16 +208,16 @@ func (f *doctorFixture) testWrongVaultRole(t *testing.T) {
 	assertFailed(t, o, "vault-role")
 }
 
-func (f *doctorFixture) testIssuerStopped(t *testing.T, cfg *stack.SPIFFEConfig) {
+func (f *doctorFixture) testIssuerStopped(t *testing.T) {
 	if err := f.st.StopBuiltin("spiffe"); err != nil {
 		t.Fatal(err)
 	}
 	o := f.doctor(t, "--auth", "spiffe")
-	assertStep(t, o, "FAIL", "spiffe-socket", f.st.SPIFFE.SocketPath, "`authbench stack up`")
+	assertStep(t, o, "FAIL", "spiffe-socket", spiffe.Of(f.st).SocketPath, "`authbench stack up`")
 	assertStep(t, o, "skip", "svid", "needs step spiffe-socket")
 	assertFailed(t, o, "spiffe-socket")
 
-	if _, err := stack.Up(context.Background(), stack.Config{Dir: f.st.Dir, SPIFFE: cfg}, nil); err != nil {
+	if _, err := stack.Up(context.Background(), stack.Config{Dir: f.st.Dir}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if o := f.doctor(t, "--auth", "spiffe"); o.code != 0 {
@@ -223,7 +226,7 @@ func (f *doctorFixture) testIssuerStopped(t *testing.T, cfg *stack.SPIFFEConfig)
 }
 
 func (f *doctorFixture) testKDCStopped(t *testing.T) {
-	k, err := kdc.Load(f.st.Kerberos.KDCDir)
+	k, err := kdc.Load(kdc.Of(f.st).KDCDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +234,7 @@ func (f *doctorFixture) testKDCStopped(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := f.doctor(t, "--auth", "gssapi")
-	assertStep(t, o, "FAIL", "kdc", "cannot reach the KDC of realm EXAMPLE.COM at 127.0.0.1:"+strconv.Itoa(k.Port), f.st.Kerberos.Krb5Conf, "— is it running?")
+	assertStep(t, o, "FAIL", "kdc", "cannot reach the KDC of realm EXAMPLE.COM at 127.0.0.1:"+strconv.Itoa(k.Port), kdc.Of(f.st).Krb5Conf, "— is it running?")
 	assertStep(t, o, "ok  ", "krb-credentials")
 	assertStep(t, o, "skip", "tgt", "needs step kdc")
 	assertStep(t, o, "skip", "spn", "needs step kdc")

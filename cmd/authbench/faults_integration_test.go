@@ -16,7 +16,9 @@ import (
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/stack"
 	"github.com/authbench/authbench/stack/kdc"
+	"github.com/authbench/authbench/stack/spiffe"
 	"github.com/authbench/authbench/stack/stacktest"
+	"github.com/authbench/authbench/stack/vault"
 )
 
 // The fault tests' bank and credential lifetimes: short enough that the
@@ -36,12 +38,11 @@ const (
 // the bank's invariants intact as SQL of the faults package (not
 // `authbench check`) sees them through the admin connection.
 func TestFaultsAgainstStack(t *testing.T) {
-	cfg := stack.Config{
-		Kerberos: &stack.KerberosConfig{TicketLifetime: faultTicketLife},
-		SPIFFE:   &stack.SPIFFEConfig{TTL: faultSVIDTTL},
-		Vault:    &stack.VaultConfig{},
-	}
-	st := stacktest.Start(t, func(c *stack.Config) { c.Kerberos, c.SPIFFE, c.Vault = cfg.Kerberos, cfg.SPIFFE, cfg.Vault })
+	var cfg stack.Config
+	kdc.Enable(&cfg, kdc.Settings{TicketLifetime: faultTicketLife})
+	spiffe.Enable(&cfg, spiffe.Settings{TTL: faultSVIDTTL})
+	vault.Enable(&cfg, vault.Settings{})
+	st := stacktest.Start(t, func(c *stack.Config) { *c = cfg })
 	c := newCLI(t, st)
 	c.mustRun("init", "bank", "--accounts", strconv.Itoa(faultAccounts), "--initial-balance", strconv.Itoa(faultBalance))
 	f := &faultFixture{st: st, c: c, cfg: cfg}
@@ -280,7 +281,7 @@ func (f *faultFixture) testKDCStopped(t *testing.T) {
 		"--max-conn-lifetime", "2s", "--max-conn-lifetime-jitter", "1s")
 	injected := time.Now()
 	restore := f.restorer(t)
-	if err := kdc.Stop(f.st.Kerberos.KDCDir); err != nil {
+	if err := kdc.Stop(kdc.Of(f.st).KDCDir); err != nil {
 		t.Fatal(err)
 	}
 	// The cached tickets go stale within their lifetime; the KDC stays down

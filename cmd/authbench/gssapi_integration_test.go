@@ -25,7 +25,7 @@ const gssTicketLife = 30 * time.Second
 var gssRun = []string{"run", "bank", "--auth", "gssapi", "--krbsrvname", "customspn"}
 
 func TestGSSAPIAgainstStack(t *testing.T) {
-	st := stacktest.Start(t, func(c *stack.Config) { c.Kerberos = &stack.KerberosConfig{TicketLifetime: gssTicketLife} })
+	st := stacktest.Start(t, func(c *stack.Config) { kdc.Enable(c, kdc.Settings{TicketLifetime: gssTicketLife}) })
 	c := newCLI(t, st)
 	c.mustRun("init", "bank", "--accounts", "200", "--initial-balance", "500")
 
@@ -131,8 +131,8 @@ func gssBackends(t *testing.T, st *stack.State, p *gssProc, want int) (authed, o
 // then runs the driver from the ccache kinit left.
 func testGSSReferenceClient(t *testing.T, c *cli, st *stack.State) {
 	ccache := "FILE:" + filepath.Join(t.TempDir(), "ccache")
-	env := append(os.Environ(), "KRB5_CONFIG="+st.Kerberos.Krb5Conf, "KRB5CCNAME="+ccache, "LC_ALL=C")
-	keytab := st.Kerberos.ClientKeytab("bench_gss")
+	env := append(os.Environ(), "KRB5_CONFIG="+kdc.Of(st).Krb5Conf, "KRB5CCNAME="+ccache, "LC_ALL=C")
+	keytab := kdc.Of(st).ClientKeytab("bench_gss")
 	if out, err := gssTool(env, "kinit", "-kt", keytab, "bench_gss@EXAMPLE.COM"); err != nil {
 		t.Fatalf("kinit -kt %s: %v: %s", keytab, err, out)
 	}
@@ -213,7 +213,7 @@ func gssEvents(s *results.Summary, kind string, rotation bool) []results.Event {
 }
 
 func testGSSKDCStopped(t *testing.T, c *cli, st *stack.State) {
-	k, err := kdc.Load(st.Kerberos.KDCDir)
+	k, err := kdc.Load(kdc.Of(st).KDCDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,5 +221,5 @@ func testGSSKDCStopped(t *testing.T, c *cli, st *stack.State) {
 		t.Fatal(err)
 	}
 	assertOneLineError(t, c.run(append(gssRun, "--duration", "2s")...), 1,
-		"cannot reach the KDC of realm EXAMPLE.COM at 127.0.0.1:"+strconv.Itoa(k.Port), st.Kerberos.Krb5Conf)
+		"cannot reach the KDC of realm EXAMPLE.COM at 127.0.0.1:"+strconv.Itoa(k.Port), kdc.Of(st).Krb5Conf)
 }

@@ -3,6 +3,8 @@
 package main
 
 import (
+	_ "github.com/authbench/authbench/stack/all" // registers the stack components
+
 	"context"
 	"errors"
 	"fmt"
@@ -69,7 +71,7 @@ func exitCode(stderr io.Writer, name string, err error) int {
 	if err == nil || errors.Is(err, errHelp) {
 		return 0
 	}
-	fmt.Fprintf(stderr, "authbench %s: %s\n", name, oneLine(err.Error()))
+	fmt.Fprintf(stderr, "authbench %s: %s%s\n", name, oneLine(err.Error()), stackHint(err))
 	var ue *usageError
 	if errors.As(err, &ue) {
 		return 2

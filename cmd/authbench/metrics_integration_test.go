@@ -23,6 +23,7 @@ import (
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/stack"
 	"github.com/authbench/authbench/stack/pki"
+	"github.com/authbench/authbench/stack/prometheus"
 	"github.com/authbench/authbench/stack/stacktest"
 )
 
@@ -293,7 +294,7 @@ func substituteVars(expr string) string { return dashVars.Replace(expr) }
 func TestDashboardsAgainstPrometheus(t *testing.T) {
 	st := stacktest.Start(t, func(c *stack.Config) {
 		// Nothing to scrape until the run says where it serves /metrics.
-		c.Prometheus = &stack.PrometheusConfig{Targets: []string{refusedAddr(t)}}
+		prometheus.Enable(c, prometheus.Settings{Targets: []string{refusedAddr(t)}})
 	})
 	c := newCLI(t, st)
 	c.mustRun("init", "bank", "--accounts", "1000")
@@ -304,7 +305,7 @@ func TestDashboardsAgainstPrometheus(t *testing.T) {
 	addr := waitMatch(t, r, metricsLine)[1]
 	scrapeOnly(t, st, addr)
 	lintScrape(t, waitScrape(t, "http://"+addr+"/metrics", "authbench_ops_total"))
-	prom := st.Prometheus.URL()
+	prom := prometheus.Of(st).URL()
 	ops := substituteVars(`authbench_ops_total{workload="$workload",auth_mode="$auth_mode"}`)
 	if missing := waitPromData(r, prom, []string{ops}, begin, time.Minute); len(missing) > 0 {
 		t.Fatalf("Prometheus has no ops of the run after a minute: %s\nstdout:\n%s\nstderr:\n%s", missing[ops], r.output(), r.stderr.String())
@@ -362,7 +363,7 @@ func scrapeOnly(t *testing.T, st *stack.State, addr string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pki.WriteFileAtomic(st.Prometheus.TargetsFile, append(targets, '\n'), 0o644, nil); err != nil {
+	if err := pki.WriteFileAtomic(prometheus.Of(st).TargetsFile, append(targets, '\n'), 0o644, nil); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/authbench/authbench/stack"
 	"github.com/authbench/authbench/stack/stacktest"
+	"github.com/authbench/authbench/stack/vault"
 )
 
 // TestSecretsNeverLeak plants a known database password and reads the
@@ -28,12 +29,12 @@ import (
 // stack's secret files are 0600 and that TLS is verify-full unless
 // --insecure weakens it, which the summary then says.
 func TestSecretsNeverLeak(t *testing.T) {
-	st := stacktest.Start(t, func(c *stack.Config) { c.Vault = &stack.VaultConfig{} })
+	st := stacktest.Start(t, func(c *stack.Config) { vault.Enable(c, vault.Settings{}) })
 	c := newCLI(t, st)
 	c.mustRun("init", "bank", "--accounts", "200")
 	sec := &secrets{}
 	sec.plantPassword(t, st)
-	for _, path := range []string{st.Vault.TokenFile, st.Vault.RoleIDFile, st.Vault.SecretIDFile} {
+	for _, path := range []string{vault.Of(st).TokenFile, vault.Of(st).RoleIDFile, vault.Of(st).SecretIDFile} {
 		sec.add(t, strings.TrimSpace(readFile(t, path)))
 	}
 	base := t.TempDir()

@@ -21,6 +21,7 @@ import (
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/stack"
 	"github.com/authbench/authbench/stack/pki"
+	"github.com/authbench/authbench/stack/spiffe"
 	"github.com/authbench/authbench/stack/spiffe/spiffeissuer"
 	"github.com/authbench/authbench/stack/stacktest"
 )
@@ -29,8 +30,8 @@ import (
 const svidTTL = 10 * time.Second
 
 func TestSPIFFEAgainstStack(t *testing.T) {
-	cfg := &stack.SPIFFEConfig{TTL: svidTTL}
-	st := stacktest.Start(t, func(c *stack.Config) { c.SPIFFE = cfg })
+	cfg := spiffe.Settings{TTL: svidTTL}
+	st := stacktest.Start(t, func(c *stack.Config) { spiffe.Enable(c, cfg) })
 	c := newCLI(t, st)
 	// Enough accounts that serialization failures rarely exhaust the retries.
 	c.mustRun("init", "bank", "--auth", "spiffe", "--accounts", "5000", "--initial-balance", "500")
@@ -70,7 +71,7 @@ func strangerIssuer(t *testing.T, st *stack.State) string {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	iss, err := spiffeissuer.New(spiffeissuer.Config{
-		Dir: st.SPIFFE.CADir, SocketPath: filepath.Join(dir, "agent.sock"),
+		Dir: spiffe.Of(st).CADir, SocketPath: filepath.Join(dir, "agent.sock"),
 		Entries: []spiffeissuer.Entry{{SPIFFEID: "spiffe://authbench.test/authbench/bench_stranger", DNSNames: []string{"bench_stranger"}, UID: os.Getuid()}},
 	})
 	if err != nil {
@@ -112,7 +113,7 @@ func watchSVIDs(t *testing.T, st *stack.State) *svidWatch {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	src, err := workloadapi.NewX509Source(ctx, workloadapi.WithClientOptions(workloadapi.WithAddr(st.SPIFFE.Endpoint())))
+	src, err := workloadapi.NewX509Source(ctx, workloadapi.WithClientOptions(workloadapi.WithAddr(spiffe.Of(st).Endpoint())))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -384,7 +385,7 @@ func assertServerSawCurrentSVID(t *testing.T, conns []connSeen, updates []svidUp
 // loop: every worker keeps a pooled connection busy, so the pool holds
 // --concurrency connections all along and opens none while the SVID is
 // expired, until the test cuts them (an open loop may open one at any time).
-func testIssuerOutage(t *testing.T, c *cli, st *stack.State, cfg *stack.SPIFFEConfig) {
+func testIssuerOutage(t *testing.T, c *cli, st *stack.State, cfg spiffe.Settings) {
 	dir := filepath.Join(t.TempDir(), "run")
 	r := startRun(t, c, "run", "bank", "--auth", "spiffe", "--concurrency", "4", "--duration", "0",
 		"--tolerate-errors", "--max-retries", "5", "--metrics-addr", "", "--out", dir) // few retries: a failed connect is reported soon
@@ -401,7 +402,9 @@ func testIssuerOutage(t *testing.T, c *cli, st *stack.State, cfg *stack.SPIFFECo
 	time.Sleep(2 * time.Second)
 	r.drain() // the issuer is down: no rotation line until it is back
 	o.restarted = time.Now()
-	if _, err := stack.Up(context.Background(), stack.Config{Dir: st.Dir, SPIFFE: cfg}, nil); err != nil {
+	up := stack.Config{Dir: st.Dir}
+	spiffe.Enable(&up, cfg)
+	if _, err := stack.Up(context.Background(), up, nil); err != nil {
 		t.Fatal(err)
 	}
 	waitMatch(t, r, spiffeRotationLine) // go-spiffe reconnects with a backoff

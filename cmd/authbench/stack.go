@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -26,8 +27,8 @@ func runStack(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("missing subcommand: authbench %s", stackUsage)
 	}
 	sub, rest := args[0], args[1:]
-	if serve, ok := serveCommands[sub]; ok {
-		return serve(ctx, rest, stdout)
+	if c, ok := serveCommand(sub); ok {
+		return serveComponent(ctx, c, rest, stdout)
 	}
 	if err := parseFlags(fs, stackUsage, rest, stdout); err != nil {
 		return err
@@ -49,19 +50,36 @@ func runStack(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return usagef("unknown stack subcommand %q: use up, down, status or env", sub)
 }
 
-// serveCommands run the stack's built-in servers in the foreground
-// (`authbench stack serve-<name> --dir DIR`); `stack up` starts them as
-// detached children. Each registers itself from its own file.
-var serveCommands = map[string]func(ctx context.Context, args []string, stdout io.Writer) error{}
+// serveCommand returns the component whose built-in server
+// `stack serve-<name>` runs in the foreground; `stack up` starts it as a
+// detached child.
+func serveCommand(sub string) (stack.Server, bool) {
+	name, ok := strings.CutPrefix(sub, "serve-")
+	if !ok {
+		return nil, false
+	}
+	c, ok := stack.Lookup(name)
+	if !ok {
+		return nil, false
+	}
+	srv, ok := c.(stack.Server)
+	return srv, ok
+}
 
-// serveState parses a serve command's --dir and loads that stack's state.
-func serveState(name, usage string, args []string, stdout io.Writer) (*stack.State, error) {
+// serveComponent parses a serve command's --dir, loads that stack's state
+// and runs the component's server until SIGTERM or SIGINT.
+func serveComponent(ctx context.Context, srv stack.Server, args []string, stdout io.Writer) error {
+	name := "stack serve-" + srv.(stack.Component).Name()
 	fs := newFlagSet(name)
 	dir := fs.String("dir", envOr("AUTHBENCH_STACK_DIR", ".stack"), "state directory of the local stack [$AUTHBENCH_STACK_DIR]")
-	if err := parseFlags(fs, usage, args, stdout); err != nil {
-		return nil, err
+	if err := parseFlags(fs, name+" --dir DIR", args, stdout); err != nil {
+		return err
 	}
-	return stack.Load(*dir)
+	st, err := stack.Load(*dir)
+	if err != nil {
+		return err
+	}
+	return srv.Serve(ctx, st, stdout)
 }
 
 func stackUp(ctx context.Context, dir string, parts *stackParts, stdout, stderr io.Writer) error {
@@ -129,52 +147,65 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// stackParts are the optional components' flags of `stack up`; each
-// component registers its own in its file (stack_<component>.go).
+// stackParts are the components' flags of `stack up`: each component
+// registers its own (stack.FlagOwner); --without leaves out those that are
+// on by default.
 type stackParts struct {
 	without  []string
-	kerberos kerberosFlags
-	spiffe   spiffeFlags
-	vault    vaultFlags
-
-	prometheus prometheusFlags
+	settings map[string]func() (any, error)
 }
 
 func (p *stackParts) register(fs *pflag.FlagSet) {
-	fs.StringSliceVar(&p.without, "without", nil, "components to leave out: kerberos, spiffe, vault")
-	p.kerberos.register(fs)
-	p.spiffe.register(fs)
-	p.vault.register(fs)
-	p.prometheus.register(fs)
+	p.settings = map[string]func() (any, error){}
+	fs.StringSliceVar(&p.without, "without", nil, "components to leave out: "+strings.Join(omittable(), ", "))
+	for _, c := range stack.Components() {
+		if f, ok := c.(stack.FlagOwner); ok {
+			p.settings[c.Name()] = f.AddFlags(fs)
+		}
+	}
 }
 
-// apply adds the enabled components to cfg.
+// omittable returns the components `stack up` runs unless --without.
+func omittable() []string {
+	var out []string
+	for _, c := range stack.Components() {
+		if d, ok := c.(stack.DefaultOn); ok && d.DefaultOn() {
+			out = append(out, c.Name())
+		}
+	}
+	return out
+}
+
+// apply enables in cfg the components the flags ask for.
 func (p *stackParts) apply(cfg *stack.Config) error {
+	names := omittable()
 	skip := map[string]bool{}
 	for _, w := range p.without {
-		switch w {
-		case "kerberos", "spiffe", "vault":
-			skip[w] = true
-		default:
-			return fmt.Errorf("unknown component %q in --without: use kerberos, spiffe or vault", w)
+		if !slices.Contains(names, w) {
+			return fmt.Errorf("unknown component %q in --without: use %s", w, orList(names))
 		}
+		skip[w] = true
 	}
-	var err error
-	if !skip["kerberos"] {
-		if cfg.Kerberos, err = p.kerberos.config(); err != nil {
+	for _, c := range stack.Components() {
+		get, ok := p.settings[c.Name()]
+		if !ok || skip[c.Name()] {
+			continue
+		}
+		settings, err := get()
+		if err != nil {
 			return err
 		}
-	}
-	if !skip["spiffe"] {
-		if cfg.SPIFFE, err = p.spiffe.config(); err != nil {
-			return err
+		if settings != nil {
+			cfg.Enable(c.Name(), settings)
 		}
 	}
-	if !skip["vault"] {
-		if cfg.Vault, err = p.vault.config(); err != nil {
-			return err
-		}
+	return nil
+}
+
+// orList renders names as "a, b or c".
+func orList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
 	}
-	cfg.Prometheus, err = p.prometheus.config()
-	return err
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }

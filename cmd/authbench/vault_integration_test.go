@@ -20,6 +20,7 @@ import (
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/stack"
 	"github.com/authbench/authbench/stack/stacktest"
+	"github.com/authbench/authbench/stack/vault"
 )
 
 // TestVaultAgainstStack runs the vault auth mode through HAProxy against
@@ -28,12 +29,12 @@ import (
 // role, AppRole, the one-line errors, and no secret in any output.
 func TestVaultAgainstStack(t *testing.T) {
 	st := stacktest.Start(t, func(c *stack.Config) {
-		c.Vault = &stack.VaultConfig{DefaultTTL: 10 * time.Second, MaxTTL: 20 * time.Second, StaticRotation: 5 * time.Second}
+		vault.Enable(c, vault.Settings{DefaultTTL: 10 * time.Second, MaxTTL: 20 * time.Second, StaticRotation: 5 * time.Second})
 	})
 	c := newCLI(t, st)
 	c.mustRun("init", "bank", "--accounts", "500", "--initial-balance", "1000")
-	v := &vaultFixture{st: st, c: c, root: strings.TrimSpace(readFile(t, st.Vault.TokenFile))}
-	v.planted = []string{v.root, strings.TrimSpace(readFile(t, st.Vault.SecretIDFile))}
+	v := &vaultFixture{st: st, c: c, root: strings.TrimSpace(readFile(t, vault.Of(st).TokenFile))}
+	v.planted = []string{v.root, strings.TrimSpace(readFile(t, vault.Of(st).SecretIDFile))}
 
 	t.Run("rotations under load", v.testRotations)
 	t.Run("revocation mid-run", v.testRevocation)
@@ -157,7 +158,7 @@ func (v *vaultFixture) testRevocation(t *testing.T) {
 func (v *vaultFixture) testStatic(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	watch := v.watchStaticPasswords(t)
-	r := v.start(t, vaultRunLimit, "run", "bank", "--auth", "vault", "--vault-static-role", stack.VaultStaticRole, "--concurrency", "8", "--duration", "0s", "--out", dir)
+	r := v.start(t, vaultRunLimit, "run", "bank", "--auth", "vault", "--vault-static-role", vault.StaticRole, "--concurrency", "8", "--duration", "0s", "--out", dir)
 	waitMatch(t, r.backgroundRun, regexp.MustCompile(`\[rotation\] vault .*: new password,`))
 	r.waitClean(t, vaultCleanTick, 3)
 	watch.waitSeen(t, 2) // the watch started before the run: it saw the first password too
@@ -297,7 +298,7 @@ var vaultCleanTick = regexp.MustCompile(`^\s+\d+\.0s\s+0\s+\d+\s+[1-9]\d*\.\d\s.
 func (v *vaultFixture) client(t *testing.T) *api.Client {
 	t.Helper()
 	cfg := api.DefaultConfig()
-	cfg.Address = v.st.Vault.Addr
+	cfg.Address = vault.Of(v.st).Addr
 	c, err := api.NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -320,7 +321,7 @@ func (v *vaultFixture) watchStaticPasswords(t *testing.T) *staticWatch {
 	client := v.client(t)
 	w := &staticWatch{seen: map[string]bool{}, stopped: make(chan struct{}), done: make(chan struct{})}
 	read := func() bool {
-		sec, err := client.Logical().Read(stack.VaultMount + "/static-creds/" + stack.VaultStaticRole)
+		sec, err := client.Logical().Read(vault.Mount + "/static-creds/" + vault.StaticRole)
 		if err != nil || sec == nil {
 			return false
 		}
@@ -334,7 +335,7 @@ func (v *vaultFixture) watchStaticPasswords(t *testing.T) *staticWatch {
 	}
 	for deadline := time.Now().Add(time.Minute); !read(); time.Sleep(200 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("no password of static role %s from Vault within a minute", stack.VaultStaticRole)
+			t.Fatalf("no password of static role %s from Vault within a minute", vault.StaticRole)
 		}
 	}
 	go func() {
@@ -363,7 +364,7 @@ func (w *staticWatch) waitSeen(t *testing.T, n int) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the watch saw %d passwords of static role %s within a minute, want %d", seen, stack.VaultStaticRole, n)
+			t.Fatalf("the watch saw %d passwords of static role %s within a minute, want %d", seen, vault.StaticRole, n)
 		}
 	}
 }

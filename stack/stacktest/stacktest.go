@@ -44,7 +44,7 @@ func Start(t testing.TB, cfg ...func(*stack.Config)) *stack.State {
 		f(&c)
 	}
 	c.Dir = dir
-	if c.SPIFFE != nil || c.Vault != nil {
+	if c.NeedsExe() {
 		c.Exe = Exe(t)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), upTimeout)

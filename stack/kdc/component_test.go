@@ -1,4 +1,4 @@
-package stack_test
+package kdc_test
 
 import (
 	"context"
@@ -15,13 +15,14 @@ import (
 	"github.com/jcmturner/gokrb5/v8/keytab"
 
 	"github.com/authbench/authbench/stack"
+	"github.com/authbench/authbench/stack/kdc"
 	"github.com/authbench/authbench/stack/stacktest"
 )
 
 func TestKerberosEnv(t *testing.T) {
 	s := &stack.State{Dir: "/s", LBHost: stack.LBHost,
-		Users:    []stack.User{{Name: "bench_cert", Method: stack.MethodCert}, {Name: "k1", Method: stack.MethodGSS}, {Name: "k2", Method: stack.MethodGSS}},
-		Kerberos: &stack.KerberosState{Krb5Conf: "/s/kdc/krb5.conf", Realm: "R.TEST", KeytabDir: "/s/krb5"}}
+		Users: []stack.User{{Name: "bench_cert", Method: stack.MethodCert}, {Name: "k1", Method: stack.MethodGSS}, {Name: "k2", Method: stack.MethodGSS}}}
+	stack.SetSection(s, kdc.Name, &kdc.State{Krb5Conf: "/s/kdc/krb5.conf", Realm: "R.TEST", KeytabDir: "/s/krb5"})
 	env := map[string]string{}
 	for _, e := range s.Env() {
 		env[e.Name] = e.Value
@@ -34,38 +35,42 @@ func TestKerberosEnv(t *testing.T) {
 			t.Errorf("%s=%q, want %q", name, env[name], want)
 		}
 	}
-	if got := s.ServicePrincipals(); !slices.Equal(got, []string{"postgres/localhost", "customspn/localhost"}) {
+	if got := kdc.ServicePrincipals(s); !slices.Equal(got, []string{"postgres/localhost", "customspn/localhost"}) {
 		t.Errorf("ServicePrincipals = %v", got)
 	}
 }
 
 // TestKerberosStack brings up a stack with a KDC and checks what it made.
 func TestKerberosStack(t *testing.T) {
-	st := stacktest.Start(t, func(c *stack.Config) { c.Kerberos = &stack.KerberosConfig{TicketLifetime: time.Hour} })
-	ks := st.Kerberos
+	st := stacktest.Start(t, func(c *stack.Config) { kdc.Enable(c, kdc.Settings{TicketLifetime: time.Hour}) })
+	ks := kdc.Of(st)
 	if ks == nil || ks.Realm != "EXAMPLE.COM" || ks.TicketLifetimeS != 3600 {
 		t.Fatalf("Kerberos state %+v, want realm EXAMPLE.COM and 3600s tickets", ks)
 	}
-	if u, _ := st.FirstUser(stack.MethodGSS); u.Name != stack.DefaultGSSUser {
-		t.Errorf("first gss user %q, want %s", u.Name, stack.DefaultGSSUser)
+	if u, _ := st.FirstUser(stack.MethodGSS); u.Name != kdc.DefaultGSSUser {
+		t.Errorf("first gss user %q, want %s", u.Name, kdc.DefaultGSSUser)
 	}
 	assertKDCStatus(t, st.Dir, true)
-	assertKeytab(t, ks.ServerKeytab, pgOwner(t), st.ServicePrincipals()...)
-	assertKeytab(t, ks.ClientKeytab(stack.DefaultGSSUser), os.Getuid(), stack.DefaultGSSUser)
+	assertKeytab(t, ks.ServerKeytab, pgOwner(t), kdc.ServicePrincipals(st)...)
+	assertKeytab(t, ks.ClientKeytab(kdc.DefaultGSSUser), os.Getuid(), kdc.DefaultGSSUser)
 	gssLine := "hostssl all bench_gss 127.0.0.1/32 gss include_realm=0 krb_realm=EXAMPLE.COM"
 	assertFileHas(t, filepath.Join(st.PGDataDir, "pg_hba.conf"), gssLine, "hostssl all bench_cert 127.0.0.1/32 cert")
 	assertFileHas(t, filepath.Join(st.PGDataDir, "authbench.conf"), "krb_server_keyfile = '"+ks.ServerKeytab+"'")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	again, err := stack.Up(ctx, stack.Config{Dir: st.Dir, Kerberos: &stack.KerberosConfig{TicketLifetime: 2 * time.Hour}}, nil)
+	up := stack.Config{Dir: st.Dir}
+	kdc.Enable(&up, kdc.Settings{TicketLifetime: 2 * time.Hour})
+	again, err := stack.Up(ctx, up, nil)
 	if err != nil {
 		t.Fatalf("second Up: %v", err)
 	}
-	if again.Kerberos.TicketLifetimeS != 7200 || again.Kerberos.Realm != "EXAMPLE.COM" {
-		t.Errorf("after Up with 2h tickets: %+v", again.Kerberos)
+	if kdc.Of(again).TicketLifetimeS != 7200 || kdc.Of(again).Realm != "EXAMPLE.COM" {
+		t.Errorf("after Up with 2h tickets: %+v", kdc.Of(again))
 	}
-	_, err = stack.Up(ctx, stack.Config{Dir: st.Dir, Kerberos: &stack.KerberosConfig{Realm: "OTHER.TEST"}}, nil)
+	other := stack.Config{Dir: st.Dir}
+	kdc.Enable(&other, kdc.Settings{Realm: "OTHER.TEST"})
+	_, err = stack.Up(ctx, other, nil)
 	if err == nil || !strings.Contains(err.Error(), "EXAMPLE.COM") || strings.Contains(err.Error(), "\n") {
 		t.Errorf("changing the realm: err %v, want one line naming EXAMPLE.COM", err)
 	}

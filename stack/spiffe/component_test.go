@@ -1,4 +1,4 @@
-package stack_test
+package spiffe_test
 
 import (
 	"context"
@@ -16,15 +16,17 @@ import (
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 	"github.com/spiffe/go-spiffe/v2/workloadapi"
 
+	"github.com/authbench/authbench/internal/proc"
 	"github.com/authbench/authbench/stack"
+	"github.com/authbench/authbench/stack/spiffe"
 	"github.com/authbench/authbench/stack/stacktest"
 )
 
 func TestSPIFFE(t *testing.T) {
-	cfg := &stack.SPIFFEConfig{TTL: 20 * time.Second, TrustDomain: "bench.test"}
-	st := stacktest.Start(t, func(c *stack.Config) { c.SPIFFE = cfg })
-	sp := st.SPIFFE
-	if sp == nil || sp.User != stack.SPIFFEUser || sp.SPIFFEID != "spiffe://bench.test/authbench/bench_spiffe" || sp.UID != os.Getuid() {
+	cfg := &spiffe.Settings{TTL: 20 * time.Second, TrustDomain: "bench.test"}
+	st := stacktest.Start(t, func(c *stack.Config) { spiffe.Enable(c, *cfg) })
+	sp := spiffe.Of(st)
+	if sp == nil || sp.User != spiffe.User || sp.SPIFFEID != "spiffe://bench.test/authbench/bench_spiffe" || sp.UID != os.Getuid() {
 		t.Fatalf("SPIFFE state %+v", sp)
 	}
 	t.Run("env and status", func(t *testing.T) { testSPIFFEEnv(t, st) })
@@ -47,12 +49,14 @@ func TestSPIFFE(t *testing.T) {
 	})
 	t.Run("changed ttl restarts the issuer", func(t *testing.T) {
 		before := spiffeStatus(t, st).PID
-		again, err := stack.Up(context.Background(), stack.Config{Dir: st.Dir, SPIFFE: &stack.SPIFFEConfig{TTL: 30 * time.Second, TrustDomain: "bench.test"}}, nil)
+		up := stack.Config{Dir: st.Dir}
+		spiffe.Enable(&up, spiffe.Settings{TTL: 30 * time.Second, TrustDomain: "bench.test"})
+		again, err := stack.Up(context.Background(), up, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if after := spiffeStatus(t, st); !after.Running || after.PID == before || again.SPIFFE.TTL != 30*time.Second {
-			t.Errorf("after a TTL change: pid %d -> %v, ttl %s", before, after, again.SPIFFE.TTL)
+		if after := spiffeStatus(t, st); !after.Running || after.PID == before || spiffe.Of(again).TTL != 30*time.Second {
+			t.Errorf("after a TTL change: pid %d -> %v, ttl %s", before, after, spiffe.Of(again).TTL)
 		}
 		testSVIDLogin(t, st)
 	})
@@ -61,7 +65,7 @@ func TestSPIFFE(t *testing.T) {
 		if err := stack.Down(st.Dir, nil); err != nil {
 			t.Fatal(err)
 		}
-		if processExists(pid) {
+		if proc.Alive(pid) {
 			t.Errorf("issuer pid %d survived Down", pid)
 		}
 		if _, err := os.Stat(sp.SocketPath); !os.IsNotExist(err) {
@@ -75,10 +79,10 @@ func testSPIFFEEnv(t *testing.T, st *stack.State) {
 	for _, e := range st.Env() {
 		env[e.Name] = e.Value
 	}
-	if env["SPIFFE_ENDPOINT_SOCKET"] != "unix://"+st.SPIFFE.SocketPath || env["AUTHBENCH_SPIFFE_USER"] != "bench_spiffe" {
+	if env["SPIFFE_ENDPOINT_SOCKET"] != "unix://"+spiffe.Of(st).SocketPath || env["AUTHBENCH_SPIFFE_USER"] != "bench_spiffe" {
 		t.Errorf("env: SPIFFE_ENDPOINT_SOCKET=%q AUTHBENCH_SPIFFE_USER=%q", env["SPIFFE_ENDPOINT_SOCKET"], env["AUTHBENCH_SPIFFE_USER"])
 	}
-	if s := spiffeStatus(t, st); !s.Running || s.Address != st.SPIFFE.Endpoint() {
+	if s := spiffeStatus(t, st); !s.Running || s.Address != spiffe.Of(st).Endpoint() {
 		t.Errorf("status %v", s)
 	}
 	if !slices.ContainsFunc(st.Users, func(u stack.User) bool { return u.Name == "bench_spiffe" && u.Method == stack.MethodCert }) {
@@ -109,19 +113,19 @@ func fetchSVID(t *testing.T, st *stack.State) *x509svid.SVID {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	svid, err := workloadapi.FetchX509SVID(ctx, workloadapi.WithAddr(st.SPIFFE.Endpoint()))
+	svid, err := workloadapi.FetchX509SVID(ctx, workloadapi.WithAddr(spiffe.Of(st).Endpoint()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	td := spiffeid.RequireTrustDomainFromString(st.SPIFFE.TrustDomain)
-	b, err := x509bundle.Load(td, st.SPIFFE.BundleFile)
+	td := spiffeid.RequireTrustDomainFromString(spiffe.Of(st).TrustDomain)
+	b, err := x509bundle.Load(td, spiffe.Of(st).BundleFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := x509svid.Verify(svid.Certificates, b); err != nil {
-		t.Fatalf("SVID does not verify against %s: %v", st.SPIFFE.BundleFile, err)
+		t.Fatalf("SVID does not verify against %s: %v", spiffe.Of(st).BundleFile, err)
 	}
-	if cn := svid.Certificates[0].Subject.CommonName; svid.ID.String() != st.SPIFFE.SPIFFEID || cn != "bench_spiffe" {
+	if cn := svid.Certificates[0].Subject.CommonName; svid.ID.String() != spiffe.Of(st).SPIFFEID || cn != "bench_spiffe" {
 		t.Fatalf("SVID %s with CN %q", svid.ID, cn)
 	}
 	return svid
@@ -131,7 +135,7 @@ func fetchSVID(t *testing.T, st *stack.State) *x509svid.SVID {
 // certificate and checks the user and the serial PostgreSQL saw.
 func testSVIDLogin(t *testing.T, st *stack.State) {
 	svid := fetchSVID(t, st)
-	cfg, err := pgx.ParseConfig(lbConnString(st, "bench_spiffe"))
+	cfg, err := pgx.ParseConfig(stacktest.LBConnString(st, "bench_spiffe"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,8 +151,8 @@ func testSVIDLogin(t *testing.T, st *stack.State) {
 		t.Fatalf("connect with the SVID: %v", err)
 	}
 	defer conn.Close(context.Background())
-	assertSession(t, conn, "bench_spiffe")
-	if got := queryString(t, conn, "SELECT client_serial::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()"); got != svid.Certificates[0].SerialNumber.String() {
+	stacktest.AssertSession(t, conn, "bench_spiffe")
+	if got := stacktest.QueryString(t, conn, "SELECT client_serial::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()"); got != svid.Certificates[0].SerialNumber.String() {
 		t.Errorf("pg_stat_ssl.client_serial %s, want the SVID's %s", got, svid.Certificates[0].SerialNumber)
 	}
 }
@@ -161,7 +165,7 @@ const issuerLogTimeout = 60 * time.Second
 func testSignalRotates(t *testing.T, st *stack.State) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	src, err := workloadapi.NewX509Source(ctx, workloadapi.WithClientOptions(workloadapi.WithAddr(st.SPIFFE.Endpoint())))
+	src, err := workloadapi.NewX509Source(ctx, workloadapi.WithClientOptions(workloadapi.WithAddr(spiffe.Of(st).Endpoint())))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,8 +195,8 @@ func testSignalRotates(t *testing.T, st *stack.State) {
 
 // testIssuerRestart stops the issuer and starts it again with Up: the
 // bundle must stay the same, so PostgreSQL keeps trusting new SVIDs.
-func testIssuerRestart(t *testing.T, st *stack.State, cfg *stack.SPIFFEConfig) {
-	bundle, err := os.ReadFile(st.SPIFFE.BundleFile)
+func testIssuerRestart(t *testing.T, st *stack.State, cfg *spiffe.Settings) {
+	bundle, err := os.ReadFile(spiffe.Of(st).BundleFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,10 +206,12 @@ func testIssuerRestart(t *testing.T, st *stack.State, cfg *stack.SPIFFEConfig) {
 	if s := spiffeStatus(t, st); s.Running {
 		t.Fatalf("issuer still running after StopBuiltin: %v", s)
 	}
-	if _, err := stack.Up(context.Background(), stack.Config{Dir: st.Dir, SPIFFE: cfg}, nil); err != nil {
+	up := stack.Config{Dir: st.Dir}
+	spiffe.Enable(&up, *cfg)
+	if _, err := stack.Up(context.Background(), up, nil); err != nil {
 		t.Fatal(err)
 	}
-	again, _ := os.ReadFile(st.SPIFFE.BundleFile)
+	again, _ := os.ReadFile(spiffe.Of(st).BundleFile)
 	if string(again) != string(bundle) {
 		t.Error("the trust bundle changed across an issuer restart")
 	}

@@ -1,4 +1,4 @@
-package stack_test
+package prometheus_test
 
 import (
 	"context"
@@ -13,11 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	promclient "github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/stack"
+	"github.com/authbench/authbench/stack/prometheus"
 	"github.com/authbench/authbench/stack/stacktest"
 )
 
@@ -44,13 +45,13 @@ func checkConfig(t *testing.T, path string) {
 
 // TestDashboardsPrometheusConfig checks the configuration users copy.
 func TestDashboardsPrometheusConfig(t *testing.T) {
-	path := filepath.Join("..", "dashboards", "prometheus.yml")
+	path := filepath.Join("..", "..", "dashboards", "prometheus.yml")
 	checkConfig(t, path)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"job_name: " + stack.PrometheusJob, stack.DefaultMetricsAddr} {
+	for _, want := range []string{"job_name: " + prometheus.PrometheusJob, prometheus.DefaultMetricsAddr} {
 		if !strings.Contains(string(data), want) {
 			t.Errorf("%s lacks %q", path, want)
 		}
@@ -61,7 +62,7 @@ func TestDashboardsPrometheusConfig(t *testing.T) {
 func fakeDriver(t *testing.T, workload string) string {
 	t.Helper()
 	reg := results.NewRegistry([]string{"op"}, false, time.Now())
-	preg := prometheus.NewRegistry()
+	preg := promclient.NewRegistry()
 	preg.MustRegister(results.NewCollector(reg, results.CollectorOpts{Workload: workload, AuthMode: "cert", Workers: 1}))
 	srv := httptest.NewServer(promhttp.HandlerFor(preg, promhttp.HandlerOpts{}))
 	t.Cleanup(srv.Close)
@@ -71,10 +72,10 @@ func fakeDriver(t *testing.T, workload string) string {
 func TestPrometheus(t *testing.T) {
 	first, second := fakeDriver(t, "one"), fakeDriver(t, "two")
 	cfg := func(targets []string, iv time.Duration) func(*stack.Config) {
-		return func(c *stack.Config) { c.Prometheus = &stack.PrometheusConfig{Targets: targets, ScrapeInterval: iv} }
+		return func(c *stack.Config) { prometheus.Enable(c, prometheus.Settings{Targets: targets, ScrapeInterval: iv}) }
 	}
 	st := stacktest.Start(t, cfg([]string{first}, time.Second))
-	p := st.Prometheus
+	p := prometheus.Of(st)
 	if p == nil || !strings.HasPrefix(p.DataDir, st.Dir) {
 		t.Fatalf("prometheus state %+v, want its data in %s", p, st.Dir)
 	}
@@ -83,17 +84,21 @@ func TestPrometheus(t *testing.T) {
 	waitSeries(t, p.URL(), `authbench_workers{workload="one",job="authbench",instance="`+first+`"}`)
 
 	pid := prometheusPID(t, st.Dir)
-	st2, err := stack.Up(context.Background(), stack.Config{Dir: st.Dir, Prometheus: &stack.PrometheusConfig{Targets: []string{second}, ScrapeInterval: 2 * time.Second}}, nil)
+	up := stack.Config{Dir: st.Dir}
+	prometheus.Enable(&up, prometheus.Settings{Targets: []string{second}, ScrapeInterval: 2 * time.Second})
+	st2, err := stack.Up(context.Background(), up, nil)
 	if err != nil {
 		t.Fatalf("second up: %v", err)
 	}
-	if got := prometheusPID(t, st.Dir); got != pid || st2.Prometheus.Port != p.Port {
-		t.Errorf("second up restarted prometheus: pid %d → %d, port %d → %d", pid, got, p.Port, st2.Prometheus.Port)
+	if got := prometheusPID(t, st.Dir); got != pid || prometheus.Of(st2).Port != p.Port {
+		t.Errorf("second up restarted prometheus: pid %d → %d, port %d → %d", pid, got, p.Port, prometheus.Of(st2).Port)
 	}
 	waitSeries(t, p.URL(), `authbench_workers{workload="two",instance="`+second+`"}`)
 	waitConfig(t, p.URL(), "scrape_interval: 2s")
 
-	_, err = stack.Up(context.Background(), stack.Config{Dir: st.Dir, Prometheus: &stack.PrometheusConfig{ScrapeInterval: time.Minute}}, nil)
+	bad := stack.Config{Dir: st.Dir}
+	prometheus.Enable(&bad, prometheus.Settings{ScrapeInterval: time.Minute})
+	_, err = stack.Up(context.Background(), bad, nil)
 	if err == nil || !strings.Contains(err.Error(), "scrape interval") {
 		t.Errorf("a 1m scrape interval: error %v, want one about the scrape interval", err)
 	}
@@ -110,17 +115,17 @@ func assertPrometheusStatus(t *testing.T, st *stack.State) {
 	t.Helper()
 	comps, found := mustStatus(t, st.Dir), false
 	for _, c := range comps {
-		found = found || (c.Name == "prometheus" && c.Running && c.Address == strings.TrimPrefix(st.Prometheus.URL(), "http://"))
+		found = found || (c.Name == "prometheus" && c.Running && c.Address == strings.TrimPrefix(prometheus.Of(st).URL(), "http://"))
 	}
 	if !found {
 		t.Errorf("stack status lacks a running prometheus: %v", comps)
 	}
 	for _, e := range st.Env() {
-		if e.Name == "AUTHBENCH_PROMETHEUS_URL" && e.Value == st.Prometheus.URL() {
+		if e.Name == "AUTHBENCH_PROMETHEUS_URL" && e.Value == prometheus.Of(st).URL() {
 			return
 		}
 	}
-	t.Errorf("stack env lacks AUTHBENCH_PROMETHEUS_URL=%s", st.Prometheus.URL())
+	t.Errorf("stack env lacks AUTHBENCH_PROMETHEUS_URL=%s", prometheus.Of(st).URL())
 }
 
 func prometheusPID(t *testing.T, dir string) int {

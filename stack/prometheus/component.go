@@ -1,4 +1,4 @@
-package stack
+package prometheus
 
 import (
 	"bytes"
@@ -11,10 +11,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/spf13/pflag"
+
+	"github.com/authbench/authbench/internal/proc"
+	"github.com/authbench/authbench/stack"
 	"github.com/authbench/authbench/stack/pki"
 )
 
@@ -33,15 +36,18 @@ const (
 // configuration and in dashboards/prometheus.yml.
 const PrometheusJob = "authbench"
 
-const prometheusName = "prometheus"
+// Name is the component's name (state.json, DIR/prometheus, status).
+const Name = "prometheus"
+
+func init() { stack.Register(40, component{}) }
 
 // prometheusPaths are where prometheus is looked for when it is not on PATH.
 var prometheusPaths = []string{"/usr/bin/prometheus"}
 
-// PrometheusConfig configures the stack's Prometheus (Debian prometheus):
+// Settings configure the stack's Prometheus (Debian prometheus):
 // it scrapes the driver's /metrics with the job of dashboards/prometheus.yml.
 // Zero fields keep what the stack has, else take the defaults.
-type PrometheusConfig struct {
+type Settings struct {
 	// Targets are the drivers' metrics addresses (host:port); the default
 	// is DefaultMetricsAddr. They go to a file_sd targets file, so a later
 	// Up with other targets needs no restart.
@@ -51,8 +57,11 @@ type PrometheusConfig struct {
 	ScrapeInterval time.Duration
 }
 
-// PrometheusState is the persisted state of the stack's Prometheus.
-type PrometheusState struct {
+// Enable asks cfg's Up for Prometheus with settings s.
+func Enable(cfg *stack.Config, s Settings) { cfg.Enable(Name, s) }
+
+// State is the persisted state of the stack's Prometheus.
+type State struct {
 	// Port is Prometheus's HTTP port on 127.0.0.1.
 	Port int `json:"port"`
 	// Targets are the scraped metrics addresses.
@@ -68,47 +77,55 @@ type PrometheusState struct {
 }
 
 // URL returns Prometheus's base URL, e.g. http://127.0.0.1:9090.
-func (p *PrometheusState) URL() string {
-	return "http://" + hostPort("127.0.0.1", p.Port)
+func (p *State) URL() string {
+	return "http://" + stack.HostPort("127.0.0.1", p.Port)
 }
 
-// prometheusComponent runs Prometheus scraping the driver.
-type prometheusComponent struct{}
+// Of returns the component's state in st, nil when the stack has none.
+func Of(st *stack.State) *State { return stack.Section[State](st, Name) }
 
-func (prometheusComponent) name() string { return prometheusName }
+// component runs Prometheus scraping the driver.
+type component struct{}
 
-// merge enables Prometheus when cfg asks for it; a stack keeps it once it
+func (component) Name() string { return Name }
+
+// Merge enables Prometheus when cfg asks for it; a stack keeps it once it
 // has it, so Down always stops what Up started.
-func (prometheusComponent) merge(cfg Config, s *State) {
-	if cfg.Prometheus == nil && s.Prometheus == nil {
+func (component) Merge(cfg stack.Config, st *stack.State) {
+	v, asked := cfg.Settings(Name)
+	if !asked && Of(st) == nil {
 		return
 	}
-	if s.Prometheus == nil {
-		dir := s.builtinDir(prometheusName)
-		port, _ := FreePort() // 0 on failure: finish reports it
-		s.Prometheus = &PrometheusState{
+	if Of(st) == nil {
+		dir := st.ComponentDir(Name)
+		port, _ := stack.FreePort() // 0 on failure: Finish reports it
+		stack.SetSection(st, Name, &State{
 			Port: port, Targets: []string{DefaultMetricsAddr}, ScrapeInterval: DefaultScrapeInterval,
 			ConfigFile: filepath.Join(dir, "prometheus.yml"), TargetsFile: filepath.Join(dir, "targets.json"),
 			DataDir: filepath.Join(dir, "data"),
-		}
+		})
 	}
-	if c := cfg.Prometheus; c != nil && len(c.Targets) > 0 {
-		s.Prometheus.Targets = c.Targets
+	if !asked {
+		return
 	}
-	if c := cfg.Prometheus; c != nil && c.ScrapeInterval != 0 {
-		s.Prometheus.ScrapeInterval = c.ScrapeInterval
+	p, c := Of(st), v.(Settings)
+	if len(c.Targets) > 0 {
+		p.Targets = c.Targets
+	}
+	if c.ScrapeInterval != 0 {
+		p.ScrapeInterval = c.ScrapeInterval
 	}
 }
 
-func (prometheusComponent) enabled(s *State) bool { return s.Prometheus != nil }
+func (component) Enabled(st *stack.State) bool { return Of(st) != nil }
 
-// prepare does nothing: PostgreSQL does not depend on Prometheus.
-func (prometheusComponent) prepare(ctx context.Context, s *State, log io.Writer) error { return nil }
+// Prepare does nothing: PostgreSQL does not depend on Prometheus.
+func (component) Prepare(ctx context.Context, st *stack.State, log io.Writer) error { return nil }
 
-// finish writes the configuration and the targets and starts Prometheus,
+// Finish writes the configuration and the targets and starts Prometheus,
 // or makes a running one reload a changed configuration.
-func (prometheusComponent) finish(ctx context.Context, s *State, log io.Writer) error {
-	p := s.Prometheus
+func (component) Finish(ctx context.Context, st *stack.State, log io.Writer) error {
+	p := Of(st)
 	if err := p.validate(); err != nil {
 		return err
 	}
@@ -119,15 +136,15 @@ func (prometheusComponent) finish(ctx context.Context, s *State, log io.Writer) 
 	if err != nil {
 		return err
 	}
-	if pid := s.builtinPID(prometheusName); alive(pid) {
+	if pid := st.PID(Name); proc.Alive(pid) {
 		return p.reload(pid, changed, log)
 	}
 	fmt.Fprintf(log, "prometheus: starting on %s, scraping %v every %s\n", p.URL(), p.Targets, p.ScrapeInterval)
-	return s.startPrometheus(ctx)
+	return start(ctx, st)
 }
 
 // validate checks the settings Prometheus would otherwise reject.
-func (p *PrometheusState) validate() error {
+func (p *State) validate() error {
 	if p.Port == 0 {
 		return fmt.Errorf("prometheus: no free port on 127.0.0.1")
 	}
@@ -144,7 +161,7 @@ func (p *PrometheusState) validate() error {
 
 // reload makes a running Prometheus read a changed configuration (SIGHUP);
 // changed targets need nothing, file_sd watches its file.
-func (p *PrometheusState) reload(pid int, changed bool, log io.Writer) error {
+func (p *State) reload(pid int, changed bool, log io.Writer) error {
 	fmt.Fprintf(log, "prometheus: already running (pid %d) on %s, scraping %v\n", pid, p.URL(), p.Targets)
 	if !changed {
 		return nil
@@ -157,7 +174,7 @@ func (p *PrometheusState) reload(pid int, changed bool, log io.Writer) error {
 
 // writeFiles writes prometheus.yml and the targets file and reports
 // whether prometheus.yml changed.
-func (p *PrometheusState) writeFiles() (changed bool, err error) {
+func (p *State) writeFiles() (changed bool, err error) {
 	cfg := []byte(p.config())
 	old, _ := os.ReadFile(p.ConfigFile)
 	if !bytes.Equal(old, cfg) {
@@ -175,7 +192,7 @@ func (p *PrometheusState) writeFiles() (changed bool, err error) {
 
 // config renders prometheus.yml: the scrape job of dashboards/prometheus.yml
 // with its targets in TargetsFile.
-func (p *PrometheusState) config() string {
+func (p *State) config() string {
 	iv := p.ScrapeInterval.String()
 	return fmt.Sprintf(`# Written by `+"`authbench stack up`"+` on every run: the job of dashboards/prometheus.yml,
 # its targets in %s (file_sd: edit it, or run `+"`stack up`"+` again, no restart needed).
@@ -193,85 +210,84 @@ scrape_configs:
 `, filepath.Base(p.TargetsFile), iv, iv, iv, PrometheusJob, p.TargetsFile)
 }
 
-// startPrometheus starts Prometheus detached, its output in its log, and
-// waits until it is ready.
-func (s *State) startPrometheus(ctx context.Context) error {
-	bin, err := prometheusBinary()
+// start starts Prometheus detached, its output in its log, and waits
+// until it answers /-/ready.
+func start(ctx context.Context, st *stack.State) error {
+	bin, err := binary()
 	if err != nil {
 		return err
 	}
-	logf, err := os.OpenFile(s.builtinLog(prometheusName), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return fmt.Errorf("open prometheus log: %w", err)
-	}
-	defer logf.Close()
-	p := s.Prometheus
-	cmd := command(context.WithoutCancel(ctx), nil, filepath.Dir(p.ConfigFile), bin,
+	p := Of(st)
+	cmd := proc.Command(context.WithoutCancel(ctx), nil, filepath.Dir(p.ConfigFile), bin,
 		"--config.file="+p.ConfigFile, "--storage.tsdb.path="+p.DataDir,
-		"--web.listen-address="+hostPort("127.0.0.1", p.Port))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start prometheus: %w", err)
+		"--web.listen-address="+stack.HostPort("127.0.0.1", p.Port))
+	started, err := proc.Start(proc.Spec{Name: Name, Cmd: cmd, LogFile: st.LogFile(Name), PIDFile: st.PIDFile(Name)})
+	if err != nil {
+		return err
 	}
-	pid := cmd.Process.Pid
-	go cmd.Wait() // reap it if it dies while we still run
-	if err := os.WriteFile(s.builtinPIDFile(prometheusName), []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
-		return fmt.Errorf("write prometheus pid file: %w", err)
-	}
-	return s.waitPrometheus(ctx, pid)
-}
-
-// prometheusReadyTimeout bounds how long Prometheus may take to answer
-// /-/ready; generous, since a busy machine must not fail `stack up`.
-const prometheusReadyTimeout = 60 * time.Second
-
-// waitPrometheus waits until Prometheus answers /-/ready.
-func (s *State) waitPrometheus(ctx context.Context, pid int) error {
-	url, logFile := s.Prometheus.URL()+"/-/ready", s.builtinLog(prometheusName)
 	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(prometheusReadyTimeout)
-	for {
-		if resp, err := client.Get(url); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
+	return proc.WaitReady(ctx, proc.Ready{
+		Name: Name, PID: started.PID, LogFile: st.LogFile(Name), LogOffset: started.LogOffset,
+		Timeout: stack.ReadyTimeout, Every: 100 * time.Millisecond,
+		Probe: func(string) bool {
+			resp, err := client.Get(p.URL() + "/-/ready")
+			if err != nil {
+				return false
 			}
-		}
-		if !alive(pid) {
-			return fmt.Errorf("prometheus exited at start: %s (see %s)", fileTail(logFile), logFile)
-		}
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("stopped waiting for prometheus on %s: %w (see %s)", url, err, logFile)
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("prometheus not ready on %s after %s (see %s)", url, prometheusReadyTimeout, logFile)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+			resp.Body.Close()
+			return resp.StatusCode == http.StatusOK
+		},
+	})
 }
 
-// prometheusBinary finds Debian's prometheus.
-func prometheusBinary() (string, error) {
+// binary finds Debian's prometheus.
+func binary() (string, error) {
 	if p, err := exec.LookPath("prometheus"); err == nil {
 		return p, nil
 	}
 	for _, p := range prometheusPaths {
-		if exists(p) {
+		if _, err := os.Stat(p); err == nil {
 			return p, nil
 		}
 	}
 	return "", fmt.Errorf(`prometheus not found (prometheus): run "make deps" or apt-get install prometheus`)
 }
 
-func (prometheusComponent) stop(s *State, log io.Writer) error {
-	return s.stopBuiltin(prometheusName, log)
+func (component) Stop(st *stack.State, log io.Writer) error { return st.StopServer(Name, log) }
+
+func (component) Status(st *stack.State) []stack.ComponentStatus {
+	return []stack.ComponentStatus{{Name: Name, PID: st.PID(Name), Address: stack.HostPort("127.0.0.1", Of(st).Port), Running: st.Running(Name)}}
 }
 
-func (prometheusComponent) status(s *State) []ComponentStatus {
-	pid := s.builtinPID(prometheusName)
-	return []ComponentStatus{{Name: prometheusName, PID: pid, Address: hostPort("127.0.0.1", s.Prometheus.Port), Running: alive(pid)}}
+func (component) Env(st *stack.State) []stack.EnvVar {
+	return []stack.EnvVar{{Name: "AUTHBENCH_PROMETHEUS_URL", Value: Of(st).URL()}}
 }
 
-func (prometheusComponent) env(s *State) []EnvVar {
-	return []EnvVar{{"AUTHBENCH_PROMETHEUS_URL", s.Prometheus.URL()}}
+// AddFlags registers --with-prometheus, --prometheus-target and
+// --prometheus-scrape-interval. Prometheus is off unless one of them is
+// given; once a stack has it, it keeps it.
+func (component) AddFlags(fs *pflag.FlagSet) func() (any, error) {
+	with := fs.Bool("with-prometheus", false, "also run Prometheus (Debian prometheus) scraping the driver's --metrics-addr; its URL is AUTHBENCH_PROMETHEUS_URL in `stack env`")
+	targets := fs.StringSlice("prometheus-target", nil, "metrics address Prometheus scrapes, repeatable (default "+DefaultMetricsAddr+"); implies --with-prometheus")
+	interval := fs.Duration("prometheus-scrape-interval", DefaultScrapeInterval, "Prometheus scrape interval, 1s to 5s; implies --with-prometheus")
+	return func() (any, error) {
+		changed := fs.Changed("prometheus-target") || fs.Changed("prometheus-scrape-interval")
+		if !*with && !changed {
+			return nil, nil
+		}
+		c := Settings{Targets: *targets}
+		for _, t := range *targets {
+			if _, port, err := net.SplitHostPort(t); err != nil || port == "" {
+				return nil, fmt.Errorf("--prometheus-target %q is not host:port, e.g. %s", t, DefaultMetricsAddr)
+			}
+		}
+		if fs.Changed("prometheus-scrape-interval") {
+			iv := *interval
+			if iv < MinScrapeInterval || iv > MaxScrapeInterval || iv%time.Second != 0 {
+				return nil, fmt.Errorf("--prometheus-scrape-interval %s: use whole seconds from %s to %s", iv, MinScrapeInterval, MaxScrapeInterval)
+			}
+			c.ScrapeInterval = iv
+		}
+		return c, nil
+	}
 }

@@ -1,4 +1,4 @@
-package stack_test
+package vault_test
 
 import (
 	"context"
@@ -18,17 +18,18 @@ import (
 
 	"github.com/authbench/authbench/stack"
 	"github.com/authbench/authbench/stack/stacktest"
+	"github.com/authbench/authbench/stack/vault"
 )
 
 func TestVaultConfigValidate(t *testing.T) {
 	for _, tc := range []struct {
-		cfg  stack.VaultConfig
+		cfg  vault.Settings
 		want string
 	}{
-		{stack.VaultConfig{}, ""},
-		{stack.VaultConfig{DefaultTTL: 10 * time.Second, MaxTTL: 20 * time.Second}, ""},
-		{stack.VaultConfig{DefaultTTL: time.Hour, MaxTTL: time.Minute}, "--vault-max-ttl"},
-		{stack.VaultConfig{DefaultTTL: time.Millisecond}, "at least 1s"},
+		{vault.Settings{}, ""},
+		{vault.Settings{DefaultTTL: 10 * time.Second, MaxTTL: 20 * time.Second}, ""},
+		{vault.Settings{DefaultTTL: time.Hour, MaxTTL: time.Minute}, "--vault-max-ttl"},
+		{vault.Settings{DefaultTTL: time.Millisecond}, "at least 1s"},
 	} {
 		err := tc.cfg.Validate()
 		if (err == nil) != (tc.want == "") || (err != nil && !strings.Contains(err.Error(), tc.want)) {
@@ -49,7 +50,7 @@ const (
 
 func TestVault(t *testing.T) {
 	st := stacktest.Start(t, func(c *stack.Config) {
-		c.Vault = &stack.VaultConfig{DefaultTTL: vaultTestTTL, MaxTTL: vaultTestMaxTTL, StaticRotation: time.Hour}
+		vault.Enable(c, vault.Settings{DefaultTTL: vaultTestTTL, MaxTTL: vaultTestMaxTTL, StaticRotation: time.Hour})
 	})
 	t.Run("files and env", func(t *testing.T) { testVaultFilesAndEnv(t, st) })
 	t.Run("pg_hba", func(t *testing.T) { testVaultHBA(t, st) })
@@ -61,7 +62,7 @@ func TestVault(t *testing.T) {
 }
 
 func testVaultFilesAndEnv(t *testing.T, st *stack.State) {
-	v := st.Vault
+	v := vault.Of(st)
 	secrets := map[string]bool{}
 	for _, f := range []string{v.TokenFile, v.RoleIDFile, v.SecretIDFile} {
 		fi, err := os.Stat(f)
@@ -79,8 +80,8 @@ func testVaultFilesAndEnv(t *testing.T, st *stack.State) {
 	}
 	want := map[string]string{
 		"VAULT_ADDR": v.Addr, "AUTHBENCH_VAULT_TOKEN_FILE": v.TokenFile, "AUTHBENCH_VAULT_ROLE_ID_FILE": v.RoleIDFile,
-		"AUTHBENCH_VAULT_SECRET_ID_FILE": v.SecretIDFile, "AUTHBENCH_VAULT_ROLE": stack.VaultRole,
-		"AUTHBENCH_VAULT_STATIC_ROLE": stack.VaultStaticRole,
+		"AUTHBENCH_VAULT_SECRET_ID_FILE": v.SecretIDFile, "AUTHBENCH_VAULT_ROLE": vault.Role,
+		"AUTHBENCH_VAULT_STATIC_ROLE": vault.StaticRole,
 	}
 	for k, w := range want {
 		if env[k] != w {
@@ -108,34 +109,34 @@ func testVaultHBA(t *testing.T, st *stack.State) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(string(data), "\n")
-	group := slices.Index(lines, "hostssl all +"+stack.VaultGroupRole+" 127.0.0.1/32 scram-sha-256")
-	static := slices.Index(lines, "hostssl all "+stack.VaultStaticUser+" 127.0.0.1/32 scram-sha-256")
+	group := slices.Index(lines, "hostssl all +"+vault.GroupRole+" 127.0.0.1/32 scram-sha-256")
+	static := slices.Index(lines, "hostssl all "+vault.StaticUser+" 127.0.0.1/32 scram-sha-256")
 	reject := slices.Index(lines, "host all all 0.0.0.0/0 reject")
-	if group < 0 || static < 0 || reject < 0 || group > reject || static > reject || strings.Count(string(data), "+"+stack.VaultGroupRole) != 1 {
+	if group < 0 || static < 0 || reject < 0 || group > reject || static > reject || strings.Count(string(data), "+"+vault.GroupRole) != 1 {
 		t.Errorf("pg_hba.conf lacks the vault lines before the reject (group %d, static %d, reject %d):\n%s", group, static, reject, data)
 	}
 }
 
 func testVaultDynamic(t *testing.T, st *stack.State) {
 	client := vaultClient(t, st, "")
-	a, err := approle.NewAppRoleAuth(readTrim(t, st.Vault.RoleIDFile), &approle.SecretID{FromFile: st.Vault.SecretIDFile})
+	a, err := approle.NewAppRoleAuth(readTrim(t, vault.Of(st).RoleIDFile), &approle.SecretID{FromFile: vault.Of(st).SecretIDFile})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := client.Auth().Login(context.Background(), a); err != nil {
 		t.Fatalf("AppRole login with the stack's files: %v", err)
 	}
-	user, pw, _ := readCreds(t, client, stack.VaultMount+"/creds/"+stack.VaultRole)
+	user, pw, _ := readCreds(t, client, vault.Mount+"/creds/"+vault.Role)
 	conn := vaultConnect(t, st, user, pw)
-	if got := vaultQuery(t, conn, "SELECT pg_has_role(current_user, '"+stack.RWRole+"', 'member')::text || pg_has_role(current_user, '"+stack.VaultGroupRole+"', 'member')::text"); got != "truetrue" {
-		t.Errorf("dynamic user %s: member of %s and %s: %s", user, stack.RWRole, stack.VaultGroupRole, got)
+	if got := vaultQuery(t, conn, "SELECT pg_has_role(current_user, '"+stack.RWRole+"', 'member')::text || pg_has_role(current_user, '"+vault.GroupRole+"', 'member')::text"); got != "truetrue" {
+		t.Errorf("dynamic user %s: member of %s and %s: %s", user, stack.RWRole, vault.GroupRole, got)
 	}
 	if got := vaultQuery(t, conn, "SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()"); got != "true" {
 		t.Errorf("dynamic user's session is not TLS: %s", got)
 	}
 	// The server manages roles through the load balancer with TLS
 	// verify-full, like Vault's database plugin.
-	cc, err := st.VaultDBConnConfig()
+	cc, err := vault.DBConnConfig(st)
 	if err != nil || cc.Host != st.LBHost || int(cc.Port) != st.LBPort || cc.TLSConfig == nil || cc.TLSConfig.InsecureSkipVerify {
 		t.Errorf("credential server's database connection: %v, host %s port %d, TLS %v", err, cc.Host, cc.Port, cc.TLSConfig != nil)
 	}
@@ -146,9 +147,9 @@ func testVaultDynamic(t *testing.T, st *stack.State) {
 }
 
 func testVaultStatic(t *testing.T, st *stack.State) {
-	client := vaultClient(t, st, readTrim(t, st.Vault.TokenFile))
-	user, pw, _ := readCreds(t, client, stack.VaultMount+"/static-creds/"+stack.VaultStaticRole)
-	if user != stack.VaultStaticUser {
+	client := vaultClient(t, st, readTrim(t, vault.Of(st).TokenFile))
+	user, pw, _ := readCreds(t, client, vault.Mount+"/static-creds/"+vault.StaticRole)
+	if user != vault.StaticUser {
 		t.Fatalf("static role user %q", user)
 	}
 	conn := vaultConnect(t, st, user, pw)
@@ -158,8 +159,8 @@ func testVaultStatic(t *testing.T, st *stack.State) {
 }
 
 func testVaultRevoke(t *testing.T, st *stack.State) {
-	client := vaultClient(t, st, readTrim(t, st.Vault.TokenFile))
-	user, pw, lease := readCreds(t, client, stack.VaultMount+"/creds/"+stack.VaultRole)
+	client := vaultClient(t, st, readTrim(t, vault.Of(st).TokenFile))
+	user, pw, lease := readCreds(t, client, vault.Mount+"/creds/"+vault.Role)
 	conn := vaultConnect(t, st, user, pw)
 	if err := client.Sys().Revoke(lease); err != nil {
 		t.Fatal(err)
@@ -181,8 +182,8 @@ func testVaultRevoke(t *testing.T, st *stack.State) {
 }
 
 func testVaultExpiry(t *testing.T, st *stack.State) {
-	client := vaultClient(t, st, readTrim(t, st.Vault.TokenFile))
-	user, _, _ := readCreds(t, client, stack.VaultMount+"/creds/"+stack.VaultRole)
+	client := vaultClient(t, st, readTrim(t, vault.Of(st).TokenFile))
+	user, _, _ := readCreds(t, client, vault.Mount+"/creds/"+vault.Role)
 	// The lease is not renewed, so it ends after vaultTestTTL. One admin
 	// connection serves every poll.
 	admin := stacktest.Admin(t, st)
@@ -196,8 +197,8 @@ func testVaultExpiry(t *testing.T, st *stack.State) {
 }
 
 func testVaultRestart(t *testing.T, st *stack.State) {
-	client := vaultClient(t, st, readTrim(t, st.Vault.TokenFile))
-	user, _, _ := readCreds(t, client, stack.VaultMount+"/creds/"+stack.VaultRole)
+	client := vaultClient(t, st, readTrim(t, vault.Of(st).TokenFile))
+	user, _, _ := readCreds(t, client, vault.Mount+"/creds/"+vault.Role)
 	if err := st.StopBuiltin("vault"); err != nil {
 		t.Fatal(err)
 	}
@@ -206,11 +207,12 @@ func testVaultRestart(t *testing.T, st *stack.State) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cfg := stack.Config{Dir: st.Dir, Exe: st.Exe, Vault: &stack.VaultConfig{DefaultTTL: vaultTestTTL, MaxTTL: vaultTestMaxTTL, StaticRotation: time.Hour}}
+	cfg := stack.Config{Dir: st.Dir, Exe: st.Exe}
+	vault.Enable(&cfg, vault.Settings{DefaultTTL: vaultTestTTL, MaxTTL: vaultTestMaxTTL, StaticRotation: time.Hour})
 	if _, err := stack.Up(ctx, cfg, nil); err != nil {
 		t.Fatalf("stack up again: %v", err)
 	}
-	if user, pw, _ := readCreds(t, client, stack.VaultMount+"/creds/"+stack.VaultRole); user == "" || pw == "" {
+	if user, pw, _ := readCreds(t, client, vault.Mount+"/creds/"+vault.Role); user == "" || pw == "" {
 		t.Error("no credentials after the restart")
 	}
 }
@@ -219,7 +221,7 @@ func testVaultRestart(t *testing.T, st *stack.State) {
 func vaultClient(t *testing.T, st *stack.State, token string) *api.Client {
 	t.Helper()
 	cfg := api.DefaultConfig()
-	cfg.Address = st.Vault.Addr
+	cfg.Address = vault.Of(st).Addr
 	c, err := api.NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package main
+package spiffe
 
 import (
 	"context"
@@ -14,35 +14,28 @@ import (
 	"github.com/authbench/authbench/stack/spiffe/spiffeissuer"
 )
 
-const serveSPIFFEUsage = "stack serve-spiffe --dir DIR"
-
-func init() { serveCommands["serve-spiffe"] = serveSPIFFE }
-
-// serveSPIFFE runs the stack's built-in SPIFFE Workload API in the
-// foreground until SIGTERM or SIGINT; SIGUSR1 forces a rotation. `stack up`
-// starts it detached and waits for its "ready:" line.
-func serveSPIFFE(ctx context.Context, args []string, stdout io.Writer) error {
-	st, err := serveState("stack serve-spiffe", serveSPIFFEUsage, args, stdout)
-	if err != nil {
-		return err
+// Serve runs the stack's built-in SPIFFE Workload API in the foreground
+// until ctx ends; SIGUSR1 forces a rotation. `stack up` starts it detached
+// and waits for its ready line.
+func (component) Serve(ctx context.Context, st *stack.State, stdout io.Writer) error {
+	s := Of(st)
+	if s == nil {
+		return &stack.StackError{Dir: st.Dir, Component: Name, Err: stack.ErrComponentOff}
 	}
-	if st.SPIFFE == nil {
-		return fmt.Errorf("the stack in %s has no SPIFFE component: run `authbench stack up` without --without spiffe", st.Dir)
-	}
-	cfg := st.SPIFFE.IssuerConfig()
+	cfg := s.IssuerConfig()
 	if socketAnswers(cfg.SocketPath) {
-		return fmt.Errorf("another Workload API already serves %s: stop it with `authbench stack down`", st.SPIFFE.Endpoint())
+		return &stack.StackError{Dir: st.Dir, Component: Name, Err: stack.ErrInUse, Detail: "another Workload API already serves " + s.Endpoint()}
 	}
 	iss, err := spiffeissuer.New(cfg)
 	if err != nil {
-		return fmt.Errorf("spiffe issuer: %v (check the stack's settings, or remove %s to start a fresh CA)", err, cfg.Dir)
+		return fmt.Errorf("spiffe issuer: %w (check the stack's settings, or remove %s to start a fresh CA)", err, cfg.Dir)
 	}
-	return serveIssuer(ctx, iss, st.SPIFFE, stdout)
+	return serveIssuer(ctx, iss, s, stdout)
 }
 
 // serveIssuer serves iss, prints the ready line once the socket answers and
 // rotates on SIGUSR1.
-func serveIssuer(ctx context.Context, iss *spiffeissuer.Issuer, st *stack.SPIFFEState, stdout io.Writer) error {
+func serveIssuer(ctx context.Context, iss *spiffeissuer.Issuer, st *State, stdout io.Writer) error {
 	usr1 := make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1)
 	defer signal.Stop(usr1)
