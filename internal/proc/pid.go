@@ -55,15 +55,21 @@ func stat(pid int) (comm, state string, ok bool) {
 	if err != nil {
 		return "", "", false
 	}
-	open, closing := bytes.IndexByte(data, '('), bytes.LastIndexByte(data, ')')
+	return parseStat(string(data))
+}
+
+// parseStat extracts the command name and state from a /proc/<pid>/stat
+// line, "pid (comm) S ppid ...".
+func parseStat(s string) (comm, state string, ok bool) {
+	open, closing := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
 	if open < 0 || closing < open {
 		return "", "", false
 	}
-	rest := strings.Fields(string(data[closing+1:]))
+	rest := strings.Fields(s[closing+1:])
 	if len(rest) == 0 {
 		return "", "", false
 	}
-	return string(data[open+1 : closing]), rest[0], true
+	return s[open+1 : closing], rest[0], true
 }
 
 // WaitGone waits until pid has exited or timeout passes.

@@ -1,8 +1,6 @@
 package kdc
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,9 +9,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/authbench/authbench/internal/proc"
 )
 
 const (
@@ -53,48 +52,12 @@ func env(dir string) []string {
 }
 
 // readPID returns the pid in dir's pid file, or 0 when there is none.
-func readPID(dir string) int {
-	data, err := os.ReadFile(filepath.Join(dir, pidFile))
-	if err != nil {
-		return 0
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-	if err != nil || pid <= 0 {
-		return 0
-	}
-	return pid
-}
+func readPID(dir string) int { return proc.ReadPID(filepath.Join(dir, pidFile)) }
 
 // alive reports whether pid is a live krb5kdc. A zombie counts as gone: the
 // daemon is reparented to pid 1, which need not reap it. A pid reused by
 // another program counts as gone too.
-func alive(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		if _, perr := os.Stat("/proc/self/stat"); perr == nil {
-			return false // procfs works, so the process is gone
-		}
-		return syscall.Kill(pid, 0) == nil // no procfs (not Linux)
-	}
-	comm, st, ok := parseStat(string(data))
-	return ok && comm == "krb5kdc" && st != "Z" && st != "X"
-}
-
-// parseStat extracts the command name and state from /proc/<pid>/stat.
-func parseStat(s string) (comm, st string, ok bool) {
-	open, closing := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-	if open < 0 || closing < open {
-		return "", "", false
-	}
-	rest := strings.Fields(s[closing+1:])
-	if len(rest) == 0 {
-		return "", "", false
-	}
-	return s[open+1 : closing], rest[0], true
-}
+func alive(pid int) bool { return proc.Alive(pid) && proc.Comm(pid) == "krb5kdc" }
 
 // freePort returns a port on 127.0.0.1 that is free for both TCP and UDP.
 func freePort() (int, error) {
@@ -184,55 +147,24 @@ func dialOK(ctx context.Context, addr string) bool {
 }
 
 // stopPID sends SIGTERM, then SIGKILL after stopTimeout, and waits until pid
-// is gone.
+// is gone; a pid that is no krb5kdc (any more) is left alone.
 func stopPID(pid int) error {
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
-		if !alive(pid) {
-			return nil
-		}
-		if err := syscall.Kill(pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
-			return fmt.Errorf("kdc: signal krb5kdc pid %d: %w: stop it as the user that started it", pid, err)
-		}
-		if waitGone(pid, stopTimeout) {
-			return nil
-		}
+	if !alive(pid) {
+		return nil
 	}
-	return fmt.Errorf("kdc: krb5kdc pid %d survived SIGKILL: check `ps -p %d`", pid, pid)
+	if err := proc.Stop(pid, syscall.SIGTERM, stopTimeout); err != nil {
+		return fmt.Errorf("kdc: stop krb5kdc: %w", err)
+	}
+	return nil
 }
 
-func waitGone(pid int, timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if !alive(pid) {
-			return true
-		}
-		time.Sleep(pollEvery)
-	}
-	return !alive(pid)
-}
-
-// lastLine returns the last non-empty line of the startup output, else of the
-// KDC log, to explain a failed start. Neither holds secrets.
+// lastLine returns the telling last line of the startup output, else of
+// the KDC log, to explain a failed start. Neither holds secrets.
 func lastLine(dir string) string {
 	for _, name := range []string{outFile, logFile} {
-		if l := lastNonEmpty(filepath.Join(dir, name)); l != "" {
+		if l := proc.FileTail(filepath.Join(dir, name)); l != "" {
 			return l
 		}
 	}
 	return "no output; see " + filepath.Join(dir, logFile)
-}
-
-func lastNonEmpty(path string) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	var last string
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		if l := strings.TrimSpace(sc.Text()); l != "" {
-			last = l
-		}
-	}
-	return last
 }
