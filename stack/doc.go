@@ -1,21 +1,67 @@
-// Package stack runs the local stack on loopback: a PKI, PostgreSQL 15 with
-// TLS and strict pg_hba rules, and HAProxy in TCP mode in front of it, all
-// under one state directory with free ports.
+// Package stack is the core of the local stack: PostgreSQL 15 with TLS and
+// strict pg_hba rules, HAProxy in TCP mode in front of it and the PKI they
+// use, plus the components that plug into it, all on loopback under one
+// state directory with free ports.
 //
-// Up starts what is down and records the result in dir/state.json (no
-// secrets inside); Down stops every process it started; Load and Status
-// read what is there. The servers are detached from the calling process, so
-// `authbench stack up` can return while they keep running.
+// # The map
 //
-// Layout of the state directory:
+//	stack/                 the core: Up, Down, Status, Env, State (state.json),
+//	                       locking, PostgreSQL, HAProxy, the PKI's files, users
+//	                       and roles, the Component interface and its registry
+//	stack/pki/             the CA and certificate files (a library of the core)
+//	stack/kdc/             component "kerberos": MIT KDC, keytabs, gss users
+//	stack/spiffe/          component "spiffe": the SPIFFE Workload API
+//	  spiffeissuer/        its built-in issuer (`stack serve-spiffe`)
+//	stack/vault/           component "vault": the credential server (real.go:
+//	  vaultsrv/            a real vault/bao); its built-in stand-in (`stack serve-vault`)
+//	stack/prometheus/      component "prometheus": Prometheus scraping the driver
+//	stack/all/             imports every component, registering them
+//	stack/stacktest/       test harness: a throwaway stack per test
+//	internal/proc/         process supervision for every server above
 //
-//	state.json           ports, paths, users (State)
+// # Components
+//
+// A Component is a package under stack/ that registers itself from init
+// with Register (its order says when it starts). It owns everything about
+// itself: its settings (Config.Enable), its section of state.json
+// (Section, SetSection: one top-level key per component, as in earlier
+// versions' files), its `stack up` flags (FlagOwner), its built-in
+// server's entry point (Server: `authbench stack serve-<name>`), its status
+// lines, its `stack env` variables and its part of credential rotation
+// (Rotator). Components never import each other: they contribute to the
+// stack only through State (AddUser, AddHBA, AddPGConf, AddClientCA,
+// EnsureRole, ConnectAdmin, GiveToPostgres) and the core runs them:
+//
+//	Up:   Merge (all) → save → PKI → Prepare (enabled, in order) → save →
+//	      PostgreSQL (initdb, config, start or reload, roles) → HAProxy →
+//	      Finish (enabled, in order)
+//	Down: Stop (enabled, reverse order) → HAProxy → PostgreSQL
+//
+// Adding a component: a new package stack/<name> with a type implementing
+// Component (plus FlagOwner, Server, Rotator as it needs), an init that
+// calls Register, and one blank import in stack/all. The CLI, `stack
+// status`, `stack env` and `stack down` pick it up from the registry.
+//
+// # Errors
+//
+// Problems the user fixes by running a stack command are *StackError values
+// wrapping ErrNoStack, ErrNotRunning, ErrComponentOff, ErrCorruptState,
+// ErrStaleFile or ErrInUse; the CLI adds which command to run. No package
+// here names a command in an error.
+//
+// # The state directory
+//
+//	state.json           ports, paths, users (State) and one section per component
 //	certs/               CA, server and client certificates (keys 0600)
 //	secrets/             password.<user> files (0600)
 //	pg/data, pg/postgres.log
 //	haproxy/haproxy.cfg, haproxy.pid, admin.sock, haproxy.log
+//	<component>/         each component's files, <name>.pid and <name>.log
 //
-// When run as root, PostgreSQL runs as the `postgres` system user, which owns
-// dir/pg and the server key; every ancestor of the state directory must be
-// traversable by that user.
+// Up is idempotent and records the result in state.json (no secrets
+// inside); Down stops every process it started. The servers are detached
+// from the calling process, so `authbench stack up` can return while they
+// keep running. When run as root, PostgreSQL runs as the `postgres` system
+// user, which owns dir/pg and the server key; every ancestor of the state
+// directory must be traversable by that user.
 package stack

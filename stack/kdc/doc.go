@@ -1,5 +1,9 @@
-// Package kdc runs a real MIT Kerberos KDC (krb5kdc) as a detached child
-// process for the local authbench stack.
+// Package kdc is the stack's Kerberos component: it runs a real MIT
+// Kerberos KDC (krb5kdc) as a detached child process, gives PostgreSQL a
+// keytab and the gss users their keytabs and pg_hba lines (component.go:
+// state.json section "kerberos", flags --realm and --ticket-lifetime,
+// `--without kerberos`), and offers the KDC itself (Start, Stop, Load,
+// AddPrincipal, ExportKeytab) to tests and tools.
 //
 // Everything lives under one directory (Config.Dir):
 //

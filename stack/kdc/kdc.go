@@ -229,7 +229,7 @@ func Load(dir string) (*KDC, error) {
 		return nil, err
 	}
 	if s == nil {
-		return nil, fmt.Errorf("kdc: no KDC set up in %s: run Start (authbench stack up) first", abs)
+		return nil, fmt.Errorf("kdc: no KDC set up in %s: start one there first", abs)
 	}
 	pid := readPID(abs)
 	if !alive(pid) {
