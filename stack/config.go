@@ -1,5 +1,7 @@
 package stack
 
+import "maps"
+
 // Fixed names of the local stack.
 const (
 	// LBHost is the host name clients use to reach the load balancer.
@@ -68,14 +70,13 @@ func DefaultUsers() []User {
 // package defines, e.g. kdc.Settings); Up keeps a component a stack has
 // once it has it.
 func (c *Config) Enable(name string, settings any) {
+	// A copy of a Config must not see what is enabled on the original.
+	c.components = maps.Clone(c.components)
 	if c.components == nil {
 		c.components = map[string]any{}
 	}
 	c.components[name] = settings
 }
-
-// Disable leaves the component name out of this Up.
-func (c *Config) Disable(name string) { delete(c.components, name) }
 
 // Settings returns the settings Enable gave the component name, and
 // whether it was asked for.

@@ -14,8 +14,8 @@ import (
 type stateFields State
 
 // MarshalJSON writes State's fields, then one key per component section.
-func (s *State) MarshalJSON() ([]byte, error) {
-	core, err := json.Marshal((*stateFields)(s))
+func (s State) MarshalJSON() ([]byte, error) {
+	core, err := json.Marshal((*stateFields)(&s))
 	if err != nil {
 		return nil, err
 	}
