@@ -27,8 +27,8 @@ func runStack(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("missing subcommand: authbench %s", stackUsage)
 	}
 	sub, rest := args[0], args[1:]
-	if c, ok := serveCommand(sub); ok {
-		return serveComponent(ctx, c, rest, stdout)
+	if srv, ok := serveCommand(sub); ok {
+		return serveComponent(ctx, sub, srv, rest, stdout)
 	}
 	if err := parseFlags(fs, stackUsage, rest, stdout); err != nil {
 		return err
@@ -68,8 +68,8 @@ func serveCommand(sub string) (stack.Server, bool) {
 
 // serveComponent parses a serve command's --dir, loads that stack's state
 // and runs the component's server until SIGTERM or SIGINT.
-func serveComponent(ctx context.Context, srv stack.Server, args []string, stdout io.Writer) error {
-	name := "stack serve-" + srv.(stack.Component).Name()
+func serveComponent(ctx context.Context, sub string, srv stack.Server, args []string, stdout io.Writer) error {
+	name := "stack " + sub
 	fs := newFlagSet(name)
 	dir := fs.String("dir", envOr("AUTHBENCH_STACK_DIR", ".stack"), "state directory of the local stack [$AUTHBENCH_STACK_DIR]")
 	if err := parseFlags(fs, name+" --dir DIR", args, stdout); err != nil {
