@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 
 	"github.com/spf13/pflag"
@@ -131,8 +132,16 @@ func (s *State) eachEnabled(f func(Component) error) error {
 	return nil
 }
 
+// stopComponents stops the enabled components in reverse order. A section
+// of state.json whose component this program does not register is an
+// error: its processes cannot be stopped from here.
 func (s *State) stopComponents(log io.Writer) error {
 	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(s.sections)) {
+		if _, ok := Lookup(name); !ok {
+			errs = append(errs, fmt.Errorf("the stack in %s has component %q, which this program does not register: import github.com/authbench/authbench/stack/all to stop it", s.Dir, name))
+		}
+	}
 	comps := Components()
 	for i := len(comps) - 1; i >= 0; i-- {
 		if c := comps[i]; c.Enabled(s) {

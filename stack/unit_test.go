@@ -134,3 +134,17 @@ func TestConnStringQuotes(t *testing.T) {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }
+
+// TestDownNamesUnregisteredComponents: a program without a component's
+// package cannot stop it, and says so instead of leaving it silently.
+func TestDownNamesUnregisteredComponents(t *testing.T) {
+	dir := t.TempDir()
+	state := `{"dir": "` + dir + `", "pg_data_dir": "` + dir + `/pg/data", "haproxy_config": "` + dir + `/haproxy/haproxy.cfg", "kerberos": {"kdc_dir": "` + dir + `/kdc"}}`
+	if err := os.WriteFile(filepath.Join(dir, "state.json"), []byte(state), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := Down(dir, nil)
+	if err == nil || !strings.Contains(err.Error(), `component "kerberos"`) || !strings.Contains(err.Error(), "stack/all") {
+		t.Errorf("Down error %v, want one naming the unregistered component", err)
+	}
+}
