@@ -22,14 +22,19 @@ import (
 type Meta struct {
 	Name        string
 	Description string
-	// New registers the mode's own flags on fs and returns the mode, which
-	// reads them once fs is parsed.
+	// New registers the mode's own flags on fs, the mode's own flag set,
+	// and returns the mode, which reads them once fs is parsed. Every flag
+	// name carries the mode's prefix (--krb-, --spiffe-, --vault-) or is
+	// the mode's alone (--cert, --password-file), so that a command can
+	// show and accept only the selected modes' flags and tell which mode a
+	// flag belongs to.
 	New func(fs *pflag.FlagSet) Mode
 }
 
 // Mode is one way of authenticating.
 type Mode interface {
-	// DefaultUser is the SQL user when --user is not given ("" = none).
+	// DefaultUser is the SQL user when --user is not given ("" = none; a
+	// UserIssuer names it when it connects).
 	DefaultUser() string
 	// Configure applies the mode to cfg, which already holds the host, the
 	// user and the verified TLS settings. It may start background work

@@ -435,6 +435,7 @@ func (m *Merged) mergeSummary(runs []*RunData, ops []string, start time.Time) (*
 		Facts:  mergeStringMaps(runs, func(s *Summary) map[string]string { return s.Facts }),
 	}
 	s.Config["merged_from"] = strings.Join(runDirNames(runs), ", ")
+	s.AuthConf = mergeStringMaps(runs, func(s *Summary) map[string]string { return s.AuthConf })
 	var auths, reasons []string
 	for _, r := range runs {
 		rs := r.Summary

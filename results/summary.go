@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -28,6 +29,7 @@ type Summary struct {
 	Interrupted bool                   `json:"interrupted"`
 	StopReason  string                 `json:"stop_reason,omitempty"`
 	Config      map[string]string      `json:"config"`
+	AuthConf    map[string]string      `json:"auth_settings,omitempty"` // the auth mode's settings (never a secret); see ReadSummary for old runs
 	Server      ServerInfo             `json:"server"`
 	Ops         []OpSummary            `json:"ops"`
 	Total       OpSummary              `json:"total"` // every op together (the __result row)
@@ -208,5 +210,31 @@ func ReadSummary(path string) (*Summary, error) {
 	if s.Version != SummaryVersion || s.Workload == "" {
 		return nil, fmt.Errorf("%s is not an authbench summary (version %d, workload %q)%s", path, s.Version, s.Workload, DamagedHint)
 	}
+	if old, ok := s.Config["auth_settings"]; ok && s.AuthConf == nil {
+		s.AuthConf = parseGoMap(old) // written before auth_settings was an object
+		delete(s.Config, "auth_settings")
+	}
 	return &s, nil
+}
+
+// parseGoMap reads the auth settings older runs wrote as a Go map printed
+// with fmt ("map[key:value key2:value two]"): a word that starts with a
+// lower-case key and a colon begins a new entry; other words continue the
+// value before them.
+func parseGoMap(s string) map[string]string {
+	out := map[string]string{}
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "map["), "]")
+	last := ""
+	for _, word := range strings.Split(s, " ") {
+		if k, v, ok := strings.Cut(word, ":"); ok && isSettingKey(k) {
+			out[k], last = v, k
+		} else if last != "" {
+			out[last] += " " + word
+		}
+	}
+	return out
+}
+
+func isSettingKey(k string) bool {
+	return k != "" && strings.Trim(k, "abcdefghijklmnopqrstuvwxyz0123456789_") == ""
 }

@@ -31,7 +31,7 @@ func ccachePath() (string, error) {
 	case typ == "FILE":
 		return rest, nil
 	}
-	return "", fmt.Errorf("KRB5CCNAME=%s is a %s cache, which gokrb5 cannot read: run kinit with KRB5CCNAME=FILE:/tmp/krb5cc_authbench, or pass --keytab", name, typ)
+	return "", fmt.Errorf("KRB5CCNAME=%s is a %s cache, which gokrb5 cannot read: run kinit with KRB5CCNAME=FILE:/tmp/krb5cc_authbench, or pass --krb-keytab", name, typ)
 }
 
 // ccacheSource reads the credential cache once to learn its principal;
@@ -53,7 +53,7 @@ func ccacheSource(conf *krbConf, want string) (*source, error) {
 			return nil, err
 		}
 		if wn+"@"+wr != s.principal {
-			return nil, fmt.Errorf("credential cache %s holds tickets of %s, not --principal %s@%s: run kinit %s@%s", path, s.principal, wn, wr, wn, wr)
+			return nil, fmt.Errorf("credential cache %s holds tickets of %s, not --krb-principal %s@%s: run kinit %s@%s", path, s.principal, wn, wr, wn, wr)
 		}
 	}
 	if err := conf.checkRealm(realm, s.principal); err != nil {
@@ -71,7 +71,7 @@ func loadCCache(path, who string) (*credentials.CCache, error) {
 	cc, err := credentials.LoadCCache(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("no Kerberos credentials cache at %s (KRB5CCNAME): run %s, or pass --keytab or --krb-password-file", path, kinit)
+		return nil, fmt.Errorf("no Kerberos credentials cache at %s (KRB5CCNAME): run %s, or pass --krb-keytab or --krb-password-file", path, kinit)
 	case err != nil:
 		return nil, fmt.Errorf("credential cache %s: %s: run %s again", path, pathError(err), kinit)
 	}

@@ -202,12 +202,12 @@ func (d *diag) checkClock() authmodes.Check {
 func (d *diag) checkKDC(src *source) authmodes.Check {
 	realm, cname := d.probeName(src)
 	if realm == "" {
-		return authmodes.Fail("kdc", fmt.Sprintf("no realm to find a KDC for: %s sets no default_realm", d.conf.path), "pass --principal name@REALM")
+		return authmodes.Fail("kdc", fmt.Sprintf("no realm to find a KDC for: %s sets no default_realm", d.conf.path), "pass --krb-principal name@REALM")
 	}
 	_, kdcs, err := d.conf.cfg.GetKDCs(realm, true)
 	if err != nil || len(kdcs) == 0 {
 		return authmodes.Fail("kdc", fmt.Sprintf("%s names no KDC for realm %s", d.conf.path, realm),
-			"add the realm's kdc = host:port to [realms] of the profile, or fix the realm in --principal")
+			"add the realm's kdc = host:port to [realms] of the profile, or fix the realm in --krb-principal")
 	}
 	req, err := messages.NewASReqForTGT(realm, d.conf.cfg, cname)
 	if err != nil {

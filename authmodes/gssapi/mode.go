@@ -46,14 +46,17 @@ type mode struct {
 
 func newMode(fs *pflag.FlagSet) authmodes.Mode {
 	m := &mode{fs: fs}
-	fs.StringVar(&m.keytab, "keytab", os.Getenv("AUTHBENCH_KEYTAB"), "gssapi: client keytab [$AUTHBENCH_KEYTAB]")
-	fs.StringVar(&m.principal, "principal", os.Getenv("AUTHBENCH_GSS_USER"), "gssapi: Kerberos principal, name or name@REALM (default: the SQL user) [$AUTHBENCH_GSS_USER]")
+	fs.StringVar(&m.keytab, "krb-keytab", os.Getenv("AUTHBENCH_KEYTAB"), "gssapi: client keytab [$AUTHBENCH_KEYTAB]")
+	fs.StringVar(&m.principal, "krb-principal", os.Getenv("AUTHBENCH_GSS_USER"), "gssapi: Kerberos principal, name or name@REALM (default: the SQL user) [$AUTHBENCH_GSS_USER]")
 	fs.StringVar(&m.passwordFile, "krb-password-file", "", "gssapi: file holding the principal's Kerberos password (instead of a keytab)")
 	fs.StringVar(&m.source, "krb-source", "auto", "gssapi: where the TGT comes from: auto (password file, else keytab, else ccache), keytab, password or ccache ($KRB5CCNAME, as left by kinit)")
 	fs.StringVar(&m.krb5Conf, "krb5-conf", envOr("KRB5_CONFIG", "/etc/krb5.conf"), "gssapi: Kerberos profile with the realm's KDCs [$KRB5_CONFIG]")
 	fs.StringVar(&m.srvName, "krbsrvname", envOr("PGKRBSRVNAME", defaultSrvName), "gssapi: Kerberos service name; the SPN is <krbsrvname>/<host>, as in libpq [$PGKRBSRVNAME]")
 	fs.StringVar(&m.spn, "krbspn", "", "gssapi: the server's whole principal name (service/host[@REALM]); overrides --krbsrvname")
-	fs.DurationVar(&m.reloginEvery, "relogin-every", 0, "gssapi: force a fresh login (new TGT) this often; 0 = only renew before expiry")
+	fs.DurationVar(&m.reloginEvery, "krb-relogin-every", 0, "gssapi: force a fresh login (new TGT) this often; 0 = only renew before expiry")
+	for old, name := range map[string]string{"keytab": "krb-keytab", "principal": "krb-principal", "relogin-every": "krb-relogin-every"} {
+		authmodes.DeprecatedAlias(fs, old, name)
+	}
 	return m
 }
 
@@ -98,7 +101,7 @@ func (m *mode) Close() error {
 // the process's GSS provider and starts renewing the TGT in the background.
 func (m *mode) Configure(ctx context.Context, cfg *pgxpool.Config, env authmodes.Env) error {
 	if m.reloginEvery < 0 {
-		return fmt.Errorf("--relogin-every must not be negative, got %s", m.reloginEvery)
+		return fmt.Errorf("--krb-relogin-every must not be negative, got %s", m.reloginEvery)
 	}
 	m.applySPN(cfg.ConnConfig)
 	src, err := m.newSource(cfg.ConnConfig.User)
@@ -106,7 +109,7 @@ func (m *mode) Configure(ctx context.Context, cfg *pgxpool.Config, env authmodes
 		return &authmodes.CredentialError{Err: err}
 	}
 	if m.reloginEvery > 0 && !src.canLogin() {
-		return fmt.Errorf("--relogin-every needs --keytab or --krb-password-file: a credential cache cannot log in again (run kinit instead)")
+		return fmt.Errorf("--krb-relogin-every needs --krb-keytab or --krb-password-file: a credential cache cannot log in again (run kinit instead)")
 	}
 	s := newSession(src, env.Events, logOr(env.Log))
 	if err := s.start(spnFor(cfg.ConnConfig, s.canonicalHost)); err != nil {

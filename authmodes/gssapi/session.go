@@ -105,7 +105,7 @@ func (s *session) newTGT(replacing bool) (tgt, error) {
 // driver records the rotation event itself, so none is recorded here.
 func (s *session) rotate() (string, error) {
 	if !s.src.canLogin() {
-		return "", fmt.Errorf("--rotate-every with --auth %s needs --keytab or --krb-password-file: a credential cache cannot log in again", Name)
+		return "", fmt.Errorf("--rotate-every with --auth %s needs --krb-keytab or --krb-password-file: a credential cache cannot log in again", Name)
 	}
 	s.refreshMu.Lock()
 	defer s.refreshMu.Unlock()
@@ -146,7 +146,7 @@ func (s *session) renew(cur tgt) error {
 }
 
 // refresh renews the TGT, or logs in afresh when renewal is impossible or
-// fails, or when force is set (--relogin-every). Without force it does
+// fails, or when force is set (--krb-relogin-every). Without force it does
 // nothing while the TGT is far from expiry (another caller refreshed it).
 func (s *session) refresh(force bool) error {
 	s.refreshMu.Lock()

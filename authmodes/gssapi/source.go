@@ -10,6 +10,8 @@ import (
 	"github.com/jcmturner/gokrb5/v8/client"
 	"github.com/jcmturner/gokrb5/v8/config"
 	"github.com/jcmturner/gokrb5/v8/keytab"
+
+	"github.com/authbench/authbench/authmodes"
 )
 
 // Credential sources for --krb-source.
@@ -92,7 +94,7 @@ func (c *krbConf) checkRealm(realm, principal string) error {
 	if c.cfg.LibDefaults.DNSLookupKDC || slices.Contains(c.realms(), realm) {
 		return nil
 	}
-	return fmt.Errorf("realm %s of principal %s is not in %s, which has KDCs for %s: fix the realm in --principal or point --krb5-conf/KRB5_CONFIG at the right profile",
+	return fmt.Errorf("realm %s of principal %s is not in %s, which has KDCs for %s: fix the realm in --krb-principal or point --krb5-conf/KRB5_CONFIG at the right profile",
 		realm, principal, c.path, orNone(c.realms()))
 }
 
@@ -145,7 +147,7 @@ func (m *mode) sourceKind() (string, error) {
 		return srcCCache, nil
 	case srcKeytab:
 		if m.keytab == "" {
-			return "", errors.New("--krb-source keytab needs --keytab FILE (authbench stack env exports AUTHBENCH_KEYTAB)")
+			return "", errors.New("--krb-source keytab needs --krb-keytab FILE (authbench stack env exports AUTHBENCH_KEYTAB)")
 		}
 		return srcKeytab, nil
 	case srcPassword:
@@ -159,10 +161,10 @@ func (m *mode) sourceKind() (string, error) {
 	return "", fmt.Errorf("unknown --krb-source %q: use auto, keytab, password or ccache", m.source)
 }
 
-// changedPrincipal is --principal when given on the command line: a ccache
+// changedPrincipal is --krb-principal when given on the command line: a ccache
 // is then checked to hold that principal.
 func (m *mode) changedPrincipal() string {
-	if m.fs.Changed("principal") {
+	if authmodes.Changed(m.fs, "krb-principal") {
 		return m.principal
 	}
 	return ""
@@ -172,14 +174,14 @@ func (m *mode) changedPrincipal() string {
 // profile's default_realm.
 func splitPrincipal(conf *krbConf, p string) (name, realm string, err error) {
 	if p == "" {
-		return "", "", errors.New("no Kerberos principal: pass --principal (or --user), or run `eval \"$(authbench stack env)\"` to set AUTHBENCH_GSS_USER")
+		return "", "", errors.New("no Kerberos principal: pass --krb-principal (or --user), or run `eval \"$(authbench stack env)\"` to set AUTHBENCH_GSS_USER")
 	}
 	name, realm, _ = strings.Cut(p, "@")
 	if realm == "" {
 		realm = conf.cfg.LibDefaults.DefaultRealm
 	}
 	if name == "" || realm == "" {
-		return "", "", fmt.Errorf("principal %q has no name or no realm, and %s sets no default_realm: pass --principal name@REALM", p, conf.path)
+		return "", "", fmt.Errorf("principal %q has no name or no realm, and %s sets no default_realm: pass --krb-principal name@REALM", p, conf.path)
 	}
 	return name, realm, nil
 }
@@ -198,7 +200,7 @@ func (s *source) useKeytab(path, name string) error {
 	s.path = path
 	kt, err := keytab.Load(path)
 	if err != nil {
-		return fmt.Errorf("keytab %s: %s: check --keytab (authbench stack env exports AUTHBENCH_KEYTAB)", path, pathError(err))
+		return fmt.Errorf("keytab %s: %s: check --krb-keytab (authbench stack env exports AUTHBENCH_KEYTAB)", path, pathError(err))
 	}
 	if err := keytabHas(kt, path, name, s.realm); err != nil {
 		return err
@@ -221,10 +223,10 @@ func keytabHas(kt *keytab.Keytab, path, name, realm string) error {
 	}
 	for _, h := range held {
 		if n, _, _ := strings.Cut(h, "@"); n == name {
-			return fmt.Errorf("keytab %s holds %s, not %s@%s: the realm is wrong; use --principal %s", path, h, name, realm, h)
+			return fmt.Errorf("keytab %s holds %s, not %s@%s: the realm is wrong; use --krb-principal %s", path, h, name, realm, h)
 		}
 	}
-	return fmt.Errorf("keytab %s has no key for %s@%s (it holds %s): check --principal, or export the principal's keys into the keytab", path, name, realm, orNone(held))
+	return fmt.Errorf("keytab %s has no key for %s@%s (it holds %s): check --krb-principal, or export the principal's keys into the keytab", path, name, realm, orNone(held))
 }
 
 // usePassword reads the password file; the password stays in memory.

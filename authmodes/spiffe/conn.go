@@ -19,7 +19,7 @@ import (
 // install hooks the mode into the pool: every new connection presents the
 // SVID current when it starts, the server is verified as a SPIFFE peer when
 // --server-spiffe-id is set, and stale connections are retired when
-// --recycle-on-rotation is set.
+// --spiffe-recycle-on-rotation is set.
 func (m *mode) install(cfg *pgxpool.Config) {
 	if !m.server.IsZero() {
 		verify := m.verifyServer()

@@ -11,8 +11,8 @@
 // the trust bundle from the Workload API.
 //
 // Every new SVID is an event ("rotation", with serial and expiry). With
-// --recycle-on-rotation, connections that presented an older SVID are
-// retired at a jittered moment within --recycle-jitter of the rotation: the
+// --spiffe-recycle-on-rotation, connections that presented an older SVID are
+// retired at a jittered moment within --spiffe-recycle-jitter of the rotation: the
 // pool refuses them in PrepareConn ("retire" events) and opens new ones.
 // Other events: "svid" (the first SVID), "watch-error" (the Workload API
 // stream broke; go-spiffe keeps retrying) and "expired" (the SVID expired

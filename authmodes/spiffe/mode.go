@@ -45,7 +45,7 @@ type mode struct {
 	server  spiffeid.ID // zero unless --server-spiffe-id
 	src     *workloadapi.X509Source
 	events  authmodes.EventSink
-	tracker *tracker // nil unless --recycle-on-rotation
+	tracker *tracker // nil unless --spiffe-recycle-on-rotation
 	stop    context.CancelFunc
 	done    chan struct{}
 
@@ -62,8 +62,10 @@ func newMode(fs *pflag.FlagSet) authmodes.Mode {
 	fs.StringVar(&m.socket, "spiffe-socket", os.Getenv(workloadapi.SocketEnv), "SPIFFE Workload API address, unix:///path/to/agent.sock [$SPIFFE_ENDPOINT_SOCKET]")
 	fs.DurationVar(&m.timeout, "spiffe-timeout", DefaultTimeout, "how long to wait for the first SVID from the Workload API")
 	fs.StringVar(&m.serverID, "server-spiffe-id", "", "verify the database server as this SPIFFE ID against the Workload API's bundle instead of against --ca")
-	fs.BoolVar(&m.recycle, "recycle-on-rotation", false, "retire pooled connections that presented an older SVID after each rotation")
-	fs.DurationVar(&m.jitter, "recycle-jitter", DefaultRecycleJitter, "with --recycle-on-rotation: spread the retirements over this long after a rotation")
+	fs.BoolVar(&m.recycle, "spiffe-recycle-on-rotation", false, "retire pooled connections that presented an older SVID after each rotation")
+	fs.DurationVar(&m.jitter, "spiffe-recycle-jitter", DefaultRecycleJitter, "with --spiffe-recycle-on-rotation: spread the retirements over this long after a rotation")
+	authmodes.DeprecatedAlias(fs, "recycle-on-rotation", "spiffe-recycle-on-rotation")
+	authmodes.DeprecatedAlias(fs, "recycle-jitter", "spiffe-recycle-jitter")
 	return m
 }
 
@@ -134,7 +136,7 @@ func (m *mode) checkFlags(cfg *pgxpool.Config) error {
 		return fmt.Errorf("--spiffe-timeout must be positive, got %s", m.timeout)
 	}
 	if m.jitter < 0 {
-		return fmt.Errorf("--recycle-jitter must not be negative, got %s", m.jitter)
+		return fmt.Errorf("--spiffe-recycle-jitter must not be negative, got %s", m.jitter)
 	}
 	if m.serverID != "" {
 		id, err := spiffeid.FromString(m.serverID)

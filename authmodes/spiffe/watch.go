@@ -24,7 +24,7 @@ func (m *mode) startWatch() {
 }
 
 // updated handles an update of the source: a new SVID is a rotation event
-// and, with --recycle-on-rotation, starts retiring older connections.
+// and, with --spiffe-recycle-on-rotation, starts retiring older connections.
 func (m *mode) updated(now time.Time) {
 	svid, err := m.src.GetX509SVID()
 	if err != nil {

@@ -11,10 +11,6 @@ import (
 	"github.com/authbench/authbench/authmodes"
 )
 
-// userFromVault is DefaultUser's placeholder; Configure replaces it with
-// the user Vault issued.
-const userFromVault = "vault-issued"
-
 func init() {
 	authmodes.Register(authmodes.Meta{
 		Name:        "vault",
@@ -36,8 +32,12 @@ func newMode(fs *pflag.FlagSet) authmodes.Mode {
 	return m
 }
 
-// DefaultUser is a placeholder: Vault names the user.
-func (m *mode) DefaultUser() string { return userFromVault }
+// DefaultUser is none: Vault names the user.
+func (m *mode) DefaultUser() string { return "" }
+
+// UserFromCredentials is true: every credential set Vault issues names the
+// SQL user, which Configure puts into the pool config.
+func (m *mode) UserFromCredentials() bool { return true }
 
 // Settings returns the flags (file paths, never secrets) and the counts of
 // what happened to the credentials.

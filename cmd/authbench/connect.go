@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"strings"
@@ -18,7 +19,7 @@ import (
 )
 
 // connFlags are the flags every command that talks to the database has:
-// the connection settings and every auth mode's own flags.
+// the connection settings, --auth and the selected auth mode's own flags.
 type connFlags struct {
 	conn     authmodes.Conn
 	auth     string
@@ -26,13 +27,12 @@ type connFlags struct {
 	lifetime struct{ max, jitter time.Duration }
 }
 
-func (c *connFlags) register(fs *pflag.FlagSet) {
+// register adds the flags to fs; args, the command line, selects the mode
+// whose flags are added (see addModeFlags).
+func (c *connFlags) register(fs *pflag.FlagSet, args []string, stderr io.Writer) {
 	c.conn.Flags(fs)
-	fs.StringVar(&c.auth, "auth", envOr("AUTHBENCH_AUTH", "cert"), "auth mode: "+strings.Join(authmodes.Names(), ", "))
-	c.modes = map[string]authmodes.Mode{}
-	for _, m := range authmodes.All() {
-		c.modes[m.Name] = m.New(fs)
-	}
+	fs.StringVar(&c.auth, "auth", authDefault(), "auth mode: "+strings.Join(authmodes.Names(), ", ")+" [$AUTHBENCH_AUTH]")
+	c.modes = addModeFlags(fs, args, false, []string{authDefault()}, stderr)
 }
 
 func envOr(name, def string) string {
@@ -44,8 +44,12 @@ func envOr(name, def string) string {
 
 // mode returns the chosen auth mode.
 func (c *connFlags) mode() (authmodes.Mode, error) {
-	if _, err := authmodes.Lookup(c.auth); err != nil {
+	meta, err := authmodes.Lookup(c.auth)
+	if err != nil {
 		return nil, &usageError{msg: err.Error()}
+	}
+	if c.modes[c.auth] == nil { // not seen before parsing: the mode's defaults
+		c.modes[c.auth] = meta.New(pflag.NewFlagSet(c.auth, pflag.ContinueOnError))
 	}
 	return c.modes[c.auth], nil
 }
@@ -58,7 +62,7 @@ func (c *connFlags) user(m authmodes.Mode) (string, error) {
 	if u := m.DefaultUser(); u != "" {
 		return u, nil
 	}
-	if c.conn.URL != "" {
+	if c.conn.URL != "" || authmodes.IssuesUser(m) {
 		return "", nil
 	}
 	return "", usagef("no SQL user for --auth %s: pass --user, or run `eval \"$(authbench stack env)\"` first", c.auth)
@@ -168,6 +172,9 @@ func stripConnectPrefix(msg string) string {
 func redactedFlags(fs *pflag.FlagSet) map[string]string {
 	out := map[string]string{}
 	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Deprecated != "" {
+			return // an old name: its value is under the new one
+		}
 		v := f.Value.String()
 		name := f.Name
 		switch {

@@ -25,7 +25,7 @@ const (
 func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("doctor")
 	var c connFlags
-	c.register(fs)
+	c.register(fs, args, stderr)
 	timeout := fs.Duration("timeout", doctorTimeout, "how long each network step (DNS, TCP, TLS) may take")
 	if err := parseFlags(fs, doctorUsage, args, stdout); err != nil {
 		return err
@@ -80,8 +80,8 @@ func (d *doctor) settings() (*pgxpool.Config, bool) {
 		return nil, false
 	}
 	shown := cfg.ConnConfig.User
-	if d.c.auth == "vault" && d.c.conn.User == "" {
-		shown = "" // a placeholder: Vault names the user
+	if d.c.conn.User == "" && authmodes.IssuesUser(d.mode) {
+		shown = "" // the mode's credentials name the user
 	}
 	d.rep.add(authmodes.Pass("settings", describeSettings(cfg, shown, d.c.conn.SSLMode, d.c.conn.URL != "")))
 	return cfg, true

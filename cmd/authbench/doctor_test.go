@@ -226,7 +226,7 @@ func runFakeDoctor(t *testing.T, mode *fakeMode, args ...string) (string, error)
 	t.Helper()
 	fs := newFlagSet("doctor")
 	var c connFlags
-	c.register(fs)
+	c.register(fs, nil, io.Discard)
 	if err := fs.Parse(append([]string{"--auth", "fake"}, args...)); err != nil {
 		t.Fatal(err)
 	}

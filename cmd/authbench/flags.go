@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -26,13 +27,32 @@ func newFlagSet(name string) *pflag.FlagSet {
 func parseFlags(fs *pflag.FlagSet, usage string, args []string, stdout io.Writer) error {
 	err := fs.Parse(args)
 	if errors.Is(err, pflag.ErrHelp) || (err == nil && mustBool(fs, "help")) {
-		fmt.Fprintf(stdout, "usage: authbench %s\n\nflags:\n%s", usage, fs.FlagUsages())
+		fmt.Fprintf(stdout, "usage: authbench %s\n\n%s", usage, flagUsages(fs))
 		return errHelp
 	}
 	if err != nil {
+		if err := otherModesFlag(fs, err); err != nil {
+			return err
+		}
 		return usagef("%v%s (see `authbench %s --help`)", err, flagHint(fs, err), fs.Name())
 	}
 	return nil
+}
+
+// otherModesFlag turns an unknown flag that belongs to an auth mode the
+// command did not select into one line naming that mode, or returns nil.
+func otherModesFlag(fs *pflag.FlagSet, err error) error {
+	auth := fs.Lookup("auth")
+	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
+	if !ok || auth == nil || auth.Annotations[modeAnnotation] == nil {
+		return nil
+	}
+	mode := modeOfFlag(name)
+	if mode == "" {
+		return nil
+	}
+	return usagef("--%s belongs to --auth %s, not to the selected --auth %s: add --auth %s or leave --%s out",
+		name, mode, strings.Join(auth.Annotations[modeAnnotation], ","), mode, name)
 }
 
 func mustBool(fs *pflag.FlagSet, name string) bool {
@@ -55,8 +75,8 @@ func validateWorkload(w workloads.Workload) error {
 // and returns the workload with its flags added to fs.
 func workloadArg(cmd string, args []string, fs *pflag.FlagSet) (workloads.Workload, []string, error) {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
-			return nil, args, nil
+		if slices.Contains(args, "--help") || slices.Contains(args, "-h") {
+			return nil, args, nil // help for the command (e.g. run --auth gssapi --help)
 		}
 		return nil, nil, usagef("missing workload: authbench %s WORKLOAD (one of %s)", cmd, strings.Join(workloads.Names(), ", "))
 	}

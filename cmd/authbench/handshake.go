@@ -14,7 +14,7 @@ const handshakeUsage = "handshake [--auth MODE] [--count N] [--concurrency C] [f
 func runHandshake(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("handshake")
 	var o runOpts
-	o.registerLoad(fs)
+	o.registerLoad(fs, args, stderr)
 	fs.Int64Var(&o.drv.MaxOps, "count", 1000, "connections to open and close")
 	if err := parseFlags(fs, handshakeUsage, args, stdout); err != nil {
 		return err

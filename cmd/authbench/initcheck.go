@@ -23,7 +23,7 @@ const (
 func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("init")
 	var c connFlags
-	c.register(fs)
+	c.register(fs, args, stderr)
 	owner := fs.String("owner", os.Getenv("AUTHBENCH_OWNER_ROLE"), "role to own the tables, so every member can init again [$AUTHBENCH_OWNER_ROLE]")
 	w, rest, err := workloadArg("init", args, fs)
 	if err != nil {
@@ -73,7 +73,7 @@ func giveTables(ctx context.Context, p *pool, w workloads.Workload, owner string
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("check")
 	var c connFlags
-	c.register(fs)
+	c.register(fs, args, stderr)
 	runDir := fs.String("run", "", "run directory whose committed ops are checked against the database (optional)")
 	w, rest, err := workloadArg("check", args, fs)
 	if err != nil {

@@ -15,21 +15,23 @@ import (
 	"github.com/authbench/authbench/workloads"
 )
 
-const matrixUsage = "matrix --workloads bank,orders --auth password,cert,gssapi,spiffe,vault --duration D [--rotate-every R] [flags]"
+const matrixUsage = "matrix --workloads bank,orders --auth password,cert,gssapi,spiffe,vault --duration D [--rotate-every R] [auth mode flags] [flags]"
 
 // matrixOpts are the flags of `authbench matrix`.
 type matrixOpts struct {
 	workloads, auths []string
 	out              string
 	init             bool
-	runArgs          []string // passed to every run
+	runArgs          []string            // passed to every run
+	modeArgs         map[string][]string // passed to the runs of one auth mode: its flags given
 }
 
 func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("matrix")
 	var m matrixOpts
 	fs.StringSliceVar(&m.workloads, "workloads", []string{"bank"}, "workloads to run: "+strings.Join(workloads.Names(), ", "))
-	fs.StringSliceVar(&m.auths, "auth", authmodes.Names(), "auth modes to run")
+	fs.StringSliceVar(&m.auths, "auth", authmodes.Names(), "auth modes to run; each mode's flags are passed to its runs")
+	addModeFlags(fs, args, true, authmodes.Names(), stderr)
 	fs.StringVar(&m.out, "out", "", "matrix directory (default runs/matrix-<timestamp>); one run directory per combination inside")
 	fs.BoolVar(&m.init, "init", true, "load each workload's data once before its runs")
 	pass := map[string]*string{}
@@ -60,6 +62,7 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *tolerate {
 		m.runArgs = append(m.runArgs, "--tolerate-errors")
 	}
+	m.modeArgs = modeArgs(fs)
 	return m.execute(ctx, stdout)
 }
 
@@ -118,6 +121,7 @@ func (m *matrixOpts) execute(ctx context.Context, stdout io.Writer) error {
 func (m *matrixOpts) runOne(ctx context.Context, exe, w, a string) matrixRow {
 	dir := filepath.Join(m.out, w+"-"+a)
 	args := append([]string{"run", w, "--auth", a, "--out", dir, "--quiet"}, m.runArgs...)
+	args = append(args, m.modeArgs[a]...)
 	row := matrixRow{workload: w, auth: a, dir: dir}
 	if err := m.child(ctx, exe, filepath.Join(m.out, w+"-"+a+".log"), args...); err != nil {
 		row.err = err.Error()

@@ -31,9 +31,10 @@ type runOpts struct {
 	startAt     string
 }
 
-// registerLoad registers the flags shared by run and handshake.
-func (o *runOpts) registerLoad(fs *pflag.FlagSet) {
-	o.connFlags.register(fs)
+// registerLoad registers the flags shared by run and handshake; args
+// select the auth mode whose flags are added.
+func (o *runOpts) registerLoad(fs *pflag.FlagSet, args []string, stderr io.Writer) {
+	o.connFlags.register(fs, args, stderr)
 	fs.IntVar(&o.drv.Concurrency, "concurrency", 8, "number of workers (and pooled connections)")
 	fs.DurationVar(&o.drv.Duration, "duration", 10*time.Second, "measured duration after the ramp; 0 = until --max-ops or Ctrl-C")
 	fs.Float64Var(&o.drv.MaxRate, "max-rate", 0, "open loop: ops per second over all workers; latency counts from each op's intended start (0 = closed loop)")
@@ -45,8 +46,8 @@ func (o *runOpts) registerLoad(fs *pflag.FlagSet) {
 	fs.Int64Var(&o.seed, "seed", 1, "random seed; worker i uses seed + i")
 }
 
-func (o *runOpts) register(fs *pflag.FlagSet) {
-	o.registerLoad(fs)
+func (o *runOpts) register(fs *pflag.FlagSet, args []string, stderr io.Writer) {
+	o.registerLoad(fs, args, stderr)
 	fs.DurationVar(&o.drv.Ramp, "ramp", 0, "warm-up: workers start spread over it; left out of the statistics")
 	fs.Int64Var(&o.drv.MaxOps, "max-ops", 0, "stop after this many ops (0 = no limit)")
 	fs.IntVar(&o.drv.MaxRetries, "max-retries", 30, "retries of a transaction on SQLSTATE 40001/40P01 or a lost connection before it counts as failed")
@@ -85,7 +86,7 @@ func (o *runOpts) validate() error {
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run")
 	var o runOpts
-	o.register(fs)
+	o.register(fs, args, stderr)
 	w, rest, err := workloadArg("run", args, fs)
 	if err != nil {
 		return err
@@ -169,7 +170,7 @@ func execRun(ctx context.Context, o *runOpts, j job, cfgMap map[string]string, s
 		s.Command = "handshake"
 	}
 	s.Config, s.Server, s.Interrupted, s.StopReason = cfgMap, p.server, res.Interrupted, res.StopReason
-	s.Config["auth_settings"] = fmt.Sprint(p.mode.Settings())
+	s.AuthConf = p.mode.Settings()
 	if f, ok := j.workload.(workloads.Facter); ok {
 		s.Facts = f.Facts()
 	}

@@ -29,7 +29,11 @@ func flagHint(fs *pflag.FlagSet, err error) string {
 		return ""
 	}
 	var names []string
-	fs.VisitAll(func(f *pflag.Flag) { names = append(names, "--"+f.Name) })
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Deprecated == "" {
+			names = append(names, "--"+f.Name)
+		}
+	})
 	return didYouMean("--"+name, names)
 }
 
