@@ -64,7 +64,7 @@ func startKDC(t *testing.T, life time.Duration) *fixture {
 
 // args returns the flags that point the mode at the fixture, then extra.
 func (f *fixture) args(extra ...string) []string {
-	return append([]string{"--krb5-conf", f.k.Krb5Conf, "--keytab", f.keytab, "--principal", "bench_gss"}, extra...)
+	return append([]string{"--krb5-conf", f.k.Krb5Conf, "--krb-keytab", f.keytab, "--krb-principal", "bench_gss"}, extra...)
 }
 
 // events collects credential events.

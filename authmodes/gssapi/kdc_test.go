@@ -100,13 +100,13 @@ func checkPassword(t *testing.T, f *fixture) {
 		t.Fatal(err)
 	}
 	file := writeFile(t, "pw", pw+"\n")
-	c := mustConfigure(t, testURL, "--krb5-conf", f.k.Krb5Conf, "--principal", "bench_pw", "--krb-password-file", file, "--krbsrvname", "customspn")
+	c := mustConfigure(t, testURL, "--krb5-conf", f.k.Krb5Conf, "--krb-principal", "bench_pw", "--krb-password-file", file, "--krbsrvname", "customspn")
 	for k, v := range c.m.Settings() {
 		if strings.Contains(v, pw) {
 			t.Errorf("setting %s holds the password", k)
 		}
 	}
-	_, err := configure(t, testURL, "--krb5-conf", f.k.Krb5Conf, "--principal", "bench_pw", "--krb-password-file", writeFile(t, "bad", "wrong-one"))
+	_, err := configure(t, testURL, "--krb5-conf", f.k.Krb5Conf, "--krb-principal", "bench_pw", "--krb-password-file", writeFile(t, "bad", "wrong-one"))
 	assertOneLine(t, err, "rejected the key of bench_pw@")
 	if strings.Contains(err.Error(), "wrong-one") {
 		t.Error("the error shows the password")
@@ -128,9 +128,9 @@ func checkCCache(t *testing.T, f *fixture) {
 		t.Errorf("source %q, want ccache", got)
 	}
 	acceptToken(t, f, "postgres")
-	_, err = configure(t, testURL, f.args("--krb-source", "ccache", "--relogin-every", "1m")...)
-	assertOneLine(t, err, "--relogin-every needs --keytab")
-	_, err = configure(t, testURL, f.args("--krb-source", "ccache", "--principal", "someone")...)
+	_, err = configure(t, testURL, f.args("--krb-source", "ccache", "--krb-relogin-every", "1m")...)
+	assertOneLine(t, err, "--krb-relogin-every needs --krb-keytab")
+	_, err = configure(t, testURL, f.args("--krb-source", "ccache", "--krb-principal", "someone")...)
 	assertOneLine(t, err, "holds tickets of bench_gss@", "kinit someone@")
 }
 
@@ -141,11 +141,11 @@ func checkErrors(t *testing.T, f *fixture) {
 		parts []string
 	}{
 		"unknown-spn":      {f.args("--krbsrvname", "dummy"), []string{"dummy/localhost@" + r, "not found in Kerberos database", "--krbsrvname"}},
-		"missing-keytab":   {[]string{"--krb5-conf", f.k.Krb5Conf, "--keytab", "/nonexistent/x.keytab"}, []string{"/nonexistent/x.keytab", "no such file", "--keytab"}},
-		"keytab-no-princ":  {f.args("--principal", "postgres/localhost"), []string{"has no key for postgres/localhost@" + r, "holds bench_gss@" + r}},
-		"realm-not-in-cfg": {f.args("--principal", "bench_gss@OTHER.COM"), []string{"realm OTHER.COM", f.k.Krb5Conf}},
-		"unknown-client":   {[]string{"--krb5-conf", f.k.Krb5Conf, "--principal", "nosuch", "--krb-password-file", writeFile(t, "pw", "x")}, []string{"nosuch@" + r, "not found in Kerberos database"}},
-		"no-profile":       {[]string{"--krb5-conf", "/nonexistent/krb5.conf", "--keytab", f.keytab}, []string{"/nonexistent/krb5.conf", "KRB5_CONFIG"}},
+		"missing-keytab":   {[]string{"--krb5-conf", f.k.Krb5Conf, "--krb-keytab", "/nonexistent/x.keytab"}, []string{"/nonexistent/x.keytab", "no such file", "--krb-keytab"}},
+		"keytab-no-princ":  {f.args("--krb-principal", "postgres/localhost"), []string{"has no key for postgres/localhost@" + r, "holds bench_gss@" + r}},
+		"realm-not-in-cfg": {f.args("--krb-principal", "bench_gss@OTHER.COM"), []string{"realm OTHER.COM", f.k.Krb5Conf}},
+		"unknown-client":   {[]string{"--krb5-conf", f.k.Krb5Conf, "--krb-principal", "nosuch", "--krb-password-file", writeFile(t, "pw", "x")}, []string{"nosuch@" + r, "not found in Kerberos database"}},
+		"no-profile":       {[]string{"--krb5-conf", "/nonexistent/krb5.conf", "--krb-keytab", f.keytab}, []string{"/nonexistent/krb5.conf", "KRB5_CONFIG"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := configure(t, testURL, c.args...)
@@ -162,12 +162,12 @@ func checkUnreachable(t *testing.T, f *fixture) {
 	}
 	dead := "127.0.0.1:" + strconv.Itoa(closedPort(t))
 	path := writeFile(t, "krb5.conf", strings.ReplaceAll(string(conf), "127.0.0.1:"+strconv.Itoa(f.k.Port), dead))
-	_, err = configure(t, testURL, "--krb5-conf", path, "--keytab", f.keytab, "--principal", "bench_gss")
+	_, err = configure(t, testURL, "--krb5-conf", path, "--krb-keytab", f.keytab, "--krb-principal", "bench_gss")
 	assertOneLine(t, err, "cannot reach the KDC of realm "+f.k.Realm+" at "+dead, path)
 }
 
 // TestRenewal uses 3s tickets: the refresher must renew the TGT again and
-// again, then --relogin-every must log in afresh, and a KDC restart must be
+// again, then --krb-relogin-every must log in afresh, and a KDC restart must be
 // survived.
 func TestRenewal(t *testing.T) {
 	f := startKDC(t, 3*time.Second)
@@ -181,7 +181,7 @@ func TestRenewal(t *testing.T) {
 		t.Errorf("ForceRotation = %q, %v", detail, err)
 	}
 
-	r := mustConfigure(t, testURL, f.args("--krbsrvname", "customspn", "--relogin-every", "500ms")...)
+	r := mustConfigure(t, testURL, f.args("--krbsrvname", "customspn", "--krb-relogin-every", "500ms")...)
 	r.ev.waitFor(t, "login rotation gssapi", 2, 30*time.Second)
 
 	t.Run("kdc-restart", func(t *testing.T) {

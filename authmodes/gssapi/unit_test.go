@@ -71,7 +71,7 @@ func TestExplain(t *testing.T) {
 	}{
 		{kdcErr("(7) KDC_ERR_S_PRINCIPAL_UNKNOWN Server not found in Kerberos database"), "dummy/localhost@EXAMPLE.COM",
 			[]string{"dummy/localhost@EXAMPLE.COM", "not found in Kerberos database", "--krbsrvname"}},
-		{kdcErr("(6) KDC_ERR_C_PRINCIPAL_UNKNOWN Client not found"), "", []string{"bench_gss@EXAMPLE.COM", "--principal"}},
+		{kdcErr("(6) KDC_ERR_C_PRINCIPAL_UNKNOWN Client not found"), "", []string{"bench_gss@EXAMPLE.COM", "--krb-principal"}},
 		{kdcErr("(37) KRB_AP_ERR_SKEW Clock skew too great"), "", []string{"clock skew", "127.0.0.1:8888", "NTP"}},
 		{krberror.NewErrorf(krberror.KRBMsgError, "clock skew with KDC too large. Greater than 300 seconds"), "", []string{"clock skew"}},
 		{kdcErr("(68) KDC_ERR_WRONG_REALM"), "", []string{"does not serve realm EXAMPLE.COM"}},
@@ -92,7 +92,7 @@ func TestKeytabHas(t *testing.T) {
 	if err := keytabHas(kt, "/k", "bench_gss", "EXAMPLE.COM"); err != nil {
 		t.Errorf("keytabHas = %v", err)
 	}
-	assertOneLine(t, keytabHas(kt, "/k", "bench_gss", "OTHER.COM"), "realm is wrong", "--principal bench_gss@EXAMPLE.COM")
+	assertOneLine(t, keytabHas(kt, "/k", "bench_gss", "OTHER.COM"), "realm is wrong", "--krb-principal bench_gss@EXAMPLE.COM")
 	assertOneLine(t, keytabHas(kt, "/k", "nosuch", "EXAMPLE.COM"), "no key for nosuch@EXAMPLE.COM", "bench_gss@EXAMPLE.COM")
 }
 
@@ -118,10 +118,10 @@ func TestSourceKind(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--keytab", "/k"}, srcKeytab},
-		{[]string{"--keytab", "/k", "--krb-password-file", "/p"}, srcPassword},
-		{[]string{"--keytab", ""}, srcCCache},
-		{[]string{"--keytab", "/k", "--krb-source", "ccache"}, srcCCache},
+		{[]string{"--krb-keytab", "/k"}, srcKeytab},
+		{[]string{"--krb-keytab", "/k", "--krb-password-file", "/p"}, srcPassword},
+		{[]string{"--krb-keytab", ""}, srcCCache},
+		{[]string{"--krb-keytab", "/k", "--krb-source", "ccache"}, srcCCache},
 	} {
 		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
 		m := newMode(fs).(*mode)
@@ -133,7 +133,7 @@ func TestSourceKind(t *testing.T) {
 		}
 	}
 	m := &mode{source: "keytab"}
-	assertOneLine(t, errOf(m.sourceKind()), "--keytab")
+	assertOneLine(t, errOf(m.sourceKind()), "--krb-keytab")
 	m.source = "nfs"
 	assertOneLine(t, errOf(m.sourceKind()), "unknown --krb-source")
 }

@@ -166,7 +166,7 @@ func newPKIFixture(t *testing.T, ttl time.Duration) *fixture {
 
 func TestPresentsCurrentSVIDAndRecycles(t *testing.T) {
 	f := newFixture(t, time.Hour)
-	m := newTestMode(t, "--spiffe-socket", f.iss.addr, "--recycle-on-rotation", "--recycle-jitter", "0s")
+	m := newTestMode(t, "--spiffe-socket", f.iss.addr, "--spiffe-recycle-on-rotation", "--spiffe-recycle-jitter", "0s")
 	rec, err := configure(t, m, f.cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -254,7 +254,7 @@ func rotateUnderConnection(t *testing.T, args ...string) (*fixture, *recorder, *
 }
 
 func TestJitterKeepsConnectionUntilItsDeadline(t *testing.T) {
-	_, rec, p, pid := rotateUnderConnection(t, "--recycle-on-rotation", "--recycle-jitter", "1h")
+	_, rec, p, pid := rotateUnderConnection(t, "--spiffe-recycle-on-rotation", "--spiffe-recycle-jitter", "1h")
 	if got := acquire(t, p); got != pid {
 		t.Errorf("connection %d replaced by %d long before its jittered deadline", pid, got)
 	}
@@ -266,7 +266,7 @@ func TestJitterKeepsConnectionUntilItsDeadline(t *testing.T) {
 func TestWithoutRecycleConnectionsStay(t *testing.T) {
 	f, _, p, pid := rotateUnderConnection(t)
 	if got := acquire(t, p); got != pid {
-		t.Errorf("connection replaced without --recycle-on-rotation")
+		t.Errorf("connection replaced without --spiffe-recycle-on-rotation")
 	}
 	p.Reset() // new connections present the new SVID
 	acquire(t, p)

@@ -127,6 +127,7 @@ func TestCLIAgainstStack(t *testing.T) {
 			}
 			s := readSummary(t, dir)
 			assertHlogMatches(t, dir, s)
+			assertAuthSettings(t, dir, auth, strings.TrimSpace(readFile(t, st.UserPasswordFile("bench_password"))))
 			if s.AuthMode != auth || s.Connections.Opened < 8 || s.Server.TLS != "verify-full" {
 				t.Errorf("summary: auth %q, connections %d, tls %q", s.AuthMode, s.Connections.Opened, s.Server.TLS)
 			}

@@ -151,8 +151,8 @@ func testGSSReferenceClient(t *testing.T, c *cli, st *stack.State) {
 	cc := &cli{t: t, env: append(append([]string{}, c.env...), "KRB5CCNAME="+ccache)}
 	dir := filepath.Join(t.TempDir(), "run")
 	cc.mustRun(append(gssRun, "--krb-source", "ccache", "--concurrency", "2", "--duration", "1s", "--out", dir)...)
-	if s := readSummary(t, dir); !strings.Contains(s.Config["auth_settings"], "krb_source:ccache") {
-		t.Errorf("auth settings %q, want krb_source:ccache", s.Config["auth_settings"])
+	if s := readSummary(t, dir); s.AuthConf["krb_source"] != "ccache" {
+		t.Errorf("auth settings %v, want krb_source ccache", s.AuthConf)
 	}
 }
 
@@ -170,9 +170,9 @@ func testGSSErrors(t *testing.T, c *cli) {
 	assertOneLineError(t, c.run("run", "bank", "--auth", "gssapi", "--krbsrvname", "dummy", "--duration", "5s"), 1,
 		"dummy/localhost@EXAMPLE.COM", "not found in Kerberos database", "--krbsrvname")
 	t.Logf("wrong SPN failed after %s", time.Since(start).Round(time.Millisecond))
-	assertOneLineError(t, c.run(append(gssRun, "--keytab", "/nonexistent/bench_gss.keytab")...), 1,
-		"/nonexistent/bench_gss.keytab", "--keytab")
-	assertOneLineError(t, c.run(append(gssRun, "--principal", "bench_gss@OTHER.COM")...), 1, "realm OTHER.COM")
+	assertOneLineError(t, c.run(append(gssRun, "--krb-keytab", "/nonexistent/bench_gss.keytab")...), 1,
+		"/nonexistent/bench_gss.keytab", "--krb-keytab")
+	assertOneLineError(t, c.run(append(gssRun, "--krb-principal", "bench_gss@OTHER.COM")...), 1, "realm OTHER.COM")
 	assertOneLineError(t, c.run("stack", "up", "--dir", t.TempDir(), "--ticket-lifetime", "10ms"), 2, "--ticket-lifetime")
 }
 

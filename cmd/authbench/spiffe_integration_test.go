@@ -272,7 +272,7 @@ func testRotationUnderLoad(t *testing.T, c *cli, st *stack.State) {
 	w := watchSVIDs(t, st)
 	dir := filepath.Join(t.TempDir(), "run")
 	r := startRun(t, c, "run", "bank", "--auth", "spiffe", "--concurrency", "4", "--duration", "40s",
-		"--recycle-on-rotation", "--recycle-jitter", "1s", "--out", dir)
+		"--spiffe-recycle-on-rotation", "--spiffe-recycle-jitter", "1s", "--out", dir)
 	conns := pollSSL(t, st, r)
 	r.wait(t)
 	s := readSummary(t, dir)
@@ -285,7 +285,7 @@ func testRotationUnderLoad(t *testing.T, c *cli, st *stack.State) {
 		t.Errorf("%d rotations in summary.json, want at least 3 in 40 s with a %s SVID TTL", len(rotations), svidTTL)
 	}
 	if len(eventsOf(s, "retire")) == 0 {
-		t.Error("no connection was retired with --recycle-on-rotation")
+		t.Error("no connection was retired with --spiffe-recycle-on-rotation")
 	}
 	if _, ok := s.Handshake["credential"]; !ok {
 		t.Error("summary.json has no credential handshake phase")

@@ -59,6 +59,7 @@ func (v *vaultFixture) testRotations(t *testing.T) {
 		t.Fatalf("run failed (exit %d): %s", o.code, o.stderr)
 	}
 	s := readSummary(t, dir)
+	assertAuthSettings(t, dir, "vault", v.planted...)
 	rotations := vaultEventsOf(s, "rotation")
 	if len(rotations) < 2 || len(s.Rotations) < 2 {
 		t.Errorf("%d rotation events, %d rows in the rotation table; want at least 2", len(rotations), len(s.Rotations))
