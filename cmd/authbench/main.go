@@ -81,7 +81,7 @@ func exitCode(stderr io.Writer, name string, err error) int {
 
 func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "authbench: load driver and benchmark for SQL databases behind a load balancer with strong authentication")
-	fmt.Fprintln(w, "\nusage: authbench COMMAND [ARGS] [FLAGS]   (authbench COMMAND --help for its flags)")
+	fmt.Fprintln(w, "\nusage: authbench COMMAND [ARGS] [FLAGS]   (authbench COMMAND [--auth MODE] --help for its flags)")
 	fmt.Fprintln(w, "\ncommands:")
 	var names []string
 	for n := range commands {
