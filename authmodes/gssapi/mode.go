@@ -54,9 +54,9 @@ func newMode(fs *pflag.FlagSet) authmodes.Mode {
 	fs.StringVar(&m.srvName, "krbsrvname", envOr("PGKRBSRVNAME", defaultSrvName), "gssapi: Kerberos service name; the SPN is <krbsrvname>/<host>, as in libpq [$PGKRBSRVNAME]")
 	fs.StringVar(&m.spn, "krbspn", "", "gssapi: the server's whole principal name (service/host[@REALM]); overrides --krbsrvname")
 	fs.DurationVar(&m.reloginEvery, "krb-relogin-every", 0, "gssapi: force a fresh login (new TGT) this often; 0 = only renew before expiry")
-	for old, name := range map[string]string{"keytab": "krb-keytab", "principal": "krb-principal", "relogin-every": "krb-relogin-every"} {
-		authmodes.DeprecatedAlias(fs, old, name)
-	}
+	authmodes.DeprecatedAlias(fs, "keytab", "krb-keytab")
+	authmodes.DeprecatedAlias(fs, "principal", "krb-principal")
+	authmodes.DeprecatedAlias(fs, "relogin-every", "krb-relogin-every")
 	return m
 }
 

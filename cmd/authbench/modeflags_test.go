@@ -251,3 +251,21 @@ func assertAuthSettings(t *testing.T, dir, mode string, secrets ...string) {
 		}
 	}
 }
+
+func TestOnlyVaultNamesTheUserItself(t *testing.T) {
+	t.Setenv("AUTHBENCH_CERT_USER", "")
+	for _, meta := range authmodes.All() {
+		m := meta.New(pflag.NewFlagSet(meta.Name, pflag.ContinueOnError))
+		if got := authmodes.IssuesUser(m); got != (meta.Name == "vault") {
+			t.Errorf("IssuesUser(%s) = %v", meta.Name, got)
+		}
+		c := connFlags{auth: meta.Name}
+		user, err := c.user(m)
+		if meta.Name == "vault" && (user != "" || err != nil) {
+			t.Errorf("vault without --user: user %q, err %v; want none and no error", user, err)
+		}
+		if meta.Name == "cert" && err == nil {
+			t.Errorf("cert without --user or $AUTHBENCH_CERT_USER: no error")
+		}
+	}
+}
