@@ -48,10 +48,10 @@ func (c *connFlags) mode() (authmodes.Mode, error) {
 	if err != nil {
 		return nil, &usageError{msg: err.Error()}
 	}
-	if c.modes[c.auth] == nil { // not seen before parsing: the mode's defaults
-		c.modes[c.auth] = meta.New(pflag.NewFlagSet(c.auth, pflag.ContinueOnError))
+	if m := c.modes[c.auth]; m != nil {
+		return m, nil
 	}
-	return c.modes[c.auth], nil
+	return meta.New(pflag.NewFlagSet(c.auth, pflag.ContinueOnError)), nil // not selected before parsing: its defaults
 }
 
 // user returns the SQL user: --user, or the mode's default.
