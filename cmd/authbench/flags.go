@@ -47,7 +47,7 @@ func otherModesFlag(fs *pflag.FlagSet, err error) error {
 	if !ok || auth == nil || auth.Annotations[modeAnnotation] == nil {
 		return nil
 	}
-	mode := modeOfFlag(name)
+	mode := modeFlagOwners(true)[name]
 	if mode == "" {
 		return nil
 	}

@@ -76,17 +76,20 @@ func scanAuth(args []string, list bool, def []string) []string {
 	return got
 }
 
-// modeOfFlag returns the auth mode that registers the flag name (or its
-// deprecated old name), or "".
-func modeOfFlag(name string) string {
+// modeFlagOwners maps the flag names every auth mode registers (with old
+// also their deprecated old names) to the mode.
+func modeFlagOwners(old bool) map[string]string {
+	owner := map[string]string{}
 	for _, meta := range authmodes.All() {
 		fs := pflag.NewFlagSet(meta.Name, pflag.ContinueOnError)
 		meta.New(fs)
-		if fs.Lookup(name) != nil {
-			return meta.Name
-		}
+		fs.VisitAll(func(f *pflag.Flag) {
+			if old || f.Deprecated == "" {
+				owner[f.Name] = meta.Name
+			}
+		})
 	}
-	return ""
+	return owner
 }
 
 // modeArgs returns, per auth mode, the mode's flags given on the command

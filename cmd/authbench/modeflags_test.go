@@ -20,10 +20,8 @@ import (
 // included), from the modes' own registration.
 func modeFlagNames() map[string][]string {
 	out := map[string][]string{}
-	for _, meta := range authmodes.All() {
-		fs := pflag.NewFlagSet(meta.Name, pflag.ContinueOnError)
-		meta.New(fs)
-		fs.VisitAll(func(f *pflag.Flag) { out[meta.Name] = append(out[meta.Name], f.Name) })
+	for name, mode := range modeFlagOwners(true) {
+		out[mode] = append(out[mode], name)
 	}
 	return out
 }
@@ -100,16 +98,18 @@ func TestModeFlagsDoNotCollide(t *testing.T) {
 		t.Fatal(err)
 	}
 	owner := map[string]string{}
-	for mode, names := range modeFlagNames() {
-		for _, name := range names {
-			if other, ok := owner[name]; ok {
-				t.Errorf("--%s is a flag of both --auth %s and --auth %s", name, other, mode)
+	for _, meta := range authmodes.All() {
+		own := pflag.NewFlagSet(meta.Name, pflag.ContinueOnError)
+		meta.New(own)
+		own.VisitAll(func(f *pflag.Flag) {
+			if other, ok := owner[f.Name]; ok {
+				t.Errorf("--%s is a flag of both --auth %s and --auth %s", f.Name, other, meta.Name)
 			}
-			owner[name] = mode
-			if f := fs.Lookup(name); f != nil && mode != "password" {
-				t.Errorf("--%s of --auth %s is also a flag of run itself", name, mode)
+			owner[f.Name] = meta.Name
+			if fs.Lookup(f.Name) != nil && meta.Name != "password" {
+				t.Errorf("--%s of --auth %s is also a flag of run itself", f.Name, meta.Name)
 			}
-		}
+		})
 	}
 }
 

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -10,16 +12,22 @@ import (
 // didYouMean is " (did you mean X?)" for the name closest to word within a
 // typo's distance (at most 2 edits, fewer for short words), or "".
 func didYouMean(word string, names []string) string {
+	best := closest(word, names)
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %s?)", best)
+}
+
+// closest is the name closest to word within a typo's distance, or "".
+func closest(word string, names []string) string {
 	best, bestD := "", min(2, len(word)/3)+1
 	for _, n := range names {
 		if d := editDistance(word, n); d < bestD {
 			best, bestD = n, d
 		}
 	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %s?)", best)
+	return best
 }
 
 // flagHint is the did-you-mean for a pflag "unknown flag: --name" error.
@@ -34,7 +42,21 @@ func flagHint(fs *pflag.FlagSet, err error) string {
 			names = append(names, "--"+f.Name)
 		}
 	})
-	return didYouMean("--"+name, names)
+	if hint := didYouMean("--"+name, names); hint != "" || fs.Lookup("auth") == nil {
+		return hint
+	}
+	return otherModesHint(name)
+}
+
+// otherModesHint is " (did you mean --X of --auth MODE?)" for the auth
+// mode flag closest to name, or "".
+func otherModesHint(name string) string {
+	owner := modeFlagOwners(false)
+	best := closest(name, slices.Sorted(maps.Keys(owner)))
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean --%s of --auth %s?)", best, owner[best])
 }
 
 // editDistance is the Levenshtein distance between a and b.

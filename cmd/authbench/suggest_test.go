@@ -14,6 +14,8 @@ func TestTyposGetADidYouMean(t *testing.T) {
 		{[]string{"run", "bank", "--concurency", "8"}, "unknown flag: --concurency (did you mean --concurrency?) (see `authbench run --help`)"},
 		{[]string{"stak", "up"}, `unknown command "stak" (did you mean stack?)`},
 		{[]string{"run", "bank", "--zzz"}, "unknown flag: --zzz (see `authbench run --help`)"},
+		{[]string{"run", "bank", "--auth", "cert", "--vault-rol", "r"}, "unknown flag: --vault-rol (did you mean --vault-role of --auth vault?)"},
+		{[]string{"run", "bank", "--auth", "gssapi", "--krb-keytb", "k"}, "unknown flag: --krb-keytb (did you mean --krb-keytab?)"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate": run`},
 	} {
 		var out, errb bytes.Buffer
