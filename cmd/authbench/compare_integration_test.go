@@ -124,11 +124,21 @@ func testRotateEvery(c *cli) {
 	}
 }
 
-// testMatrix: a short matrix over two modes writes one row per combination.
+// testMatrix: a short matrix over two modes writes one row per combination;
+// a mode's flag reaches that mode's runs only.
 func testMatrix(c *cli) {
 	t := c.t
 	dir := filepath.Join(t.TempDir(), "matrix")
-	o := c.mustRun("matrix", "--init=false", "--workloads", "bank", "--auth", "password,cert", "--duration", "2s", "--ramp", "0s", "--out", dir, "--metrics-addr", "")
+	pwFile := filepath.Join(t.TempDir(), "password") // not the default, so the run shows it got the flag
+	if err := os.WriteFile(pwFile, []byte(readFile(t, c.envValue("AUTHBENCH_PASSWORD_FILE"))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := c.mustRun("matrix", "--init=false", "--workloads", "bank", "--auth", "password,cert", "--duration", "2s", "--ramp", "0s", "--out", dir, "--metrics-addr", "",
+		"--password-file", pwFile)
+	if got := readSummary(t, filepath.Join(dir, "bank-password")).Config["password-file"]; got != pwFile {
+		t.Errorf("the password run got --password-file %q, want %q", got, pwFile)
+	}
+	assertAuthSettings(t, filepath.Join(dir, "bank-cert"), "cert")
 	md, err := os.ReadFile(filepath.Join(dir, "matrix.md"))
 	if err != nil {
 		t.Fatal(err)
@@ -140,4 +150,15 @@ func testMatrix(c *cli) {
 	if !strings.Contains(o.stdout, "[2/2] bank / cert") {
 		t.Errorf("matrix printed no progress:\n%s", o.stdout)
 	}
+}
+
+// envValue is the value of the variable name in c's environment.
+func (c *cli) envValue(name string) string {
+	for _, e := range c.env {
+		if v, ok := strings.CutPrefix(e, name+"="); ok {
+			return v
+		}
+	}
+	c.t.Fatalf("%s is not in the environment", name)
+	return ""
 }

@@ -101,7 +101,8 @@ func (m *matrixOpts) execute(ctx context.Context, stdout io.Writer) error {
 	total := len(m.workloads) * len(m.auths)
 	for _, w := range m.workloads {
 		if m.init {
-			if err := m.child(ctx, exe, filepath.Join(m.out, "init-"+w+".log"), "init", w, "--auth", m.auths[0]); err != nil {
+			initArgs := append([]string{"init", w, "--auth", m.auths[0]}, m.modeArgs[m.auths[0]]...)
+			if err := m.child(ctx, exe, filepath.Join(m.out, "init-"+w+".log"), initArgs...); err != nil {
 				return fmt.Errorf("init %s: %v", w, err)
 			}
 		}
