@@ -18,13 +18,14 @@ const modeAnnotation = "authbench/auth-mode"
 // names one.
 func authDefault() string { return envOr("AUTHBENCH_AUTH", "cert") }
 
-// addModeFlags registers --auth (one mode, or with list a comma-separated
-// list of them, default def) and the flags of the modes it selects on args,
-// read before parsing so that a command shows and accepts only those. Each
+// addModeFlags adds to fs the flags of the auth modes --auth selects on
+// args (one mode, or with list a comma-separated list of them; def when
+// args name none), read before parsing so that a command shows and accepts
+// only those; the command registers --auth itself, before this call. Each
 // mode registers on its own flag set; the returned modes read their flags
 // once fs is parsed. A name that is no mode is left to the command's
 // validation. A renamed flag's old name prints one deprecation line to
-// stderr.
+// stderr. Commands with one mode call connFlags.register instead.
 func addModeFlags(fs *pflag.FlagSet, args []string, list bool, def []string, stderr io.Writer) map[string]authmodes.Mode {
 	selected := scanAuth(args, list, def)
 	modes := map[string]authmodes.Mode{}
