@@ -9,13 +9,6 @@ import (
 	"strings"
 )
 
-// PostgreSQL request codes of the untyped first message.
-const (
-	sslRequestCode    = 80877103
-	gssEncRequestCode = 80877104
-	cancelRequestCode = 80877102
-)
-
 // maxMessage bounds a message the proxy buffers (a bank transfer's are tiny).
 const maxMessage = 1 << 24
 
@@ -73,14 +66,6 @@ func readUntyped(r io.Reader) ([]byte, error) {
 // requestCode returns the code of an untyped message (protocol version or
 // one of the request codes).
 func requestCode(b []byte) uint32 { return binary.BigEndian.Uint32(b[4:8]) }
-
-// sslRequest is the 8-byte SSLRequest a client sends before TLS.
-func sslRequest() []byte {
-	b := make([]byte, 8)
-	binary.BigEndian.PutUint32(b[0:4], 8)
-	binary.BigEndian.PutUint32(b[4:8], sslRequestCode)
-	return b
-}
 
 // simpleQuery returns the text of a Query message ("" for other types).
 func simpleQuery(m message) string {

@@ -5,10 +5,11 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"sync"
 	"time"
+
+	"github.com/authbench/authbench/internal/pgwire"
 )
 
 // Drop is one COMMIT the server completed whose reply the client never got.
@@ -162,7 +163,7 @@ func (p *CommitDropper) acceptClient(raw net.Conn) (*tls.Conn, []byte, error) {
 	_ = raw.SetDeadline(time.Now().Add(10 * time.Second))
 	defer raw.SetDeadline(time.Time{})
 	first, err := readUntyped(raw)
-	if err == nil && requestCode(first) == gssEncRequestCode {
+	if err == nil && requestCode(first) == pgwire.GSSEncRequestCode {
 		if _, err = raw.Write([]byte{'N'}); err == nil {
 			first, err = readUntyped(raw)
 		}
@@ -171,10 +172,10 @@ func (p *CommitDropper) acceptClient(raw net.Conn) (*tls.Conn, []byte, error) {
 		return nil, nil, nil // the client went away before saying anything
 	}
 	switch requestCode(first) {
-	case cancelRequestCode:
+	case pgwire.CancelRequestCode:
 		p.forwardCancel(first)
 		return nil, nil, nil
-	case sslRequestCode:
+	case pgwire.SSLRequestCode:
 	default:
 		return nil, nil, errors.New("commit dropper: a client started without TLS")
 	}
@@ -200,13 +201,9 @@ func (p *CommitDropper) dialUpstream() (net.Conn, *tls.Conn, error) {
 		return nil, nil, fmt.Errorf("commit dropper: dial %s: %w", p.upstream, err)
 	}
 	_ = raw.SetDeadline(time.Now().Add(10 * time.Second))
-	var answer [1]byte
-	if _, err = raw.Write(sslRequest()); err == nil {
-		_, err = io.ReadFull(raw, answer[:])
-	}
-	if err != nil || answer[0] != 'S' {
+	if err := pgwire.RequestTLS(raw); err != nil {
 		raw.Close()
-		return nil, nil, fmt.Errorf("commit dropper: upstream %s refused TLS (%q, %v)", p.upstream, answer[0], err)
+		return nil, nil, fmt.Errorf("commit dropper: upstream %s: %w", p.upstream, err)
 	}
 	up := tls.Client(raw, p.clientTLS)
 	if err := up.Handshake(); err != nil {
