@@ -90,17 +90,6 @@ type EventSink interface {
 	Event(kind, source, detail string, rotation bool)
 }
 
-// CredentialError is returned when credentials cannot be obtained (no
-// ticket, no SVID, Vault refused, unreadable certificate); the driver
-// classifies it as an auth error.
-type CredentialError struct{ Err error }
-
-// Error implements error.
-func (e *CredentialError) Error() string { return e.Err.Error() }
-
-// Unwrap returns the underlying error.
-func (e *CredentialError) Unwrap() error { return e.Err }
-
 var known = registry.New[Meta]("auth mode")
 
 // Register adds a mode; called from the mode package's init().

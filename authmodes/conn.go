@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/pflag"
+
+	"github.com/authbench/authbench/fix"
 )
 
 // SSL modes accepted by --sslmode; anything but verify-full needs --insecure.
@@ -82,23 +84,25 @@ func (c *Conn) Validate() error {
 	case SSLVerifyFull:
 	case SSLVerifyCA, SSLRequire, SSLDisable:
 		if !c.Insecure {
-			return fmt.Errorf("--sslmode=%s does not fully verify the server: add --insecure to accept that, or use --sslmode=verify-full", c.SSLMode)
+			return settingsError(fix.Textf("%v=%s does not fully verify the server", fix.Flag("sslmode"), c.SSLMode),
+				fix.Textf("add %v to accept that, or use %v=verify-full", fix.Flag("insecure"), fix.Flag("sslmode")), nil)
 		}
 	default:
-		return fmt.Errorf("unknown --sslmode %q: use verify-full (default), verify-ca, require or disable", c.SSLMode)
+		return settingsError(fix.Textf("unknown %v %q", fix.Flag("sslmode"), c.SSLMode), fix.Textf("use verify-full (default), verify-ca, require or disable"), nil)
 	}
 	if c.URL != "" {
 		return nil
 	}
 	if c.Port < 1 || c.Port > 65535 {
-		return fmt.Errorf("--port must be between 1 and 65535, got %d", c.Port)
+		return settingsError(fix.Textf("%v must be between 1 and 65535, got %d", fix.Flag("port"), c.Port), fix.Text{}, nil)
 	}
 	if c.SSLMode != SSLDisable && c.SSLMode != SSLRequire && c.CAFile == "" {
-		return fmt.Errorf("no CA certificate to verify the server with: pass --ca, or run `eval \"$(authbench stack env)\"` first")
+		return settingsError(fix.Textf("no CA certificate to verify the server with"),
+			fix.Textf("pass %v, or run `eval \"$(%v)\"` first", fix.Flag("ca"), fix.Command("stack env")), nil)
 	}
 	if c.CAFile != "" {
 		if _, err := os.Stat(c.CAFile); err != nil {
-			return fmt.Errorf("CA certificate %s: %v (check --ca)", c.CAFile, unwrapPathErr(err))
+			return settingsError(fix.Textf("CA certificate %s: %v", c.CAFile, unwrapPathErr(err)), fix.Textf("check %v", fix.Flag("ca")), err)
 		}
 	}
 	return nil
@@ -124,15 +128,23 @@ func (c *Conn) PoolConfig(user string) (*pgxpool.Config, error) {
 	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("invalid connection settings: %s (check --url or --host/--port)", firstLine(err.Error()))
+		return nil, settingsError(fix.Textf("invalid connection settings: %s", firstLine(err.Error())),
+			fix.Textf("check %v or %v/%v", fix.Flag("url"), fix.Flag("host"), fix.Flag("port")), err)
 	}
 	if c.URL != "" && user != "" && cfg.ConnConfig.User == "" {
 		cfg.ConnConfig.User = user
 	}
 	if c.URL != "" && !strings.Contains(c.URL, "sslmode=verify-full") && !c.Insecure {
-		return nil, fmt.Errorf("--url must contain sslmode=verify-full, or add --insecure to accept weaker TLS verification")
+		return nil, settingsError(fix.Textf("%v must contain sslmode=verify-full", fix.Flag("url")),
+			fix.Textf("add %v to accept weaker TLS verification", fix.Flag("insecure")), nil)
 	}
 	return cfg, nil
+}
+
+// settingsError is a connection setting that cannot work: what is wrong,
+// how to fix it and the cause, if any.
+func settingsError(what, repair fix.Text, cause error) error {
+	return &fix.Error{Step: "settings", What: what, Fix: repair, Err: cause}
 }
 
 func firstLine(s string) string {

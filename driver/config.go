@@ -1,8 +1,9 @@
 package driver
 
 import (
-	"fmt"
 	"time"
+
+	"github.com/authbench/authbench/fix"
 )
 
 // Config is how the driver runs the load.
@@ -21,23 +22,30 @@ type Config struct {
 	ConnectOnly    bool          // handshake: each op opens and closes a connection, no workload
 }
 
-// Validate checks the configuration and says what to change.
+// Validate checks the configuration and says what to change; the error is
+// a *fix.Error naming the setting.
 func (c *Config) Validate() error {
 	switch {
 	case c.Concurrency < 1:
-		return fmt.Errorf("--concurrency must be at least 1, got %d", c.Concurrency)
+		return invalid("concurrency", "must be at least 1, got %d", c.Concurrency)
 	case c.Duration < 0:
-		return fmt.Errorf("--duration must not be negative, got %s", c.Duration)
+		return invalid("duration", "must not be negative, got %s", c.Duration)
 	case c.Ramp < 0:
-		return fmt.Errorf("--ramp must not be negative, got %s", c.Ramp)
+		return invalid("ramp", "must not be negative, got %s", c.Ramp)
 	case c.MaxOps < 0:
-		return fmt.Errorf("--max-ops must not be negative, got %d", c.MaxOps)
+		return invalid("max-ops", "must not be negative, got %d", c.MaxOps)
 	case c.MaxRate < 0:
-		return fmt.Errorf("--max-rate must not be negative, got %g", c.MaxRate)
+		return invalid("max-rate", "must not be negative, got %g", c.MaxRate)
 	case c.MaxRetries < 0:
-		return fmt.Errorf("--max-retries must not be negative, got %d", c.MaxRetries)
+		return invalid("max-retries", "must not be negative, got %d", c.MaxRetries)
 	case c.DisplayEvery < time.Second || c.DisplayEvery%time.Second != 0:
-		return fmt.Errorf("--display-every must be a whole number of seconds, at least 1s, got %s", c.DisplayEvery)
+		return invalid("display-every", "must be a whole number of seconds, at least 1s, got %s", c.DisplayEvery)
 	}
 	return nil
+}
+
+// invalid returns the error of setting name: "<name> <what>", the name a
+// fix.Flag.
+func invalid(name, what string, args ...any) error {
+	return &fix.Error{Step: "settings", What: fix.Textf("%v "+what, append([]any{fix.Flag(name)}, args...)...)}
 }

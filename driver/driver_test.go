@@ -11,7 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/authbench/authbench/authmodes"
+	"github.com/authbench/authbench/fix"
 	"github.com/authbench/authbench/results"
 )
 
@@ -31,7 +31,11 @@ func TestClassify(t *testing.T) {
 		{&pgconn.PgError{Code: "23505"}, results.ClassOther},
 		{&net.OpError{Op: "dial", Err: errors.New("connection refused")}, results.ClassConnection},
 		{context.DeadlineExceeded, results.ClassTimeout},
-		{&authmodes.CredentialError{Err: errors.New("no ticket")}, results.ClassAuth},
+		{&fix.Error{Err: errors.New("no ticket"), Credential: true}, results.ClassAuth},
+		{fmt.Errorf("configure: %w", &fix.Error{Err: errors.New("no SVID"), Credential: true}), results.ClassAuth},
+		{credErr{true}, results.ClassAuth},
+		{&fix.Error{Err: errors.New("bad flag")}, results.ClassOther},
+		{credErr{false}, results.ClassOther},
 		{errors.New("unexpected EOF"), results.ClassConnection},
 		{&net.OpError{Op: "remote error", Err: errors.New("remote error: tls: bad certificate")}, results.ClassAuth},
 		{errors.New("something odd"), results.ClassOther},
@@ -48,6 +52,12 @@ func TestClassify(t *testing.T) {
 		t.Error("connection errors are retried, auth errors are not")
 	}
 }
+
+// credErr is any error that answers CredentialFailure, not only fix.Error.
+type credErr struct{ cred bool }
+
+func (e credErr) Error() string           { return "credentials" }
+func (e credErr) CredentialFailure() bool { return e.cred }
 
 func TestBackoffBounds(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))

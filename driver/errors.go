@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/puddle/v2"
 
-	"github.com/authbench/authbench/authmodes"
 	"github.com/authbench/authbench/results"
 )
 
@@ -67,8 +66,9 @@ func classifySQLState(code string) results.Class {
 	return results.ClassOther
 }
 
-// isAuthError recognises TLS trust failures and refused client certificates,
-// which are credential problems rather than network ones.
+// isAuthError recognises TLS trust failures, refused client certificates
+// and errors that say they are credential failures: credential problems
+// rather than network ones.
 func isAuthError(err error) bool {
 	var unknownAuth x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
@@ -85,8 +85,17 @@ func isAuthError(err error) bool {
 	if strings.Contains(err.Error(), "remote error: tls:") {
 		return true
 	}
-	var ce *authmodes.CredentialError
-	return errors.As(err, &ce)
+	var cf credentialFailure
+	return errors.As(err, &cf) && cf.CredentialFailure()
+}
+
+// credentialFailure is implemented by errors that know whether they are
+// a credential problem (no ticket, no SVID, Vault refused, an unreadable
+// certificate), the way pgconn's errors answer SafeToRetry; fix.Error is
+// one.
+type credentialFailure interface {
+	error
+	CredentialFailure() bool
 }
 
 func isConnectionError(err error) bool {

@@ -72,12 +72,18 @@ func renderArg(a any, r Renderer) any {
 		return r.Command(v)
 	case Text:
 		return v.Render(r)
-	case detailOf:
-		return v.render(r)
+	case Renderable:
+		return v.RenderText(r)
 	case error:
 		return Render(v, r)
 	}
 	return a
+}
+
+// Renderable is an argument of Textf that renders itself, e.g. an error's
+// message trimmed for a line, keeping its references.
+type Renderable interface {
+	RenderText(Renderer) string
 }
 
 // Refers reports whether t names ref (a Flag or a Command), directly or in
@@ -200,7 +206,8 @@ type detailOf struct {
 	e   *Error
 }
 
-func (d detailOf) render(r Renderer) string {
+// RenderText renders the detail with r.
+func (d detailOf) RenderText(r Renderer) string {
 	detail := d.e.Detail(r)
 	if d.err == error(d.e) {
 		return detail
@@ -213,4 +220,34 @@ func As(err error) (*Error, bool) {
 	var e *Error
 	ok := errors.As(err, &e)
 	return e, ok
+}
+
+// Credential marks err as a credential failure: a *fix.Error at its head
+// is copied with Credential set, any other error is wrapped in one; nil
+// stays nil.
+func Credential(err error) error {
+	if err == nil {
+		return nil
+	}
+	if e, ok := err.(*Error); ok {
+		c := *e
+		c.Credential = true
+		return &c
+	}
+	return &Error{Err: err, Credential: true}
+}
+
+// Refers reports whether the first *Error in err's chain names every one
+// of refs (Flag or Command values) in what is wrong or in its fix.
+func Refers(err error, refs ...any) bool {
+	e, ok := As(err)
+	if !ok {
+		return false
+	}
+	for _, r := range refs {
+		if !e.What.Refers(r) && !e.Fix.Refers(r) {
+			return false
+		}
+	}
+	return true
 }

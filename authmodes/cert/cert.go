@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/authbench/authbench/authmodes"
+	"github.com/authbench/authbench/fix"
 )
 
 func init() {
@@ -61,11 +62,11 @@ func (m *mode) Configure(ctx context.Context, cfg *pgxpool.Config, env authmodes
 	m.user, m.events = cfg.ConnConfig.User, env.Events
 	certFile, keyFile, err := m.files(m.user)
 	if err != nil {
-		return fmt.Errorf("no client certificate: pass --cert and --key, or --certs-dir, or run `eval \"$(authbench stack env)\"` first")
+		return err
 	}
 	m.certFile, m.keyFile = certFile, keyFile
 	if cfg.ConnConfig.TLSConfig == nil {
-		return fmt.Errorf("the cert auth mode needs TLS: use --sslmode verify-full")
+		return &fix.Error{Step: "settings", What: fix.Textf("the cert auth mode needs TLS"), Fix: fix.Textf("use %v verify-full", fix.Flag("sslmode"))}
 	}
 	c, err := m.load()
 	if err != nil {
@@ -92,7 +93,8 @@ func install(cfg *pgxpool.Config, get func(*tls.CertificateRequestInfo) (*tls.Ce
 func (m *mode) load() (*tls.Certificate, error) {
 	c, err := tls.LoadX509KeyPair(m.certFile, m.keyFile)
 	if err != nil {
-		return nil, &authmodes.CredentialError{Err: fmt.Errorf("client certificate %s / key %s: %v (check --cert/--key or --certs-dir)", m.certFile, m.keyFile, unwrap(err))}
+		return nil, &fix.Error{Step: "client-cert", What: fix.Textf("client certificate %s / key %s: %s", m.certFile, m.keyFile, unwrap(err)), Err: err,
+			Fix: fix.Textf("check %v/%v or %v", fix.Flag("cert"), fix.Flag("key"), fix.Flag("certs-dir")), Credential: true}
 	}
 	return &c, nil
 }
@@ -119,18 +121,23 @@ func checkLeaf(leaf *x509.Certificate, user, path string) error {
 	now := time.Now()
 	switch {
 	case now.After(leaf.NotAfter):
-		return &authmodes.CredentialError{Err: fmt.Errorf("client certificate %s expired at %s: issue a new one (authbench stack up renews the stack's)", path, leaf.NotAfter.UTC().Format(time.RFC3339))}
+		return &fix.Error{Step: "cert-expiry", What: fix.Textf("client certificate %s expired at %s", path, leaf.NotAfter.UTC().Format(time.RFC3339)),
+			Fix: fix.Textf("issue a new one (`%v` renews the stack's)", fix.Command("stack up")), Credential: true}
 	case now.Before(leaf.NotBefore):
-		return &authmodes.CredentialError{Err: fmt.Errorf("client certificate %s is not valid before %s: check the clock", path, leaf.NotBefore.UTC().Format(time.RFC3339))}
+		return &fix.Error{Step: "cert-expiry", What: fix.Textf("client certificate %s is not valid before %s", path, leaf.NotBefore.UTC().Format(time.RFC3339)),
+			Fix: fix.Textf("check the clock"), Credential: true}
 	case user != "" && leaf.Subject.CommonName != user:
-		return &authmodes.CredentialError{Err: fmt.Errorf("client certificate %s is for user %q (its CN), not %q: pass --user %s or the right --cert", path, leaf.Subject.CommonName, user, leaf.Subject.CommonName)}
+		return &fix.Error{Step: "cert-user", What: fix.Textf("client certificate %s is for user %q (its CN), not %q", path, leaf.Subject.CommonName, user),
+			Fix: fix.Textf("pass %v %s or the right %v", fix.Flag("user"), leaf.Subject.CommonName, fix.Flag("cert")), Credential: true}
 	}
 	return nil
 }
 
-func unwrap(err error) error {
+// unwrap names a file error by its path and cause, without the
+// operation.
+func unwrap(err error) string {
 	if pe, ok := err.(*os.PathError); ok {
-		return fmt.Errorf("%s: %v", pe.Path, pe.Err)
+		return pe.Path + ": " + pe.Err.Error()
 	}
-	return err
+	return err.Error()
 }

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,24 +14,25 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/authbench/authbench/authmodes"
+	"github.com/authbench/authbench/doctor"
+	"github.com/authbench/authbench/fix"
 )
 
-var _ authmodes.Diagnoser = (*mode)(nil)
+var _ doctor.Diagnoser = (*mode)(nil)
 
 // Diagnose checks the client certificate step by step: the files, the key
 // matching the certificate, CN = SQL user, the validity period and, when
 // the server listed the CAs it accepts, the issuer. Key material is never
 // shown.
-func (m *mode) Diagnose(ctx context.Context, cfg *pgxpool.Config, env authmodes.DiagnoseEnv) []authmodes.Check {
-	var seq authmodes.Sequence
+func (m *mode) Diagnose(ctx context.Context, cfg *pgxpool.Config, env doctor.Env) []doctor.Check {
+	var seq doctor.Sequence
 	certFile, keyFile, err := m.files(cfg.ConnConfig.User)
 	var leaf *x509.Certificate
-	seq.Run("client-cert", func() authmodes.Check {
+	seq.Run("client-cert", func() doctor.Check {
 		if err != nil {
-			return authmodes.Fail("", err.Error(), "pass --cert and --key, or --certs-dir, or run `eval \"$(authbench stack env)\"` first")
+			return doctor.FromErr("", err)
 		}
-		var c authmodes.Check
+		var c doctor.Check
 		leaf, c = readLeaf(certFile)
 		return c
 	})
@@ -43,7 +43,7 @@ func (m *mode) Diagnose(ctx context.Context, cfg *pgxpool.Config, env authmodes.
 	seq.Add(checkKey(certFile, keyFile).As("client-key"))
 	seq.Add(checkCN(leaf, cfg.ConnConfig.User, certFile).As("cert-user"))
 	seq.Add(checkPeriod(leaf, certFile, time.Now()).As("cert-expiry"))
-	seq.Add(authmodes.CheckIssuer(leaf, env.ClientCAs, "client certificate").As("cert-issuer"))
+	seq.Add(doctor.CheckIssuer(leaf, env.ClientCAs, "client certificate").As("cert-issuer"))
 	return seq.Checks
 }
 
@@ -55,7 +55,9 @@ func (m *mode) files(user string) (string, string, error) {
 		return certFile, keyFile, nil
 	}
 	if m.certsDir == "" {
-		return "", "", fmt.Errorf("no client certificate: neither --cert/--key nor --certs-dir is set")
+		return "", "", &fix.Error{Step: "client-cert",
+			What: fix.Textf("no client certificate: neither %v/%v nor %v is set", fix.Flag("cert"), fix.Flag("key"), fix.Flag("certs-dir")),
+			Fix:  fix.Textf("pass %v and %v, or %v, or run `eval \"$(%v)\"` first", fix.Flag("cert"), fix.Flag("key"), fix.Flag("certs-dir"), fix.Command("stack env"))}
 	}
 	if certFile == "" {
 		certFile = filepath.Join(m.certsDir, "client."+user+".crt")
@@ -67,32 +69,33 @@ func (m *mode) files(user string) (string, string, error) {
 }
 
 // readLeaf reads and parses the first certificate of a PEM file.
-func readLeaf(path string) (*x509.Certificate, authmodes.Check) {
+func readLeaf(path string) (*x509.Certificate, doctor.Check) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, authmodes.Fail("", fmt.Sprintf("client certificate %s: %v", path, pathErr(err)), "check --cert or --certs-dir (and --user, which names client.<user>.crt)")
+		return nil, doctor.Fail("", fix.Textf("client certificate %s: %v", path, pathErr(err)),
+			fix.Textf("check %v or %v (and %v, which names client.<user>.crt)", fix.Flag("cert"), fix.Flag("certs-dir"), fix.Flag("user")))
 	}
 	block, _ := pem.Decode(data)
 	if block == nil || block.Type != "CERTIFICATE" {
-		return nil, authmodes.Fail("", fmt.Sprintf("%s holds no PEM certificate", path), "point --cert at the PEM client certificate")
+		return nil, doctor.Fail("", fix.Textf("%s holds no PEM certificate", path), fix.Textf("point %v at the PEM client certificate", fix.Flag("cert")))
 	}
 	leaf, err := x509.ParseCertificate(block.Bytes)
 	if err != nil {
-		return nil, authmodes.Fail("", fmt.Sprintf("%s: %v", path, err), "issue the client certificate again")
+		return nil, doctor.Fail("", fix.Textf("%s: %v", path, err), fix.Textf("issue the client certificate again"))
 	}
-	return leaf, authmodes.Pass("", fmt.Sprintf("%s: CN=%s, serial %s, issuer CN=%s", path, leaf.Subject.CommonName, leaf.SerialNumber.Text(16), leaf.Issuer.CommonName))
+	return leaf, doctor.Pass("", "%s: CN=%s, serial %s, issuer CN=%s", path, leaf.Subject.CommonName, leaf.SerialNumber.Text(16), leaf.Issuer.CommonName)
 }
 
 // checkKey checks the key file parses and belongs to the certificate.
-func checkKey(certFile, keyFile string) authmodes.Check {
+func checkKey(certFile, keyFile string) doctor.Check {
 	if _, err := os.Stat(keyFile); err != nil {
-		return authmodes.Fail("", fmt.Sprintf("client key %s: %v", keyFile, pathErr(err)), "check --key or --certs-dir")
+		return doctor.Fail("", fix.Textf("client key %s: %v", keyFile, pathErr(err)), fix.Textf("check %v or %v", fix.Flag("key"), fix.Flag("certs-dir")))
 	}
 	if _, err := tls.LoadX509KeyPair(certFile, keyFile); err != nil {
-		return authmodes.Fail("", fmt.Sprintf("client key %s does not go with %s: %s", keyFile, certFile, keyError(err)),
-			"pass the key the certificate was issued for (--key)")
+		return doctor.Fail("", fix.Textf("client key %s does not go with %s: %s", keyFile, certFile, keyError(err)),
+			fix.Textf("pass the key the certificate was issued for (%v)", fix.Flag("key")))
 	}
-	return authmodes.Pass("", fmt.Sprintf("%s parses and matches the certificate (key not shown)", keyFile))
+	return doctor.Pass("", "%s parses and matches the certificate (key not shown)", keyFile)
 }
 
 // keyError names what is wrong with a key pair without quoting the key.
@@ -105,26 +108,26 @@ func keyError(err error) string {
 }
 
 // checkCN checks the certificate is for the SQL user.
-func checkCN(leaf *x509.Certificate, user, path string) authmodes.Check {
+func checkCN(leaf *x509.Certificate, user, path string) doctor.Check {
 	cn := leaf.Subject.CommonName
 	if user != "" && cn != user {
-		return authmodes.Fail("", fmt.Sprintf("%s is for user %q (its CN), not %q", path, cn, user),
-			fmt.Sprintf("pass --user %s, or the certificate of %s as --cert", cn, user))
+		return doctor.Fail("", fix.Textf("%s is for user %q (its CN), not %q", path, cn, user),
+			fix.Textf("pass %v %s, or the certificate of %s as %v", fix.Flag("user"), cn, user, fix.Flag("cert")))
 	}
-	return authmodes.Pass("", fmt.Sprintf("CN %s is the SQL user", cn))
+	return doctor.Pass("", "CN %s is the SQL user", cn)
 }
 
 // checkPeriod checks the certificate is valid now and says until when.
-func checkPeriod(leaf *x509.Certificate, path string, now time.Time) authmodes.Check {
+func checkPeriod(leaf *x509.Certificate, path string, now time.Time) doctor.Check {
 	switch {
 	case now.After(leaf.NotAfter):
-		return authmodes.Fail("", fmt.Sprintf("client certificate %s expired at %s", path, authmodes.When(leaf.NotAfter, now)),
-			"issue a new one (`authbench stack up` renews the stack's)")
+		return doctor.Fail("", fix.Textf("client certificate %s expired at %s", path, doctor.When(leaf.NotAfter, now)),
+			fix.Textf("issue a new one (`%v` renews the stack's)", fix.Command("stack up")))
 	case now.Before(leaf.NotBefore):
-		return authmodes.Fail("", fmt.Sprintf("client certificate %s is not valid before %s", path, authmodes.When(leaf.NotBefore, now)),
-			"check the clocks of this machine and of the CA")
+		return doctor.Fail("", fix.Textf("client certificate %s is not valid before %s", path, doctor.When(leaf.NotBefore, now)),
+			fix.Textf("check the clocks of this machine and of the CA"))
 	}
-	return authmodes.Pass("", "valid, expires "+authmodes.When(leaf.NotAfter, now))
+	return doctor.Pass("", "valid, expires %s", doctor.When(leaf.NotAfter, now))
 }
 
 // pathErr drops the path an *fs.PathError repeats.

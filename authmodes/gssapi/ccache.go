@@ -15,6 +15,8 @@ import (
 	"github.com/jcmturner/gokrb5/v8/keytab"
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/authbench/authbench/fix"
 )
 
 // ccachePath resolves KRB5CCNAME for a file cache (FILE:path or a bare
@@ -31,7 +33,8 @@ func ccachePath() (string, error) {
 	case typ == "FILE":
 		return rest, nil
 	}
-	return "", fmt.Errorf("KRB5CCNAME=%s is a %s cache, which gokrb5 cannot read: run kinit with KRB5CCNAME=FILE:/tmp/krb5cc_authbench, or pass --krb-keytab", name, typ)
+	return "", failure("krb-credentials", nil, fix.Textf("run kinit with KRB5CCNAME=FILE:/tmp/krb5cc_authbench, or pass %v", fix.Flag("krb-keytab")),
+		"KRB5CCNAME=%s is a %s cache, which gokrb5 cannot read", name, typ)
 }
 
 // ccacheSource reads the credential cache once to learn its principal;
@@ -53,7 +56,8 @@ func ccacheSource(conf *krbConf, want string) (*source, error) {
 			return nil, err
 		}
 		if wn+"@"+wr != s.principal {
-			return nil, fmt.Errorf("credential cache %s holds tickets of %s, not --krb-principal %s@%s: run kinit %s@%s", path, s.principal, wn, wr, wn, wr)
+			return nil, failure("krb-credentials", nil, fix.Textf("run kinit %s@%s", wn, wr),
+				"credential cache %s holds tickets of %s, not %v %s@%s", path, s.principal, fix.Flag("krb-principal"), wn, wr)
 		}
 	}
 	if err := conf.checkRealm(realm, s.principal); err != nil {
@@ -71,9 +75,10 @@ func loadCCache(path, who string) (*credentials.CCache, error) {
 	cc, err := credentials.LoadCCache(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("no Kerberos credentials cache at %s (KRB5CCNAME): run %s, or pass --krb-keytab or --krb-password-file", path, kinit)
+		return nil, failure("krb-credentials", err, fix.Textf("run %s, or pass %v or %v", kinit, fix.Flag("krb-keytab"), fix.Flag("krb-password-file")),
+			"no Kerberos credentials cache at %s (KRB5CCNAME)", path)
 	case err != nil:
-		return nil, fmt.Errorf("credential cache %s: %s: run %s again", path, pathError(err), kinit)
+		return nil, failure("krb-credentials", err, fix.Textf("run %s again", kinit), "credential cache %s: %s", path, pathError(err))
 	}
 	return cc, nil
 }
@@ -85,21 +90,21 @@ func (s *source) readCCache() (tgt, error) {
 		return tgt{}, err
 	}
 	if p := cc.DefaultPrincipal.PrincipalName.PrincipalNameString() + "@" + cc.DefaultPrincipal.Realm; p != s.principal {
-		return tgt{}, fmt.Errorf("credential cache %s now holds tickets of %s, not %s: run kinit %s", s.path, p, s.principal, s.principal)
+		return tgt{}, failure("tgt", nil, fix.Textf("run kinit %s", s.principal), "credential cache %s now holds tickets of %s, not %s", s.path, p, s.principal)
 	}
 	krbtgt := types.PrincipalName{NameType: nametype.KRB_NT_SRV_INST, NameString: []string{"krbtgt", s.realm}}
 	c, ok := cc.GetEntry(krbtgt)
 	if !ok {
-		return tgt{}, fmt.Errorf("credential cache %s has no TGT for %s: run kinit %s", s.path, s.principal, s.principal)
+		return tgt{}, failure("tgt", nil, fix.Textf("run kinit %s", s.principal), "credential cache %s has no TGT for %s", s.path, s.principal)
 	}
 	var tkt messages.Ticket
 	if err := tkt.Unmarshal(c.Ticket); err != nil {
-		return tgt{}, fmt.Errorf("credential cache %s holds an unreadable TGT (%s): run kinit %s again", s.path, oneLine(err.Error()), s.principal)
+		return tgt{}, failure("tgt", err, fix.Textf("run kinit %s again", s.principal), "credential cache %s holds an unreadable TGT (%s)", s.path, oneLine(err.Error()))
 	}
 	t := tgt{ticket: tkt, key: c.Key, start: orTime(c.StartTime, c.AuthTime), end: c.EndTime,
 		renewTill: c.RenewTill, renewable: types.IsFlagSet(&c.TicketFlags, flags.Renewable)}
 	if !time.Now().Before(t.end) {
-		return tgt{}, fmt.Errorf("the TGT in credential cache %s expired at %s: run kinit %s again", s.path, stamp(t.end), s.principal)
+		return tgt{}, failure("tgt", nil, fix.Textf("run kinit %s again", s.principal), "the TGT in credential cache %s expired at %s", s.path, stamp(t.end))
 	}
 	return t, nil
 }

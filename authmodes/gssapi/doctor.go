@@ -18,10 +18,11 @@ import (
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
 
-	"github.com/authbench/authbench/authmodes"
+	"github.com/authbench/authbench/doctor"
+	"github.com/authbench/authbench/fix"
 )
 
-var _ authmodes.Diagnoser = (*mode)(nil)
+var _ doctor.Diagnoser = (*mode)(nil)
 
 // probeTimeout bounds each attempt to reach a KDC.
 const probeTimeout = 3 * time.Second
@@ -46,9 +47,9 @@ type diag struct {
 // Diagnose checks, in order: the Kerberos profile, the KDC, the credential
 // source, a TGT, the service ticket for the server's SPN and the clock
 // skew. No password or key is shown.
-func (m *mode) Diagnose(ctx context.Context, cfg *pgxpool.Config, env authmodes.DiagnoseEnv) []authmodes.Check {
+func (m *mode) Diagnose(ctx context.Context, cfg *pgxpool.Config, env doctor.Env) []doctor.Check {
 	d := &diag{m: m, cc: cfg.ConnConfig}
-	var seq authmodes.Sequence
+	var seq doctor.Sequence
 	if !seq.Run("krb5.conf", d.checkConf) {
 		seq.SkipRest("kdc", "krb-credentials", "tgt", "spn", "clock")
 		return seq.Checks
@@ -64,53 +65,50 @@ func (m *mode) Diagnose(ctx context.Context, cfg *pgxpool.Config, env authmodes.
 }
 
 // checkConf loads the Kerberos profile and names its realms' KDCs.
-func (d *diag) checkConf() authmodes.Check {
+func (d *diag) checkConf() doctor.Check {
 	conf, err := loadConf(d.m.krb5Conf)
 	if err != nil {
-		return authmodes.FailErr("krb5.conf", err)
+		return doctor.FromErr("krb5.conf", err)
 	}
 	d.conf = conf
 	var realms []string
 	for _, r := range conf.realms() {
 		realms = append(realms, r+" at "+conf.kdcs(r))
 	}
-	return authmodes.Pass("krb5.conf", fmt.Sprintf("%s (%s) parsed: default realm %s, KDCs of %s", conf.path, d.confSource(),
-		orNone([]string{conf.cfg.LibDefaults.DefaultRealm}), orNone(realms)))
+	return doctor.Pass("krb5.conf", "%s (%v) parsed: default realm %s, KDCs of %s", conf.path, d.confSource(),
+		orNone([]string{conf.cfg.LibDefaults.DefaultRealm}), orNone(realms))
 }
 
 // confSource says where the profile's path came from.
-func (d *diag) confSource() string {
+func (d *diag) confSource() fix.Text {
 	switch {
 	case d.m.fs != nil && d.m.fs.Changed("krb5-conf"):
-		return "--krb5-conf"
+		return fix.Textf("%v", fix.Flag("krb5-conf"))
 	case os.Getenv("KRB5_CONFIG") != "":
-		return "$KRB5_CONFIG"
+		return fix.Textf("$KRB5_CONFIG")
 	}
-	return "the default"
+	return fix.Textf("the default")
 }
 
 // checkSource reports the credential source newSource built.
-func (d *diag) checkSource(src *source, err error) authmodes.Check {
+func (d *diag) checkSource(src *source, err error) doctor.Check {
 	if err != nil {
-		return authmodes.FailErr("krb-credentials", err)
+		return doctor.FromErr("krb-credentials", err)
 	}
-	var what string
 	switch src.kind {
 	case srcKeytab:
-		what = fmt.Sprintf("keytab %s has keys for %s", src.path, src.principal)
+		return doctor.Pass("krb-credentials", "keytab %s has keys for %s", src.path, src.principal)
 	case srcPassword:
-		what = fmt.Sprintf("password file %s of %s is readable and not empty (not shown)", src.path, src.principal)
-	default:
-		what = fmt.Sprintf("credential cache %s holds tickets of %s", src.path, src.principal)
+		return doctor.Pass("krb-credentials", "password file %s of %s is readable and not empty (not shown)", src.path, src.principal)
 	}
-	return authmodes.Pass("krb-credentials", what)
+	return doctor.Pass("krb-credentials", "credential cache %s holds tickets of %s", src.path, src.principal)
 }
 
 // checkTGT logs in (or reads the credential cache) as the mode would.
-func (d *diag) checkTGT() authmodes.Check {
+func (d *diag) checkTGT() doctor.Check {
 	s := newSession(d.src, nil, io.Discard)
 	if err := s.login(false); err != nil {
-		return authmodes.FailErr("tgt", err)
+		return doctor.FromErr("tgt", err)
 	}
 	d.sess = s
 	t := s.current()
@@ -121,12 +119,12 @@ func (d *diag) checkTGT() authmodes.Check {
 	if t.renewable {
 		renew = "renewable until " + stamp(t.renewTill)
 	}
-	return authmodes.Pass("tgt", fmt.Sprintf("TGT of %s from the %s, valid until %s (%s)", d.src.principal, d.src.kind,
-		authmodes.When(t.end, time.Now()), renew))
+	return doctor.Pass("tgt", "TGT of %s from the %s, valid until %s (%s)", d.src.principal, d.src.kind,
+		doctor.When(t.end, time.Now()), renew)
 }
 
 // checkSPN asks the KDC for a service ticket for the server's SPN.
-func (d *diag) checkSPN() authmodes.Check {
+func (d *diag) checkSPN() doctor.Check {
 	d.m.applySPN(d.cc)
 	spn := spnFor(d.cc, d.sess.canonicalHost)
 	full := d.sess.fullSPN(spn)
@@ -135,12 +133,12 @@ func (d *diag) checkSPN() authmodes.Check {
 		if krbCode(oneLine(err.Error())) == errorcode.KDC_ERR_S_PRINCIPAL_UNKNOWN {
 			return d.unknownSPN(full)
 		}
-		return authmodes.FailErr("spn", d.sess.explain(err, full))
+		return doctor.FromErr("spn", d.sess.explain(err, full))
 	}
 	if st := rep.DecryptedEncPart.StartTime; d.kdc.IsZero() && !st.IsZero() {
 		d.kdc, d.recv = st, time.Now() // the KDC's time when it issued the ticket
 	}
-	return authmodes.Pass("spn", fmt.Sprintf("the KDC issued a service ticket for %s (valid until %s)", full, stamp(rep.DecryptedEncPart.EndTime)))
+	return doctor.Pass("spn", "the KDC issued a service ticket for %s (valid until %s)", full, stamp(rep.DecryptedEncPart.EndTime))
 }
 
 // tgs requests a service ticket for spn with the session's TGT.
@@ -156,10 +154,10 @@ func (d *diag) tgs(spn string) (messages.TGSRep, error) {
 
 // unknownSPN explains a service principal the KDC does not have, naming
 // the well-known ones it does have for the host.
-func (d *diag) unknownSPN(full string) authmodes.Check {
-	flag := "--krbsrvname"
+func (d *diag) unknownSPN(full string) doctor.Check {
+	flag := fix.Flag("krbsrvname")
 	if d.cc.KerberosSpn != "" {
-		flag = "--krbspn"
+		flag = fix.Flag("krbspn")
 	}
 	host := d.sess.canonicalHost(d.cc.Host)
 	var known []string
@@ -175,14 +173,14 @@ func (d *diag) unknownSPN(full string) authmodes.Check {
 	if len(known) > 0 {
 		hint = "the server's keytab has the name to use; the KDC knows " + strings.Join(known, " and ")
 	}
-	return authmodes.Fail("spn", fmt.Sprintf("service principal %s is not known to the KDC", full),
-		fmt.Sprintf("check %s (%s) or ask your KDC admin to add it", flag, hint))
+	return doctor.Fail("spn", fix.Textf("service principal %s is not known to the KDC", full),
+		fix.Textf("check %v (%s) or ask your KDC admin to add it", flag, hint))
 }
 
 // checkClock compares this machine's clock with the KDC's last timestamp.
-func (d *diag) checkClock() authmodes.Check {
+func (d *diag) checkClock() doctor.Check {
 	if d.kdc.IsZero() {
-		return authmodes.Skip("clock", "no timestamp from the KDC to compare with (needs steps kdc, tgt and spn)")
+		return doctor.Skip("clock", "no timestamp from the KDC to compare with (needs steps kdc, tgt and spn)")
 	}
 	skew := d.recv.Sub(d.kdc).Round(time.Second)
 	allowed := d.conf.cfg.LibDefaults.Clockskew
@@ -191,43 +189,43 @@ func (d *diag) checkClock() authmodes.Check {
 		skew, dir = -skew, "behind"
 	}
 	if skew > allowed {
-		return authmodes.Fail("clock", fmt.Sprintf("this machine's clock is %s %s the KDC's (Kerberos allows %s)", skew, dir, allowed),
-			"synchronise the clocks of this machine and the KDC (NTP)")
+		return doctor.Fail("clock", fix.Textf("this machine's clock is %s %s the KDC's (Kerberos allows %s)", skew, dir, allowed),
+			fix.Textf("synchronise the clocks of this machine and the KDC (NTP)"))
 	}
-	return authmodes.Pass("clock", fmt.Sprintf("this machine's clock is within %s of the KDC's (Kerberos allows %s)", max(skew, time.Second), allowed))
+	return doctor.Pass("clock", "this machine's clock is within %s of the KDC's (Kerberos allows %s)", max(skew, time.Second), allowed)
 }
 
 // checkKDC sends an AS request to each KDC of the realm until one answers
 // with any Kerberos message; a KRB-ERROR's timestamp is kept for the clock.
-func (d *diag) checkKDC(src *source) authmodes.Check {
+func (d *diag) checkKDC(src *source) doctor.Check {
 	realm, cname := d.probeName(src)
 	if realm == "" {
-		return authmodes.Fail("kdc", fmt.Sprintf("no realm to find a KDC for: %s sets no default_realm", d.conf.path), "pass --krb-principal name@REALM")
+		return doctor.Fail("kdc", fix.Textf("no realm to find a KDC for: %s sets no default_realm", d.conf.path), fix.Textf("pass %v name@REALM", fix.Flag("krb-principal")))
 	}
 	_, kdcs, err := d.conf.cfg.GetKDCs(realm, true)
 	if err != nil || len(kdcs) == 0 {
-		return authmodes.Fail("kdc", fmt.Sprintf("%s names no KDC for realm %s", d.conf.path, realm),
-			"add the realm's kdc = host:port to [realms] of the profile, or fix the realm in --krb-principal")
+		return doctor.Fail("kdc", fix.Textf("%s names no KDC for realm %s", d.conf.path, realm),
+			fix.Textf("add the realm's kdc = host:port to [realms] of the profile, or fix the realm in %v", fix.Flag("krb-principal")))
 	}
 	req, err := messages.NewASReqForTGT(realm, d.conf.cfg, cname)
 	if err != nil {
-		return authmodes.FailErr("kdc", err)
+		return doctor.FromErr("kdc", err)
 	}
 	b, err := req.Marshal()
 	if err != nil {
-		return authmodes.FailErr("kdc", err)
+		return doctor.FromErr("kdc", err)
 	}
 	var errs []string
 	for _, i := range sortedKeys(kdcs) {
 		proto, reply, err := probeKDC(kdcs[i], b)
 		if err == nil {
 			d.noteTime(reply)
-			return authmodes.Pass("kdc", fmt.Sprintf("the KDC of realm %s at %s answers (%s; from %s)", realm, kdcs[i], proto, d.conf.path))
+			return doctor.Pass("kdc", "the KDC of realm %s at %s answers (%s; from %s)", realm, kdcs[i], proto, d.conf.path)
 		}
 		errs = append(errs, kdcs[i]+": "+err.Error())
 	}
-	return authmodes.Fail("kdc", fmt.Sprintf("cannot reach the KDC of realm %s at %s (from %s): %s", realm, d.conf.kdcs(realm), d.conf.path, strings.Join(errs, "; ")),
-		"is it running? start it (`authbench stack up` starts the stack's KDC), or fix the realm's kdc lines in "+d.conf.path)
+	return doctor.Fail("kdc", fix.Textf("cannot reach the KDC of realm %s at %s (from %s): %s", realm, d.conf.kdcs(realm), d.conf.path, strings.Join(errs, "; ")),
+		fix.Textf("is it running? start it (`%v` starts the stack's KDC), or fix the realm's kdc lines in %s", fix.Command("stack up"), d.conf.path))
 }
 
 // probeName returns the realm and client name of the probe request.

@@ -17,6 +17,8 @@ import (
 	"github.com/jcmturner/gokrb5/v8/spnego"
 
 	"github.com/authbench/authbench/stack/kdc"
+
+	"github.com/authbench/authbench/fix"
 )
 
 // TestAgainstKDC checks logins, service tickets and the GSSAPI token with
@@ -129,7 +131,10 @@ func checkCCache(t *testing.T, f *fixture) {
 	}
 	acceptToken(t, f, "postgres")
 	_, err = configure(t, testURL, f.args("--krb-source", "ccache", "--krb-relogin-every", "1m")...)
-	assertOneLine(t, err, "--krb-relogin-every needs --krb-keytab")
+	assertOneLine(t, err, "a credential cache cannot log in again")
+	if !fix.Refers(err, fix.Flag("krb-relogin-every"), fix.Flag("krb-keytab")) {
+		t.Errorf("%v does not name the relogin-every and keytab settings", err)
+	}
 	_, err = configure(t, testURL, f.args("--krb-source", "ccache", "--krb-principal", "someone")...)
 	assertOneLine(t, err, "holds tickets of bench_gss@", "kinit someone@")
 }
@@ -139,17 +144,22 @@ func checkErrors(t *testing.T, f *fixture) {
 	for name, c := range map[string]struct {
 		args  []string
 		parts []string
+		refs  []any // what the error's fix must name
 	}{
-		"unknown-spn":      {f.args("--krbsrvname", "dummy"), []string{"dummy/localhost@" + r, "not found in Kerberos database", "--krbsrvname"}},
-		"missing-keytab":   {[]string{"--krb5-conf", f.k.Krb5Conf, "--krb-keytab", "/nonexistent/x.keytab"}, []string{"/nonexistent/x.keytab", "no such file", "--krb-keytab"}},
-		"keytab-no-princ":  {f.args("--krb-principal", "postgres/localhost"), []string{"has no key for postgres/localhost@" + r, "holds bench_gss@" + r}},
-		"realm-not-in-cfg": {f.args("--krb-principal", "bench_gss@OTHER.COM"), []string{"realm OTHER.COM", f.k.Krb5Conf}},
-		"unknown-client":   {[]string{"--krb5-conf", f.k.Krb5Conf, "--krb-principal", "nosuch", "--krb-password-file", writeFile(t, "pw", "x")}, []string{"nosuch@" + r, "not found in Kerberos database"}},
-		"no-profile":       {[]string{"--krb5-conf", "/nonexistent/krb5.conf", "--krb-keytab", f.keytab}, []string{"/nonexistent/krb5.conf", "KRB5_CONFIG"}},
+		"unknown-spn": {f.args("--krbsrvname", "dummy"), []string{"dummy/localhost@" + r, "not found in Kerberos database"}, []any{fix.Flag("krbsrvname")}},
+		"missing-keytab": {[]string{"--krb5-conf", f.k.Krb5Conf, "--krb-keytab", "/nonexistent/x.keytab"}, []string{"/nonexistent/x.keytab", "no such file"},
+			[]any{fix.Flag("krb-keytab")}},
+		"keytab-no-princ":  {f.args("--krb-principal", "postgres/localhost"), []string{"has no key for postgres/localhost@" + r, "holds bench_gss@" + r}, []any{fix.Flag("krb-principal")}},
+		"realm-not-in-cfg": {f.args("--krb-principal", "bench_gss@OTHER.COM"), []string{"realm OTHER.COM", f.k.Krb5Conf}, nil},
+		"unknown-client":   {[]string{"--krb5-conf", f.k.Krb5Conf, "--krb-principal", "nosuch", "--krb-password-file", writeFile(t, "pw", "x")}, []string{"nosuch@" + r, "not found in Kerberos database"}, nil},
+		"no-profile":       {[]string{"--krb5-conf", "/nonexistent/krb5.conf", "--krb-keytab", f.keytab}, []string{"/nonexistent/krb5.conf", "KRB5_CONFIG"}, nil},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := configure(t, testURL, c.args...)
 			assertOneLine(t, err, c.parts...)
+			if fe, ok := fix.As(err); !ok || !fe.CredentialFailure() || !fix.Refers(err, c.refs...) {
+				t.Errorf("%v: want a credential failure naming %v", err, c.refs)
+			}
 		})
 	}
 }

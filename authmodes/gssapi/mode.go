@@ -12,6 +12,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/authbench/authbench/authmodes"
+
+	"github.com/authbench/authbench/fix"
 )
 
 // Name is the mode's name for --auth.
@@ -101,19 +103,20 @@ func (m *mode) Close() error {
 // the process's GSS provider and starts renewing the TGT in the background.
 func (m *mode) Configure(ctx context.Context, cfg *pgxpool.Config, env authmodes.Env) error {
 	if m.reloginEvery < 0 {
-		return fmt.Errorf("--krb-relogin-every must not be negative, got %s", m.reloginEvery)
+		return failure("settings", nil, fix.Text{}, "%v must not be negative, got %s", fix.Flag("krb-relogin-every"), m.reloginEvery)
 	}
 	m.applySPN(cfg.ConnConfig)
 	src, err := m.newSource(cfg.ConnConfig.User)
 	if err != nil {
-		return &authmodes.CredentialError{Err: err}
+		return fix.Credential(err)
 	}
 	if m.reloginEvery > 0 && !src.canLogin() {
-		return fmt.Errorf("--krb-relogin-every needs --krb-keytab or --krb-password-file: a credential cache cannot log in again (run kinit instead)")
+		return failure("settings", nil, fix.Textf("run kinit instead"),
+			"%v needs %v or %v: a credential cache cannot log in again", fix.Flag("krb-relogin-every"), fix.Flag("krb-keytab"), fix.Flag("krb-password-file"))
 	}
 	s := newSession(src, env.Events, logOr(env.Log))
 	if err := s.start(spnFor(cfg.ConnConfig, s.canonicalHost)); err != nil {
-		return &authmodes.CredentialError{Err: err}
+		return fix.Credential(err)
 	}
 	m.sess, m.settings = s, src.settings()
 	m.settings["spn"] = s.fullSPN(spnFor(cfg.ConnConfig, s.canonicalHost))
@@ -146,7 +149,7 @@ func install(cfg *pgxpool.Config, s *session) {
 			}
 		}
 		if _, err := s.serviceTicket(spnFor(cc, s.canonicalHost)); err != nil {
-			return &authmodes.CredentialError{Err: err}
+			return fix.Credential(err)
 		}
 		return nil
 	}

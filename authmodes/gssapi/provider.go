@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jcmturner/gokrb5/v8/spnego"
+
+	"github.com/authbench/authbench/fix"
 )
 
 // active is the session the process-wide GSS provider serves.
@@ -21,7 +23,7 @@ func init() {
 	pgconn.RegisterGSSProvider(func() (pgconn.GSS, error) {
 		s := active.Load()
 		if s == nil {
-			return nil, errors.New("the server asks for Kerberos (gss) authentication: use --auth gssapi")
+			return nil, failure("login", nil, fix.Textf("use %v %s", fix.Flag("auth"), Name), "the server asks for Kerberos (gss) authentication")
 		}
 		return &gss{s: s}, nil
 	})
@@ -49,7 +51,7 @@ func (g *gss) GetInitTokenFromSPN(spn string) ([]byte, error) {
 	}
 	init, err := spnego.NewNegTokenInitKRB5(g.s.src.cl, t.ticket, t.key)
 	if err != nil {
-		return nil, fmt.Errorf("kerberos: build the GSSAPI token for %s: %v", g.s.fullSPN(spn), err)
+		return nil, fmt.Errorf("kerberos: build the GSSAPI token for %s: %w", g.s.fullSPN(spn), err)
 	}
 	tok := spnego.SPNEGOToken{Init: true, NegTokenInit: init}
 	return tok.Marshal()
@@ -60,7 +62,7 @@ func (g *gss) GetInitTokenFromSPN(spn string) ([]byte, error) {
 func (g *gss) Continue(in []byte) (bool, []byte, error) {
 	var tok spnego.SPNEGOToken
 	if err := tok.Unmarshal(in); err != nil {
-		return true, nil, fmt.Errorf("kerberos: the server's GSSAPI answer is not SPNEGO: %v", err)
+		return true, nil, fmt.Errorf("kerberos: the server's GSSAPI answer is not SPNEGO: %w", err)
 	}
 	if !tok.Resp || tok.NegTokenResp.State() != spnego.NegStateAcceptCompleted {
 		return true, nil, errors.New("kerberos: the server did not accept the GSSAPI token (SPNEGO state is not accept-completed)")

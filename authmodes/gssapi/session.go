@@ -12,6 +12,8 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 
 	"github.com/authbench/authbench/authmodes"
+
+	"github.com/authbench/authbench/fix"
 )
 
 // session is the process's Kerberos state, shared by all connections: the
@@ -95,8 +97,8 @@ func (s *session) newTGT(replacing bool) (tgt, error) {
 	}
 	t, err := s.src.readCCache()
 	if err == nil && replacing && !t.end.After(s.current().end) {
-		err = fmt.Errorf("the TGT of %s expires at %s, cannot be renewed and credential cache %s has no newer one: run kinit %s again",
-			s.src.principal, stamp(s.current().end), s.src.path, s.src.principal)
+		err = failure("tgt", nil, fix.Textf("run kinit %s again", s.src.principal),
+			"the TGT of %s expires at %s, cannot be renewed and credential cache %s has no newer one", s.src.principal, stamp(s.current().end), s.src.path)
 	}
 	return t, err
 }
@@ -105,7 +107,8 @@ func (s *session) newTGT(replacing bool) (tgt, error) {
 // driver records the rotation event itself, so none is recorded here.
 func (s *session) rotate() (string, error) {
 	if !s.src.canLogin() {
-		return "", fmt.Errorf("--rotate-every with --auth %s needs --krb-keytab or --krb-password-file: a credential cache cannot log in again", Name)
+		return "", failure("settings", nil, fix.Text{}, "%v with %v %s needs %v or %v: a credential cache cannot log in again",
+			fix.Flag("rotate-every"), fix.Flag("auth"), Name, fix.Flag("krb-keytab"), fix.Flag("krb-password-file"))
 	}
 	s.refreshMu.Lock()
 	defer s.refreshMu.Unlock()

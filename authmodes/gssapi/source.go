@@ -2,7 +2,6 @@ package gssapi
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/keytab"
 
 	"github.com/authbench/authbench/authmodes"
+	"github.com/authbench/authbench/fix"
 )
 
 // Credential sources for --krb-source.
@@ -58,12 +58,13 @@ func loadConf(paths string) (*krbConf, error) {
 		}
 	}
 	if path == "" {
-		return nil, fmt.Errorf("no Kerberos profile at %s: pass --krb5-conf, or run `eval \"$(authbench stack env)\"` to set KRB5_CONFIG", paths)
+		return nil, failure("krb5.conf", nil, fix.Textf("pass %v, or run `eval \"$(%v)\"` to set KRB5_CONFIG", fix.Flag("krb5-conf"), fix.Command("stack env")),
+			"no Kerberos profile at %s", paths)
 	}
 	cfg, err := config.Load(path)
 	var unsupported config.UnsupportedDirective
 	if err != nil && !errors.As(err, &unsupported) {
-		return nil, fmt.Errorf("Kerberos profile %s: %s: fix the file or pass another --krb5-conf", path, oneLine(err.Error()))
+		return nil, failure("krb5.conf", err, fix.Textf("fix the file or pass another %v", fix.Flag("krb5-conf")), "Kerberos profile %s: %s", path, oneLine(err.Error()))
 	}
 	return &krbConf{path: path, cfg: cfg}, nil
 }
@@ -94,8 +95,8 @@ func (c *krbConf) checkRealm(realm, principal string) error {
 	if c.cfg.LibDefaults.DNSLookupKDC || slices.Contains(c.realms(), realm) {
 		return nil
 	}
-	return fmt.Errorf("realm %s of principal %s is not in %s, which has KDCs for %s: fix the realm in --krb-principal or point --krb5-conf/KRB5_CONFIG at the right profile",
-		realm, principal, c.path, orNone(c.realms()))
+	return failure("krb-credentials", nil, fix.Textf("fix the realm in %v or point %v/KRB5_CONFIG at the right profile", fix.Flag("krb-principal"), fix.Flag("krb5-conf")),
+		"realm %s of principal %s is not in %s, which has KDCs for %s", realm, principal, c.path, orNone(c.realms()))
 }
 
 func orNone(list []string) string {
@@ -147,18 +148,19 @@ func (m *mode) sourceKind() (string, error) {
 		return srcCCache, nil
 	case srcKeytab:
 		if m.keytab == "" {
-			return "", errors.New("--krb-source keytab needs --krb-keytab FILE (authbench stack env exports AUTHBENCH_KEYTAB)")
+			return "", failure("settings", nil, fix.Textf("pass %v FILE (%v exports AUTHBENCH_KEYTAB)", fix.Flag("krb-keytab"), fix.Command("stack env")),
+				"%v keytab needs a keytab", fix.Flag("krb-source"))
 		}
 		return srcKeytab, nil
 	case srcPassword:
 		if m.passwordFile == "" {
-			return "", errors.New("--krb-source password needs --krb-password-file FILE")
+			return "", failure("settings", nil, fix.Textf("pass %v FILE", fix.Flag("krb-password-file")), "%v password needs a password file", fix.Flag("krb-source"))
 		}
 		return srcPassword, nil
 	case srcCCache:
 		return srcCCache, nil
 	}
-	return "", fmt.Errorf("unknown --krb-source %q: use auto, keytab, password or ccache", m.source)
+	return "", failure("settings", nil, fix.Textf("use auto, keytab, password or ccache"), "unknown %v %q", fix.Flag("krb-source"), m.source)
 }
 
 // changedPrincipal is --krb-principal when given on the command line: a ccache
@@ -174,14 +176,16 @@ func (m *mode) changedPrincipal() string {
 // profile's default_realm.
 func splitPrincipal(conf *krbConf, p string) (name, realm string, err error) {
 	if p == "" {
-		return "", "", errors.New("no Kerberos principal: pass --krb-principal (or --user), or run `eval \"$(authbench stack env)\"` to set AUTHBENCH_GSS_USER")
+		return "", "", failure("krb-credentials", nil, fix.Textf("pass %v (or %v), or run `eval \"$(%v)\"` to set AUTHBENCH_GSS_USER", fix.Flag("krb-principal"), fix.Flag("user"), fix.Command("stack env")),
+			"no Kerberos principal")
 	}
 	name, realm, _ = strings.Cut(p, "@")
 	if realm == "" {
 		realm = conf.cfg.LibDefaults.DefaultRealm
 	}
 	if name == "" || realm == "" {
-		return "", "", fmt.Errorf("principal %q has no name or no realm, and %s sets no default_realm: pass --krb-principal name@REALM", p, conf.path)
+		return "", "", failure("krb-credentials", nil, fix.Textf("pass %v name@REALM", fix.Flag("krb-principal")),
+			"principal %q has no name or no realm, and %s sets no default_realm", p, conf.path)
 	}
 	return name, realm, nil
 }
@@ -200,7 +204,8 @@ func (s *source) useKeytab(path, name string) error {
 	s.path = path
 	kt, err := keytab.Load(path)
 	if err != nil {
-		return fmt.Errorf("keytab %s: %s: check --krb-keytab (authbench stack env exports AUTHBENCH_KEYTAB)", path, pathError(err))
+		return failure("krb-credentials", err, fix.Textf("check %v (%v exports AUTHBENCH_KEYTAB)", fix.Flag("krb-keytab"), fix.Command("stack env")),
+			"keytab %s: %s", path, pathError(err))
 	}
 	if err := keytabHas(kt, path, name, s.realm); err != nil {
 		return err
@@ -223,10 +228,11 @@ func keytabHas(kt *keytab.Keytab, path, name, realm string) error {
 	}
 	for _, h := range held {
 		if n, _, _ := strings.Cut(h, "@"); n == name {
-			return fmt.Errorf("keytab %s holds %s, not %s@%s: the realm is wrong; use --krb-principal %s", path, h, name, realm, h)
+			return failure("krb-credentials", nil, fix.Textf("the realm is wrong; use %v %s", fix.Flag("krb-principal"), h), "keytab %s holds %s, not %s@%s", path, h, name, realm)
 		}
 	}
-	return fmt.Errorf("keytab %s has no key for %s@%s (it holds %s): check --krb-principal, or export the principal's keys into the keytab", path, name, realm, orNone(held))
+	return failure("krb-credentials", nil, fix.Textf("check %v, or export the principal's keys into the keytab", fix.Flag("krb-principal")),
+		"keytab %s has no key for %s@%s (it holds %s)", path, name, realm, orNone(held))
 }
 
 // usePassword reads the password file; the password stays in memory.
@@ -234,11 +240,11 @@ func (s *source) usePassword(path, name string) error {
 	s.path = path
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("Kerberos password file %s: %s: check --krb-password-file", path, pathError(err))
+		return failure("krb-credentials", err, fix.Textf("check %v", fix.Flag("krb-password-file")), "Kerberos password file %s: %s", path, pathError(err))
 	}
 	pw := strings.TrimRight(string(b), "\r\n")
 	if pw == "" {
-		return fmt.Errorf("Kerberos password file %s is empty: check --krb-password-file", path)
+		return failure("krb-credentials", nil, fix.Textf("check %v", fix.Flag("krb-password-file")), "Kerberos password file %s is empty", path)
 	}
 	s.cl = client.NewWithPassword(name, s.realm, pw, s.conf.cfg)
 	return nil

@@ -1,12 +1,13 @@
 package gssapi
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/jcmturner/gokrb5/v8/iana/nametype"
 	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/authbench/authbench/fix"
 )
 
 // serviceTicket returns a service ticket for spn, from the cache or else
@@ -60,8 +61,9 @@ func (s *session) splitSPN(spn string) (types.PrincipalName, string, error) {
 		realm = s.src.realm
 	}
 	if name == "" || realm != s.src.realm {
-		return types.PrincipalName{}, "", fmt.Errorf("service principal %s is not a name in realm %s, the realm of %s: fix --krbspn (service/host[@REALM]), or map the host to %s in [domain_realm] of %s",
-			spn, s.src.realm, s.src.principal, s.src.realm, s.src.conf.path)
+		return types.PrincipalName{}, "", failure("spn", nil, fix.Textf("fix %v (service/host[@REALM]), or map the host to %s in [domain_realm] of %s", fix.Flag("krbspn"), s.src.realm, s.src.conf.path),
+			"service principal %s is not a name in realm %s, the realm of %s",
+			spn, s.src.realm, s.src.principal)
 	}
 	return types.PrincipalName{NameType: nametype.KRB_NT_SRV_HST, NameString: parts}, realm, nil
 }

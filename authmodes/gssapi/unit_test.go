@@ -11,6 +11,8 @@ import (
 	"github.com/jcmturner/gokrb5/v8/keytab"
 	"github.com/jcmturner/gokrb5/v8/krberror"
 	"github.com/spf13/pflag"
+
+	"github.com/authbench/authbench/fix"
 )
 
 const testConf = `[libdefaults]
@@ -67,20 +69,27 @@ func TestExplain(t *testing.T) {
 	for _, c := range []struct {
 		err   error
 		spn   string
+		step  string
+		refs  []any
 		parts []string
 	}{
-		{kdcErr("(7) KDC_ERR_S_PRINCIPAL_UNKNOWN Server not found in Kerberos database"), "dummy/localhost@EXAMPLE.COM",
-			[]string{"dummy/localhost@EXAMPLE.COM", "not found in Kerberos database", "--krbsrvname"}},
-		{kdcErr("(6) KDC_ERR_C_PRINCIPAL_UNKNOWN Client not found"), "", []string{"bench_gss@EXAMPLE.COM", "--krb-principal"}},
-		{kdcErr("(37) KRB_AP_ERR_SKEW Clock skew too great"), "", []string{"clock skew", "127.0.0.1:8888", "NTP"}},
-		{krberror.NewErrorf(krberror.KRBMsgError, "clock skew with KDC too large. Greater than 300 seconds"), "", []string{"clock skew"}},
-		{kdcErr("(68) KDC_ERR_WRONG_REALM"), "", []string{"does not serve realm EXAMPLE.COM"}},
-		{kdcErr("(24) KDC_ERR_PREAUTH_FAILED"), "", []string{"rejected the key", "keytab"}},
+		{kdcErr("(7) KDC_ERR_S_PRINCIPAL_UNKNOWN Server not found in Kerberos database"), "dummy/localhost@EXAMPLE.COM", "spn",
+			[]any{fix.Flag("krbsrvname"), fix.Flag("krbspn")}, []string{"dummy/localhost@EXAMPLE.COM", "not found in Kerberos database"}},
+		{kdcErr("(6) KDC_ERR_C_PRINCIPAL_UNKNOWN Client not found"), "", "tgt", []any{fix.Flag("krb-principal")}, []string{"bench_gss@EXAMPLE.COM"}},
+		{kdcErr("(37) KRB_AP_ERR_SKEW Clock skew too great"), "", "clock", nil, []string{"clock skew", "127.0.0.1:8888", "NTP"}},
+		{krberror.NewErrorf(krberror.KRBMsgError, "clock skew with KDC too large. Greater than 300 seconds"), "", "clock", nil, []string{"clock skew"}},
+		{kdcErr("(68) KDC_ERR_WRONG_REALM"), "", "tgt", []any{fix.Flag("krb-principal")}, []string{"does not serve realm EXAMPLE.COM"}},
+		{kdcErr("(24) KDC_ERR_PREAUTH_FAILED"), "", "tgt", nil, []string{"rejected the key", "keytab"}},
 		{krberror.Errorf(errors.New("error sending to a KDC: dial tcp 127.0.0.1:8888: connect: connection refused"), krberror.NetworkingError, "AS Exchange Error"),
-			"", []string{"cannot reach the KDC of realm EXAMPLE.COM at 127.0.0.1:8888", "/etc/test-krb5.conf"}},
-		{errors.New("something\nelse"), "", []string{"Kerberos error for bench_gss@EXAMPLE.COM: something else"}},
+			"", "kdc", []any{fix.Command("stack up")}, []string{"cannot reach the KDC of realm EXAMPLE.COM at 127.0.0.1:8888", "/etc/test-krb5.conf"}},
+		{errors.New("something\nelse"), "", "tgt", nil, []string{"Kerberos error for bench_gss@EXAMPLE.COM: something else"}},
 	} {
-		assertOneLine(t, s.explain(c.err, c.spn), c.parts...)
+		err := s.explain(c.err, c.spn)
+		assertOneLine(t, err, c.parts...)
+		fe, ok := fix.As(err)
+		if !ok || fe.Step != c.step || !fix.Refers(err, c.refs...) || fe.Err == nil {
+			t.Errorf("explain(%v) = %#v: want step %s, a fix naming %v and the cause in the chain", c.err, fe, c.step, c.refs)
+		}
 	}
 }
 
@@ -92,7 +101,11 @@ func TestKeytabHas(t *testing.T) {
 	if err := keytabHas(kt, "/k", "bench_gss", "EXAMPLE.COM"); err != nil {
 		t.Errorf("keytabHas = %v", err)
 	}
-	assertOneLine(t, keytabHas(kt, "/k", "bench_gss", "OTHER.COM"), "realm is wrong", "--krb-principal bench_gss@EXAMPLE.COM")
+	wrongRealm := keytabHas(kt, "/k", "bench_gss", "OTHER.COM")
+	assertOneLine(t, wrongRealm, "realm is wrong", "bench_gss@EXAMPLE.COM")
+	if !fix.Refers(wrongRealm, fix.Flag("krb-principal")) {
+		t.Errorf("%v does not name the principal setting", wrongRealm)
+	}
 	assertOneLine(t, keytabHas(kt, "/k", "nosuch", "EXAMPLE.COM"), "no key for nosuch@EXAMPLE.COM", "bench_gss@EXAMPLE.COM")
 }
 
@@ -133,9 +146,13 @@ func TestSourceKind(t *testing.T) {
 		}
 	}
 	m := &mode{source: "keytab"}
-	assertOneLine(t, errOf(m.sourceKind()), "--krb-keytab")
+	if err := errOf(m.sourceKind()); !fix.Refers(err, fix.Flag("krb-keytab")) {
+		t.Errorf("%v does not name the keytab setting", err)
+	}
 	m.source = "nfs"
-	assertOneLine(t, errOf(m.sourceKind()), "unknown --krb-source")
+	if err := errOf(m.sourceKind()); !fix.Refers(err, fix.Flag("krb-source")) || !strings.Contains(err.Error(), "unknown") {
+		t.Errorf("%v does not call the krb-source unknown", err)
+	}
 }
 
 func errOf(_ string, err error) error { return err }

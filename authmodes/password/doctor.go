@@ -2,26 +2,27 @@ package password
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/authbench/authbench/authmodes"
+	"github.com/authbench/authbench/doctor"
+	"github.com/authbench/authbench/fix"
 )
+
+var _ doctor.Diagnoser = (*mode)(nil)
 
 // Diagnose checks the password file: readable and not empty. The password
 // itself is never shown.
-func (m *mode) Diagnose(ctx context.Context, cfg *pgxpool.Config, env authmodes.DiagnoseEnv) []authmodes.Check {
+func (m *mode) Diagnose(ctx context.Context, cfg *pgxpool.Config, env doctor.Env) []doctor.Check {
 	const step = "password-file"
 	if m.file == "" {
 		if cfg.ConnConfig.Password != "" {
-			return []authmodes.Check{authmodes.Pass(step, "no --password-file: the password is given in --url")}
+			return []doctor.Check{doctor.Pass(step, "no %v: the password is given in %v", fix.Flag("password-file"), fix.Flag("url"))}
 		}
-		return []authmodes.Check{authmodes.Fail(step, "no password file",
-			"pass --password-file, or run `eval \"$(authbench stack env)\"` first")}
+		return []doctor.Check{doctor.FromErr(step, noPassword())}
 	}
 	if _, err := m.read(); err != nil {
-		return []authmodes.Check{authmodes.FailErr(step, err)}
+		return []doctor.Check{doctor.FromErr(step, err)}
 	}
-	return []authmodes.Check{authmodes.Pass(step, fmt.Sprintf("%s is readable and not empty (the password is not shown)", m.file))}
+	return []doctor.Check{doctor.Pass(step, "%s is readable and not empty (the password is not shown)", m.file)}
 }

@@ -7,7 +7,6 @@ package password
 import (
 	"context"
 	"crypto/sha256"
-	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/authbench/authbench/authmodes"
+	"github.com/authbench/authbench/fix"
 )
 
 func init() {
@@ -59,7 +59,7 @@ func (m *mode) Configure(ctx context.Context, cfg *pgxpool.Config, env authmodes
 		if cfg.ConnConfig.Password != "" {
 			return nil // given in --url
 		}
-		return fmt.Errorf("no password: pass --password-file, or run `eval \"$(authbench stack env)\"` first")
+		return noPassword()
 	}
 	pw, err := m.read()
 	if err != nil {
@@ -87,13 +87,22 @@ func (m *mode) Configure(ctx context.Context, cfg *pgxpool.Config, env authmodes
 func (m *mode) read() (string, error) {
 	b, err := os.ReadFile(m.file)
 	if err != nil {
-		return "", &authmodes.CredentialError{Err: fmt.Errorf("password file: %v (check --password-file)", err)}
+		return "", &fix.Error{Step: "password-file", What: fix.Textf("password file: %v", err), Err: err, Fix: checkFile, Credential: true}
 	}
 	pw := strings.TrimRight(string(b), "\r\n")
 	if pw == "" {
-		return "", &authmodes.CredentialError{Err: fmt.Errorf("password file %s is empty (check --password-file)", m.file)}
+		return "", &fix.Error{Step: "password-file", What: fix.Textf("password file %s is empty", m.file), Fix: checkFile, Credential: true}
 	}
 	return pw, nil
+}
+
+// checkFile is the fix of an unreadable or empty password file.
+var checkFile = fix.Textf("check %v", fix.Flag("password-file"))
+
+// noPassword is the error when no password is given at all.
+func noPassword() error {
+	return &fix.Error{Step: "password-file", What: fix.Textf("no password"),
+		Fix: fix.Textf("pass %v, or run `eval \"$(%v)\"` first", fix.Flag("password-file"), fix.Command("stack env"))}
 }
 
 func (m *mode) noticeRotation(pw string) {

@@ -13,7 +13,7 @@ import (
 	"github.com/spiffe/go-spiffe/v2/spiffetls/tlsconfig"
 	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 
-	"github.com/authbench/authbench/authmodes"
+	"github.com/authbench/authbench/fix"
 )
 
 // install hooks the mode into the pool: every new connection presents the
@@ -53,7 +53,7 @@ func (m *mode) install(cfg *pgxpool.Config) {
 func (m *mode) present(c *pgconn.Config) (string, error) {
 	svid, err := m.src.GetX509SVID()
 	if err != nil {
-		return "", &authmodes.CredentialError{Err: fmt.Errorf("no SVID from the Workload API at %s: %v", m.addr, err)}
+		return "", &fix.Error{Step: "svid", What: fix.Textf("no SVID from the Workload API at %s: %v", m.addr, err), Err: err, Credential: true}
 	}
 	if err := m.checkValid(svid, time.Now()); err != nil {
 		return "", err
@@ -85,11 +85,12 @@ func (m *mode) checkValid(svid *x509svid.SVID, now time.Time) error {
 			m.event("expired", fmt.Sprintf("SVID serial=%s expired at %s and the Workload API sent no new one: new connections fail until it does",
 				serial, leaf.NotAfter.UTC().Format(time.RFC3339)), false)
 		}
-		return &authmodes.CredentialError{Err: fmt.Errorf("the SVID %s (serial %s) expired at %s and the Workload API at %s sent no new one: is the SPIRE agent (or the stack's issuer, `authbench stack up`) running?",
-			svid.ID, serial, leaf.NotAfter.UTC().Format(time.RFC3339), m.addr)}
+		return &fix.Error{Step: "svid", What: fix.Textf("the SVID %s (serial %s) expired at %s and the Workload API at %s sent no new one",
+			svid.ID, serial, leaf.NotAfter.UTC().Format(time.RFC3339), m.addr), Credential: true,
+			Fix: fix.Textf("is the SPIRE agent (or the stack's issuer, `%v`) running?", fix.Command("stack up"))}
 	case now.Before(leaf.NotBefore):
-		return &authmodes.CredentialError{Err: fmt.Errorf("the SVID %s (serial %s) is not valid before %s: check the clocks of this machine and the SPIRE server",
-			svid.ID, serial, leaf.NotBefore.UTC().Format(time.RFC3339))}
+		return &fix.Error{Step: "svid", What: fix.Textf("the SVID %s (serial %s) is not valid before %s", svid.ID, serial, leaf.NotBefore.UTC().Format(time.RFC3339)),
+			Fix: fix.Textf("check the clocks of this machine and the SPIRE server"), Credential: true}
 	}
 	return nil
 }
@@ -101,11 +102,13 @@ func checkUser(cfg *pgxpool.Config, svid *x509svid.SVID) error {
 	user := cfg.ConnConfig.User
 	switch {
 	case cn == "":
-		return &authmodes.CredentialError{Err: fmt.Errorf("the SVID %s has no CN, so the database cannot map it to a user: give its registration entry a DNS name (-dns <sql user>)", svid.ID)}
+		return &fix.Error{Step: "svid-user", What: fix.Textf("the SVID %s has no CN, so the database cannot map it to a user", svid.ID),
+			Fix: fix.Textf("give its registration entry a DNS name (-dns <sql user>)"), Credential: true}
 	case user == "":
 		cfg.ConnConfig.User = cn
 	case user != cn:
-		return &authmodes.CredentialError{Err: fmt.Errorf("the SVID %s is for SQL user %q (its CN, the entry's first DNS name), not %q: pass --user %s, or register the workload with -dns %s", svid.ID, cn, user, cn, user)}
+		return &fix.Error{Step: "svid-user", What: fix.Textf("the SVID %s is for SQL user %q (its CN, the entry's first DNS name), not %q", svid.ID, cn, user),
+			Fix: fix.Textf("pass %v %s, or register the workload with -dns %s", fix.Flag("user"), cn, user), Credential: true}
 	}
 	return nil
 }
@@ -117,7 +120,8 @@ func (m *mode) verifyServer() func([][]byte, [][]*x509.Certificate) error {
 	verify := tlsconfig.VerifyPeerCertificate(m.src, tlsconfig.AuthorizeID(m.server))
 	return func(raw [][]byte, chains [][]*x509.Certificate) error {
 		if err := verify(raw, chains); err != nil {
-			return &authmodes.CredentialError{Err: fmt.Errorf("the database server's certificate is not trusted as %s: %v (check --server-spiffe-id, or leave it out to verify the server against --ca)", m.server, err)}
+			return &fix.Error{Step: "tls", What: fix.Textf("the database server's certificate is not trusted as %s: %v", m.server, err), Err: err, Credential: true,
+				Fix: fix.Textf("check %v, or leave it out to verify the server against %v", fix.Flag("server-spiffe-id"), fix.Flag("ca"))}
 		}
 		return nil
 	}

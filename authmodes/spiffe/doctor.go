@@ -13,20 +13,21 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/authbench/authbench/authmodes"
+	"github.com/authbench/authbench/doctor"
+	"github.com/authbench/authbench/fix"
 )
 
-var _ authmodes.Diagnoser = (*mode)(nil)
+var _ doctor.Diagnoser = (*mode)(nil)
 
 // Diagnose checks, in order: the Workload API socket exists and answers,
 // an SVID is issued to this process and valid, its CN is the SQL user, and
 // the server accepts certificates from its issuer. The SVID's key is
 // never shown.
-func (m *mode) Diagnose(ctx context.Context, cfg *pgxpool.Config, env authmodes.DiagnoseEnv) []authmodes.Check {
-	var seq authmodes.Sequence
+func (m *mode) Diagnose(ctx context.Context, cfg *pgxpool.Config, env doctor.Env) []doctor.Check {
+	var seq doctor.Sequence
 	var svid *x509svid.SVID
 	var fetchErr error
-	seq.Run("spiffe-socket", func() authmodes.Check {
+	seq.Run("spiffe-socket", func() doctor.Check {
 		addr, err := address(m.socket)
 		if err != nil {
 			return socketFailure(err)
@@ -35,25 +36,19 @@ func (m *mode) Diagnose(ctx context.Context, cfg *pgxpool.Config, env authmodes.
 		if c, failed := m.answerCheck(addr, fetchErr); failed {
 			return c
 		}
-		return authmodes.Pass("", "the Workload API at "+addr+" answers")
+		return doctor.Pass("", "the Workload API at %s answers", addr)
 	})
-	if !seq.Run("svid", func() authmodes.Check { return m.svidCheck(svid, fetchErr, time.Now()) }) {
+	if !seq.Run("svid", func() doctor.Check { return m.svidCheck(svid, fetchErr, time.Now()) }) {
 		seq.SkipRest("svid-user", "svid-issuer")
 		return seq.Checks
 	}
 	seq.Add(userCheck(cfg, svid).As("svid-user"))
-	seq.Add(authmodes.CheckIssuer(svid.Certificates[0], env.ClientCAs, "SVID").As("svid-issuer"))
+	seq.Add(doctor.CheckIssuer(svid.Certificates[0], env.ClientCAs, "SVID").As("svid-issuer"))
 	return seq.Checks
 }
 
-// socketFailure splits address's error into what is wrong and the fix.
-func socketFailure(err error) authmodes.Check {
-	var cred *authmodes.CredentialError
-	if errors.As(err, &cred) {
-		err = cred.Err
-	}
-	return authmodes.FailErr("", err)
-}
+// socketFailure reports address's error as the socket step.
+func socketFailure(err error) doctor.Check { return doctor.FromErr("", err) }
 
 // fetchOnce asks the Workload API for this process's SVID, waiting at
 // most --spiffe-timeout, and closes the client again.
@@ -70,19 +65,18 @@ func (m *mode) fetchOnce(ctx context.Context, addr string) (*x509svid.SVID, erro
 
 // answerCheck fails the socket step when the Workload API did not answer;
 // a refusal to issue an SVID is an answer (the svid step reports it).
-func (m *mode) answerCheck(addr string, err error) (authmodes.Check, bool) {
+func (m *mode) answerCheck(addr string, err error) (doctor.Check, bool) {
 	switch code := status.Code(err); {
 	case err == nil, code == codes.PermissionDenied, code == codes.InvalidArgument, code == codes.Unimplemented:
-		return authmodes.Check{}, false
+		return doctor.Check{}, false
 	case code == codes.Unavailable, code == codes.DeadlineExceeded, errors.Is(err, context.DeadlineExceeded):
-		return authmodes.Fail("", fmt.Sprintf("the Workload API at %s does not answer (%s)", addr, oneLine(status.Convert(err).Message())),
-			"is the SPIRE agent (or `authbench stack up`) running?"), true
+		return doctor.Fail("", fix.Textf("the Workload API at %s does not answer (%s)", addr, oneLine(status.Convert(err).Message())), agentFix()), true
 	}
-	return authmodes.Check{}, false
+	return doctor.Check{}, false
 }
 
 // svidCheck reports the SVID issued to this process and its validity.
-func (m *mode) svidCheck(svid *x509svid.SVID, err error, now time.Time) authmodes.Check {
+func (m *mode) svidCheck(svid *x509svid.SVID, err error, now time.Time) doctor.Check {
 	if err != nil {
 		return m.fetchFailure(err)
 	}
@@ -90,35 +84,34 @@ func (m *mode) svidCheck(svid *x509svid.SVID, err error, now time.Time) authmode
 	desc := fmt.Sprintf("SVID %s (serial %s, CN=%s)", svid.ID, serialOf(svid), leaf.Subject.CommonName)
 	switch {
 	case now.After(leaf.NotAfter):
-		return authmodes.Fail("", fmt.Sprintf("%s expired at %s", desc, authmodes.When(leaf.NotAfter, now)),
-			"the Workload API should have sent a new one: check the SPIRE agent and server (or `authbench stack up`)")
+		return doctor.Fail("", fix.Textf("%s expired at %s", desc, doctor.When(leaf.NotAfter, now)),
+			fix.Textf("the Workload API should have sent a new one: check the SPIRE agent and server (or `%v`)", fix.Command("stack up")))
 	case now.Before(leaf.NotBefore):
-		return authmodes.Fail("", fmt.Sprintf("%s is not valid before %s", desc, authmodes.When(leaf.NotBefore, now)),
-			"check the clocks of this machine and the SPIRE server")
+		return doctor.Fail("", fix.Textf("%s is not valid before %s", desc, doctor.When(leaf.NotBefore, now)),
+			fix.Textf("check the clocks of this machine and the SPIRE server"))
 	}
-	return authmodes.Pass("", fmt.Sprintf("%s issued to this process, expires %s", desc, authmodes.When(leaf.NotAfter, now)))
+	return doctor.Pass("", "%s issued to this process, expires %s", desc, doctor.When(leaf.NotAfter, now))
 }
 
 // fetchFailure explains why the Workload API issued no SVID.
-func (m *mode) fetchFailure(err error) authmodes.Check {
+func (m *mode) fetchFailure(err error) doctor.Check {
 	st := status.Convert(err)
 	switch st.Code() {
 	case codes.PermissionDenied:
 		uid := os.Getuid()
-		return authmodes.Fail("", fmt.Sprintf("the Workload API at %s issued no SVID to this process (uid %d): %s", m.socket, uid, st.Message()),
-			fmt.Sprintf("add a registration entry that selects it (spire-server entry create -selector unix:uid:%d -dns <sql user> …), or run authbench as the user that ran `authbench stack up`", uid))
+		return doctor.Fail("", fix.Textf("the Workload API at %s issued no SVID to this process (uid %d): %s", m.socket, uid, st.Message()), registerFix(uid))
 	case codes.InvalidArgument, codes.Unimplemented:
-		return authmodes.Fail("", fmt.Sprintf("the Workload API at %s refused the request: %s", m.socket, st.Message()),
-			"point --spiffe-socket at a SPIRE agent's Workload API socket")
+		return doctor.Fail("", fix.Textf("the Workload API at %s refused the request: %s", m.socket, st.Message()),
+			fix.Textf("point %v at a SPIRE agent's Workload API socket", fix.Flag("spiffe-socket")))
 	}
-	return authmodes.Fail("", fmt.Sprintf("no SVID from the Workload API at %s: %s", m.socket, oneLine(st.Message())),
-		"check the SPIRE agent, or raise --spiffe-timeout")
+	return doctor.Fail("", fix.Textf("no SVID from the Workload API at %s: %s", m.socket, oneLine(st.Message())),
+		fix.Textf("check the SPIRE agent, or raise %v", fix.Flag("spiffe-timeout")))
 }
 
 // userCheck checks the SVID's CN is the SQL user.
-func userCheck(cfg *pgxpool.Config, svid *x509svid.SVID) authmodes.Check {
+func userCheck(cfg *pgxpool.Config, svid *x509svid.SVID) doctor.Check {
 	if err := checkUser(cfg, svid); err != nil {
-		return authmodes.FailErr("", err)
+		return doctor.FromErr("", err)
 	}
-	return authmodes.Pass("", fmt.Sprintf("CN %s is the SQL user", svid.Certificates[0].Subject.CommonName))
+	return doctor.Pass("", "CN %s is the SQL user", svid.Certificates[0].Subject.CommonName)
 }

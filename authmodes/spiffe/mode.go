@@ -14,6 +14,7 @@ import (
 	"github.com/spiffe/go-spiffe/v2/workloadapi"
 
 	"github.com/authbench/authbench/authmodes"
+	"github.com/authbench/authbench/fix"
 )
 
 // Defaults of the mode's flags.
@@ -130,18 +131,19 @@ func (m *mode) Configure(ctx context.Context, cfg *pgxpool.Config, env authmodes
 // checkFlags validates the flags and the TLS settings.
 func (m *mode) checkFlags(cfg *pgxpool.Config) error {
 	if cfg.ConnConfig.TLSConfig == nil {
-		return fmt.Errorf("the spiffe auth mode needs TLS: use --sslmode verify-full")
+		return &fix.Error{Step: "settings", What: fix.Textf("the spiffe auth mode needs TLS"), Fix: fix.Textf("use %v verify-full", fix.Flag("sslmode"))}
 	}
 	if m.timeout <= 0 {
-		return fmt.Errorf("--spiffe-timeout must be positive, got %s", m.timeout)
+		return &fix.Error{Step: "settings", What: fix.Textf("%v must be positive, got %s", fix.Flag("spiffe-timeout"), m.timeout)}
 	}
 	if m.jitter < 0 {
-		return fmt.Errorf("--spiffe-recycle-jitter must not be negative, got %s", m.jitter)
+		return &fix.Error{Step: "settings", What: fix.Textf("%v must not be negative, got %s", fix.Flag("spiffe-recycle-jitter"), m.jitter)}
 	}
 	if m.serverID != "" {
 		id, err := spiffeid.FromString(m.serverID)
 		if err != nil {
-			return fmt.Errorf("--server-spiffe-id %q is not a SPIFFE ID (%v): use spiffe://<trust domain>/<path>", m.serverID, err)
+			return &fix.Error{Step: "settings", What: fix.Textf("%v %q is not a SPIFFE ID (%v)", fix.Flag("server-spiffe-id"), m.serverID, err), Err: err,
+				Fix: fix.Textf("use spiffe://<trust domain>/<path>")}
 		}
 		m.server = id
 	}
@@ -157,7 +159,7 @@ func (m *mode) checkFlags(cfg *pgxpool.Config) error {
 func (m *mode) first(cfg *pgxpool.Config, env authmodes.Env, wait time.Duration) error {
 	svid, err := m.src.GetX509SVID()
 	if err != nil {
-		return &authmodes.CredentialError{Err: fmt.Errorf("no SVID from the Workload API at %s: %v", m.addr, err)}
+		return &fix.Error{Step: "svid", What: fix.Textf("no SVID from the Workload API at %s: %v", m.addr, err), Err: err, Credential: true}
 	}
 	if err := m.checkValid(svid, time.Now()); err != nil {
 		return err

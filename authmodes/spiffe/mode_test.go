@@ -13,9 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/authbench/authbench/authmodes"
+	"github.com/authbench/authbench/fix"
 	"github.com/authbench/authbench/stack/pki"
 	"github.com/authbench/authbench/stack/spiffe/spiffeissuer"
 )
@@ -29,7 +33,7 @@ func configure(t *testing.T, m *mode, cfg *pgxpool.Config) (*recorder, error) {
 	return rec, m.Configure(ctx, cfg, authmodes.Env{Events: rec, Phases: rec})
 }
 
-// wantError checks err is a one-line CredentialError mentioning every part.
+// wantError checks err is one line mentioning every part.
 func wantError(t *testing.T, err error, parts ...string) {
 	t.Helper()
 	if err == nil {
@@ -86,15 +90,18 @@ func TestMissingSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []struct{ socket, want string }{
-		{"", "pass --spiffe-socket"},
+		{"", "no SPIFFE Workload API socket"},
 		{"unix:///nonexistent/agent.sock", "no SPIFFE Workload API socket at /nonexistent/agent.sock"},
 		{"/nonexistent/agent.sock", "no SPIFFE Workload API socket at /nonexistent/agent.sock"},
 		{"unix://" + file, "is not a socket"},
-		{"http://example.com/x", "--spiffe-socket"},
+		{"http://example.com/x", "http://example.com/x"},
 	} {
 		m := newTestMode(t, "--spiffe-socket", c.socket)
 		_, err := configure(t, m, poolConfig(t, "bench_spiffe", 1, otherCA(t)))
 		wantError(t, err, c.want)
+		if fe, ok := fix.As(err); !ok || fe.Step != "spiffe-socket" || !fix.Refers(err, fix.Flag("spiffe-socket")) {
+			t.Errorf("socket %q: %v is not an error of step spiffe-socket naming the setting", c.socket, err)
+		}
 	}
 }
 
@@ -118,9 +125,12 @@ func TestNoIdentityFailsWithoutWaiting(t *testing.T) {
 	start := time.Now()
 	_, err := configure(t, m, poolConfig(t, "bench_spiffe", 1, otherCA(t)))
 	wantError(t, err, "issued no SVID to this process", "no identity issued", "-selector unix:uid:")
-	var ce *authmodes.CredentialError
-	if !errors.As(err, &ce) {
-		t.Errorf("%T is not a CredentialError", err)
+	var ce *fix.Error
+	if !errors.As(err, &ce) || !ce.CredentialFailure() || ce.Step != "svid" || !ce.Fix.Refers(fix.Command("stack up")) {
+		t.Errorf("%T %+v is not a credential failure of step svid whose fix names stack up", err, ce)
+	}
+	if status.Code(errors.Unwrap(err)) != codes.PermissionDenied {
+		t.Errorf("the Workload API's refusal is not in the chain: %v", errors.Unwrap(err))
 	}
 	if time.Since(start) >= wait {
 		t.Error("waited for --spiffe-timeout although the Workload API refused at once")
@@ -287,7 +297,10 @@ func TestServerSPIFFEID(t *testing.T) {
 
 	wrong := newTestMode(t, "--spiffe-socket", f.iss.addr, "--server-spiffe-id", "spiffe://authbench.test/elsewhere")
 	_, err := configure(t, wrong, poolConfig(t, "bench_spiffe", f.db.port(), other))
-	wantError(t, err, "not trusted as spiffe://authbench.test/elsewhere", "--server-spiffe-id")
+	wantError(t, err, "not trusted as spiffe://authbench.test/elsewhere")
+	if !fix.Refers(err, fix.Flag("server-spiffe-id")) {
+		t.Errorf("%v does not name the server-spiffe-id setting", err)
+	}
 
 	bad := newTestMode(t, "--spiffe-socket", f.iss.addr, "--server-spiffe-id", "db.example")
 	_, err = configure(t, bad, poolConfig(t, "bench_spiffe", f.db.port(), other))
@@ -308,7 +321,14 @@ func TestServerNotTrustedByCA(t *testing.T) {
 	f := newFixture(t, time.Hour)
 	m := newTestMode(t, "--spiffe-socket", f.iss.addr)
 	_, err := configure(t, m, poolConfig(t, "bench_spiffe", f.db.port(), otherCA(t)))
-	wantError(t, err, "server's certificate is not trusted", "x509:", "check --ca")
+	wantError(t, err, "server's certificate is not trusted", "x509:")
+	if fe, ok := fix.As(err); !ok || fe.Step != "tls" || !fe.CredentialFailure() || !fe.Fix.Refers(fix.Flag("ca")) {
+		t.Errorf("%v: want a credential failure of step tls whose fix names the ca setting", err)
+	}
+	var unknown x509.UnknownAuthorityError // through the mode's error, pgconn's and crypto/tls's
+	if !errors.As(err, &unknown) {
+		t.Errorf("no x509.UnknownAuthorityError in the chain of %v", err)
+	}
 }
 
 func TestDatabaseRefusesCN(t *testing.T) {
@@ -317,13 +337,20 @@ func TestDatabaseRefusesCN(t *testing.T) {
 	m := newTestMode(t, "--spiffe-socket", f.iss.addr)
 	_, err := configure(t, m, f.cfg)
 	wantError(t, err, "refused the SVID "+clientID+` as user "bench_spiffe"`, "28000", "-dns <sql user>")
+	var pgErr *pgconn.PgError // through the mode's error and pgconn's ConnectError
+	if !errors.As(err, &pgErr) || pgErr.Code != "28000" {
+		t.Errorf("no *pgconn.PgError 28000 in the chain of %v", err)
+	}
 }
 
 func TestUserIsTheCN(t *testing.T) {
 	f := newFixture(t, time.Hour)
 	m := newTestMode(t, "--spiffe-socket", f.iss.addr)
 	_, err := configure(t, m, poolConfig(t, "root", f.db.port(), f.iss.bundle()))
-	wantError(t, err, `is for SQL user "bench_spiffe"`, "--user bench_spiffe", "-dns root")
+	wantError(t, err, `is for SQL user "bench_spiffe"`, "bench_spiffe", "-dns root")
+	if fe, ok := fix.As(err); !ok || fe.Step != "svid-user" || !fe.Fix.Refers(fix.Flag("user")) {
+		t.Errorf("%v: want an error of step svid-user whose fix names the user setting", err)
+	}
 }
 
 func TestExpiredSVIDThenRecovery(t *testing.T) {
@@ -344,9 +371,9 @@ func TestExpiredSVIDThenRecovery(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	_, err = p.Acquire(ctx)
-	var ce *authmodes.CredentialError
-	if !errors.As(err, &ce) {
-		t.Fatalf("connection with an expired SVID: %v (%T), want a CredentialError", err, err)
+	var ce *fix.Error
+	if !errors.As(err, &ce) || !ce.CredentialFailure() || ce.Step != "svid" {
+		t.Fatalf("connection with an expired SVID: %v (%T), want a credential failure of step svid", err, err)
 	}
 	wantError(t, ce, "expired at", "sent no new one", "is the SPIRE agent")
 	if ev := rec.waitFor(t, "expired", 1); !strings.Contains(ev[0], serialOf(svid)) {

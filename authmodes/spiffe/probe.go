@@ -4,14 +4,13 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/authbench/authbench/authmodes"
+	"github.com/authbench/authbench/fix"
 )
 
 // probeTimeout bounds the probe connection.
@@ -38,19 +37,21 @@ func (m *mode) probe(ctx context.Context, cfg *pgxpool.Config) error {
 // explain turns a refused connection into one line with the fix, or nil.
 func (m *mode) explain(err error, user string) error {
 	var pgErr *pgconn.PgError
-	var cred *authmodes.CredentialError
+	var cred *fix.Error
 	msg := oneLine(err.Error())
 	switch {
 	case errors.As(err, &cred):
 		return cred
 	case errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "28"):
-		return &authmodes.CredentialError{Err: fmt.Errorf("the database refused the SVID %s as user %q: %s (SQLSTATE %s); its CN must be a database user with a cert line in pg_hba.conf: create the user, or register the workload with -dns <sql user>",
-			m.spiffeID(), user, pgErr.Message, pgErr.Code)}
+		return &fix.Error{Step: "login", What: fix.Textf("the database refused the SVID %s as user %q: %s (SQLSTATE %s); its CN must be a database user with a cert line in pg_hba.conf",
+			m.spiffeID(), user, pgErr.Message, pgErr.Code), Err: err, Credential: true,
+			Fix: fix.Textf("create the user, or register the workload with -dns <sql user>")}
 	case isX509(err):
-		return &authmodes.CredentialError{Err: fmt.Errorf("the database server's certificate is not trusted: %s (check --ca and --host, or pass --server-spiffe-id when the server has an SVID)", x509Part(msg))}
+		return &fix.Error{Step: "tls", What: fix.Textf("the database server's certificate is not trusted: %s", x509Part(msg)), Err: err, Credential: true,
+			Fix: fix.Textf("check %v and %v, or pass %v when the server has an SVID", fix.Flag("ca"), fix.Flag("host"), fix.Flag("server-spiffe-id"))}
 	case strings.Contains(msg, "remote error: tls:"):
-		return &authmodes.CredentialError{Err: fmt.Errorf("the database refused the SVID %s in the TLS handshake (%s): add the SPIFFE trust bundle to the CAs it trusts for clients (PostgreSQL: ssl_ca_file; see docs/spiffe.md)",
-			m.spiffeID(), msg[strings.Index(msg, "remote error: tls:"):])}
+		return &fix.Error{Step: "login", What: fix.Textf("the database refused the SVID %s in the TLS handshake (%s)", m.spiffeID(), msg[strings.Index(msg, "remote error: tls:"):]),
+			Err: err, Credential: true, Fix: fix.Textf("add the SPIFFE trust bundle to the CAs it trusts for clients (PostgreSQL: ssl_ca_file; see docs/spiffe.md)")}
 	}
 	return nil
 }

@@ -15,20 +15,22 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/authbench/authbench/authmodes"
+	"github.com/authbench/authbench/fix"
 )
 
 // address turns --spiffe-socket into a Workload API address and, for a
 // unix socket, checks that the socket is there.
 func address(socket string) (string, error) {
 	if socket == "" {
-		return "", &authmodes.CredentialError{Err: errors.New("no SPIFFE Workload API socket: pass --spiffe-socket unix:///path/to/agent.sock or set SPIFFE_ENDPOINT_SOCKET (`eval \"$(authbench stack env)\"` sets it)")}
+		return "", &fix.Error{Step: "spiffe-socket", What: fix.Textf("no SPIFFE Workload API socket"), Credential: true,
+			Fix: fix.Textf("pass %v unix:///path/to/agent.sock or set SPIFFE_ENDPOINT_SOCKET (`eval \"$(%v)\"` sets it)", fix.Flag("spiffe-socket"), fix.Command("stack env"))}
 	}
 	if strings.HasPrefix(socket, "/") {
 		socket = "unix://" + socket
 	}
 	if err := workloadapi.ValidateAddress(socket); err != nil {
-		return "", fmt.Errorf("--spiffe-socket %q: %v: use unix:///path/to/agent.sock", socket, err)
+		return "", &fix.Error{Step: "spiffe-socket", What: fix.Textf("%v %q: %v", fix.Flag("spiffe-socket"), socket, err), Err: err,
+			Fix: fix.Textf("use unix:///path/to/agent.sock")}
 	}
 	u, err := url.Parse(socket)
 	if err != nil || u.Scheme != "unix" {
@@ -37,11 +39,14 @@ func address(socket string) (string, error) {
 	fi, err := os.Stat(u.Path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return "", &authmodes.CredentialError{Err: fmt.Errorf("no SPIFFE Workload API socket at %s: start the SPIRE agent (or `authbench stack up`), or point --spiffe-socket / SPIFFE_ENDPOINT_SOCKET at its socket", u.Path)}
+		return "", &fix.Error{Step: "spiffe-socket", What: fix.Textf("no SPIFFE Workload API socket at %s", u.Path), Err: err, Credential: true,
+			Fix: fix.Textf("start the SPIRE agent (or `%v`), or point %v / SPIFFE_ENDPOINT_SOCKET at its socket", fix.Command("stack up"), fix.Flag("spiffe-socket"))}
 	case err != nil:
-		return "", &authmodes.CredentialError{Err: fmt.Errorf("SPIFFE Workload API socket %s: %v (check --spiffe-socket)", u.Path, unwrapPath(err))}
+		return "", &fix.Error{Step: "spiffe-socket", What: fix.Textf("SPIFFE Workload API socket %s: %v", u.Path, unwrapPath(err)), Err: err, Credential: true,
+			Fix: fix.Textf("check %v", fix.Flag("spiffe-socket"))}
 	case fi.Mode()&fs.ModeSocket == 0:
-		return "", &authmodes.CredentialError{Err: fmt.Errorf("%s is not a socket: point --spiffe-socket at the SPIRE agent's socket", u.Path)}
+		return "", &fix.Error{Step: "spiffe-socket", What: fix.Textf("%s is not a socket", u.Path), Credential: true,
+			Fix: fix.Textf("point %v at the SPIRE agent's socket", fix.Flag("spiffe-socket"))}
 	}
 	return socket, nil
 }
@@ -90,13 +95,28 @@ func (m *mode) startError(err, last error) error {
 	switch st.Code() {
 	case codes.PermissionDenied:
 		uid := os.Getuid()
-		return &authmodes.CredentialError{Err: fmt.Errorf("the SPIFFE Workload API at %s issued no SVID to this process (uid %d): %s; add a registration entry that selects it (spire-server entry create -selector unix:uid:%d -dns <sql user> …) or run authbench as the user that ran `authbench stack up`", m.addr, uid, st.Message(), uid)}
+		return &fix.Error{Step: "svid", What: fix.Textf("the SPIFFE Workload API at %s issued no SVID to this process (uid %d): %s", m.addr, uid, st.Message()), Err: last, Credential: true,
+			Fix: registerFix(uid)}
 	case codes.InvalidArgument, codes.Unimplemented:
-		return &authmodes.CredentialError{Err: fmt.Errorf("the SPIFFE Workload API at %s refused the request: %s (is --spiffe-socket a SPIRE agent's Workload API socket?)", m.addr, st.Message())}
+		return &fix.Error{Step: "svid", What: fix.Textf("the SPIFFE Workload API at %s refused the request: %s", m.addr, st.Message()), Err: last, Credential: true,
+			Fix: fix.Textf("point %v at a SPIRE agent's Workload API socket", fix.Flag("spiffe-socket"))}
 	case codes.Unavailable:
-		return &authmodes.CredentialError{Err: fmt.Errorf("the SPIFFE Workload API at %s did not answer within %s (%s): is the SPIRE agent (or `authbench stack up`) running?", m.addr, m.timeout, st.Message())}
+		return &fix.Error{Step: "spiffe-socket", What: fix.Textf("the SPIFFE Workload API at %s did not answer within %s (%s)", m.addr, m.timeout, st.Message()), Err: last, Credential: true,
+			Fix: agentFix()}
 	}
-	return &authmodes.CredentialError{Err: fmt.Errorf("no SVID from the SPIFFE Workload API at %s within %s (%s): check the agent, or raise --spiffe-timeout", m.addr, m.timeout, oneLine(st.Message()))}
+	return &fix.Error{Step: "svid", What: fix.Textf("no SVID from the SPIFFE Workload API at %s within %s (%s)", m.addr, m.timeout, oneLine(st.Message())), Err: last, Credential: true,
+		Fix: fix.Textf("check the agent, or raise %v", fix.Flag("spiffe-timeout"))}
+}
+
+// registerFix says how to give this process (uid) an identity.
+func registerFix(uid int) fix.Text {
+	return fix.Textf("add a registration entry that selects it (spire-server entry create -selector unix:uid:%d -dns <sql user> …), or run authbench as the user that ran `%v`",
+		uid, fix.Command("stack up"))
+}
+
+// agentFix is the fix when the Workload API does not answer.
+func agentFix() fix.Text {
+	return fix.Textf("is the SPIRE agent (or `%v`) running?", fix.Command("stack up"))
 }
 
 // clientLog is the go-spiffe client's logger. Before the first SVID it

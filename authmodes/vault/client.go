@@ -11,6 +11,8 @@ import (
 
 	"github.com/hashicorp/vault/api"
 	"github.com/hashicorp/vault/api/auth/approle"
+
+	"github.com/authbench/authbench/fix"
 )
 
 // Client settings: a Vault call in BeforeConnect must not hang a
@@ -50,7 +52,7 @@ func (c *conf) newClient() (*api.Client, error) {
 	cfg.MaxRetries, cfg.MinRetryWait, cfg.MaxRetryWait = clientRetries, 100*time.Millisecond, 500*time.Millisecond
 	client, err := api.NewClient(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("invalid --vault-addr %q: %s", c.addr, oneLine(err.Error()))
+		return nil, &fix.Error{Step: "vault", What: fix.Textf("invalid %v %q: %s", fix.Flag("vault-addr"), c.addr, oneLine(err.Error())), Err: err}
 	}
 	client.ClearToken() // api.NewClient takes $VAULT_TOKEN; login decides
 	return client, nil
@@ -78,7 +80,7 @@ func (c *conf) login(ctx context.Context, client *api.Client) (*api.Secret, erro
 	token := os.Getenv("VAULT_TOKEN")
 	if c.tokenFile != "" {
 		var err error
-		if token, err = readSecretFile(c.tokenFile, "--vault-token-file"); err != nil {
+		if token, err = readSecretFile(c.tokenFile, "vault-token-file"); err != nil {
 			return nil, err
 		}
 	}
@@ -92,11 +94,11 @@ func (c *conf) login(ctx context.Context, client *api.Client) (*api.Secret, erro
 // appRoleLogin logs in at auth/approle/login with the role_id and
 // secret_id files (the library reads the secret_id file itself).
 func (c *conf) appRoleLogin(ctx context.Context, client *api.Client) (*api.Secret, error) {
-	roleID, err := readSecretFile(c.roleIDFile, "--vault-role-id-file")
+	roleID, err := readSecretFile(c.roleIDFile, "vault-role-id-file")
 	if err != nil {
 		return nil, err
 	}
-	if _, err := readSecretFile(c.secretIDFile, "--vault-secret-id-file"); err != nil {
+	if _, err := readSecretFile(c.secretIDFile, "vault-secret-id-file"); err != nil {
 		return nil, err
 	}
 	a, err := approle.NewAppRoleAuth(roleID, &approle.SecretID{FromFile: c.secretIDFile})
@@ -115,18 +117,19 @@ func (c *conf) appRoleLogin(ctx context.Context, client *api.Client) (*api.Secre
 
 // readSecretFile returns a file's trimmed content; errors name the file
 // and the flag, never the content.
-func readSecretFile(path, flag string) (string, error) {
+func readSecretFile(path string, flag fix.Flag) (string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
+		cause := err
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
-			err = pe.Err
+			cause = pe.Err
 		}
-		return "", fmt.Errorf("cannot read %s %s: %v", flag, path, err)
+		return "", &fix.Error{Step: "vault-login", What: fix.Textf("cannot read %v %s: %v", flag, path, cause), Err: err}
 	}
 	v := strings.TrimSpace(string(data))
 	if v == "" {
-		return "", fmt.Errorf("%s %s is empty", flag, path)
+		return "", &fix.Error{Step: "vault-login", What: fix.Textf("%v %s is empty", flag, path)}
 	}
 	return v, nil
 }

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/vault/api"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/authbench/authbench/fix"
 )
 
 // tokenArgs are the flags of a run with the planted token.
@@ -177,22 +181,24 @@ func TestOneLineErrors(t *testing.T) {
 	closed := closedAddr(t)
 	denied := denyCreds(t, s.addr)
 	cases := []struct {
-		name string
-		args []string
-		want string
-		seal bool
+		name   string
+		args   []string
+		want   string
+		ref    fix.Flag // a setting the fix must name, or ""
+		status int      // the HTTP status of the *api.ResponseError in the chain, or 0
+		seal   bool
 	}{
-		{"unreachable", tokenArgs(t, closed), "unreachable", false},
-		{"sealed", tokenArgs(t, s.addr), "sealed", true},
-		{"bad token", []string{"--vault-addr", s.addr, "--vault-role", "bench", "--vault-token-file", badToken}, "refused the token", false},
+		{"unreachable", tokenArgs(t, closed), "unreachable", "vault-addr", 0, false},
+		{"sealed", tokenArgs(t, s.addr), "sealed", "", 0, true},
+		{"bad token", []string{"--vault-addr", s.addr, "--vault-role", "bench", "--vault-token-file", badToken}, "refused the token", "vault-token-file", 403, false},
 		{"bad approle", []string{"--vault-addr", s.addr, "--vault-role", "bench", "--vault-auth", "approle",
-			"--vault-role-id-file", roleID, "--vault-secret-id-file", wrongSecret}, "refused the AppRole login", false},
-		{"unknown role", tokenArgs(t, s.addr, "--vault-role", "nosuch"), `no role "nosuch"`, false},
-		{"unknown static role", tokenArgs(t, s.addr, "--vault-role", "", "--vault-static-role", "nosuch"), "--vault-static-role", false},
-		{"permission denied", tokenArgs(t, denied), "permission denied", false},
-		{"no mount", tokenArgs(t, s.addr, "--vault-mount", "elsewhere"), "--vault-mount", false},
-		{"no address", []string{"--vault-role", "bench"}, "--vault-addr", false},
-		{"bad fraction", tokenArgs(t, s.addr, "--vault-refresh-fraction", "1"), "--vault-refresh-fraction", false},
+			"--vault-role-id-file", roleID, "--vault-secret-id-file", wrongSecret}, "refused the AppRole login", "vault-secret-id-file", 0, false},
+		{"unknown role", tokenArgs(t, s.addr, "--vault-role", "nosuch"), `no role "nosuch"`, "vault-role", 400, false},
+		{"unknown static role", tokenArgs(t, s.addr, "--vault-role", "", "--vault-static-role", "nosuch"), "nosuch", "vault-static-role", 0, false},
+		{"permission denied", tokenArgs(t, denied), "permission denied", "", 403, false},
+		{"no mount", tokenArgs(t, s.addr, "--vault-mount", "elsewhere"), "elsewhere", "vault-mount", 0, false},
+		{"no address", []string{"--vault-role", "bench"}, "--vault-addr", "", 0, false},
+		{"bad fraction", tokenArgs(t, s.addr, "--vault-refresh-fraction", "1"), "--vault-refresh-fraction", "", 0, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -207,6 +213,13 @@ func TestOneLineErrors(t *testing.T) {
 				t.Errorf("error %q: want one line mentioning %q", msg, tc.want)
 			}
 			assertNoSecrets(t, msg, "wrong-secret-id-1234", "hvs.not-a-token-9999")
+			if tc.ref != "" && !fix.Refers(err, tc.ref) {
+				t.Errorf("error %q does not name the %s setting", msg, tc.ref)
+			}
+			var re *api.ResponseError
+			if tc.status != 0 && (!errors.As(err, &re) || re.StatusCode != tc.status) {
+				t.Errorf("error %q: no *api.ResponseError with status %d in its chain (%v)", msg, tc.status, re)
+			}
 		})
 	}
 }
@@ -288,7 +301,7 @@ func TestForcedRotationRevokesTheOldLease(t *testing.T) {
 	if _, err := configure(t, static, &recorder{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := static.ForceRotation(context.Background()); err == nil || !strings.Contains(err.Error(), "--vault-role") {
+	if _, err := static.ForceRotation(context.Background()); !fix.Refers(err, fix.Flag("vault-role")) {
 		t.Errorf("forcing a static role's rotation: %v", err)
 	}
 }

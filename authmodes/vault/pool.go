@@ -11,6 +11,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/authbench/authbench/authmodes"
+
+	"github.com/authbench/authbench/fix"
 )
 
 // tagKey is where a connection's credential set is kept in its
@@ -36,7 +38,7 @@ func (k *keeper) hook(cfg *pgxpool.Config) {
 		}
 		set, err := k.forConnect(ctx)
 		if err != nil {
-			return &authmodes.CredentialError{Err: err}
+			return fix.Credential(err)
 		}
 		cc.User, cc.Password = set.username, set.password.reveal()
 		k.tag(&cc.Config, set)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/authbench/authbench/fix"
 )
 
 // ForceRotation reads new dynamic credentials now, for `run --rotate-every`
@@ -20,7 +22,9 @@ func (m *mode) ForceRotation(ctx context.Context) (string, error) {
 // force replaces the current dynamic set at once.
 func (k *keeper) force(ctx context.Context) (string, error) {
 	if k.c.static() {
-		return "", fmt.Errorf("--rotate-every cannot rotate static role %s: Vault rotates its password on its own schedule (the stack's: --vault-static-rotation); use --vault-role", k.c.staticRole)
+		return "", &fix.Error{Step: "settings",
+			What: fix.Textf("%v cannot rotate static role %s: Vault rotates its password on its own schedule (the stack's: %v)", fix.Flag("rotate-every"), k.c.staticRole, fix.Flag("vault-static-rotation")),
+			Fix:  fix.Textf("use %v", fix.Flag("vault-role"))}
 	}
 	select {
 	case k.sem <- struct{}{}:

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/api"
+
+	"github.com/authbench/authbench/fix"
 )
 
 // source reads credentials from Vault.
@@ -37,7 +39,8 @@ func (d *dynamicSource) fetch(ctx context.Context) (*credSet, error) {
 		return nil, err
 	}
 	if sec.LeaseID == "" {
-		return nil, fmt.Errorf("Vault answered %s without a lease: is %q a dynamic role? use --vault-static-role for a static one", d.c.rolePath(), d.c.role)
+		return nil, &fix.Error{Step: "vault-role", What: fix.Textf("Vault answered %s without a lease: is %q a dynamic role?", d.c.rolePath(), d.c.role),
+			Fix: fix.Textf("use %v for a static one", fix.Flag("vault-static-role"))}
 	}
 	set.leaseID, set.renewable, set.lease = sec.LeaseID, sec.Renewable, sec
 	set.ttl = time.Duration(sec.LeaseDuration) * time.Second
@@ -119,7 +122,8 @@ func (c *conf) readCreds(ctx context.Context, client *api.Client, op string) (*a
 // credsFrom takes username and password out of a read's answer.
 func credsFrom(sec *api.Secret, path, addr string) (*credSet, error) {
 	if sec == nil {
-		return nil, fmt.Errorf("nothing at %s on Vault %s: check --vault-mount (is the database secrets engine mounted there?) and the role", path, addr)
+		return nil, &fix.Error{Step: "vault-role", What: fix.Textf("nothing at %s on Vault %s", path, addr),
+			Fix: fix.Textf("check %v (is the database secrets engine mounted there?) and the role", fix.Flag("vault-mount"))}
 	}
 	user, _ := sec.Data["username"].(string)
 	pw, _ := sec.Data["password"].(string)

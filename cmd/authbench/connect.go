@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"net/url"
 	"os"
@@ -14,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/authbench/authbench/authmodes"
+	"github.com/authbench/authbench/doctor"
 	"github.com/authbench/authbench/driver"
 	"github.com/authbench/authbench/results"
 )
@@ -85,7 +84,7 @@ func (c *connFlags) openPool(ctx context.Context, maxConns int, obs *results.Reg
 		return nil, err
 	}
 	if err := c.conn.Validate(); err != nil { // before the user: a bad flag is the first thing to say
-		return nil, &usageError{msg: err.Error()}
+		return nil, usageErr(err)
 	}
 	user, err := c.user(m)
 	if err != nil {
@@ -93,7 +92,7 @@ func (c *connFlags) openPool(ctx context.Context, maxConns int, obs *results.Reg
 	}
 	cfg, err := c.conn.PoolConfig(user)
 	if err != nil {
-		return nil, &usageError{msg: err.Error()}
+		return nil, usageErr(err)
 	}
 	cfg.MaxConns = int32(maxConns)
 	if c.lifetime.max > 0 {
@@ -115,7 +114,7 @@ func (c *connFlags) openPool(ctx context.Context, maxConns int, obs *results.Reg
 	if err != nil {
 		p.Close()
 		m.Close()
-		return nil, c.connectError(cfg, err)
+		return nil, doctor.ConnectError(cfg, c.auth, err)
 	}
 	defer conn.Release()
 	pc := conn.Conn().PgConn()
@@ -131,40 +130,6 @@ func (c *connFlags) openPool(ctx context.Context, maxConns int, obs *results.Reg
 func (p *pool) Close() {
 	p.Pool.Close()
 	p.mode.Close()
-}
-
-// connectError explains a failed first connection in one line with a hint.
-func (c *connFlags) connectError(cfg *pgxpool.Config, err error) error {
-	where := fmt.Sprintf("%s:%d as %s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.User)
-	msg := oneLine(err.Error())
-	var hint string
-	switch {
-	case strings.Contains(msg, "certificate signed by unknown authority"), strings.Contains(msg, "certificate is not valid for"),
-		strings.Contains(msg, "x509:"):
-		hint = "the server's certificate does not verify against --ca: check --ca and --host"
-	case strings.Contains(msg, "connection refused"), strings.Contains(msg, "no such host"), strings.Contains(msg, "i/o timeout"),
-		errors.Is(err, context.DeadlineExceeded):
-		hint = "is the database (or load balancer) up? check --host/--port, or run `authbench stack up`"
-	case strings.Contains(msg, "28000"), strings.Contains(msg, "28P01"), strings.Contains(msg, "pg_hba.conf"),
-		strings.Contains(msg, "certificate"), strings.Contains(msg, "password authentication failed"):
-		hint = fmt.Sprintf("the server refused the credentials of --auth %s for user %s", c.auth, cfg.ConnConfig.User)
-	case strings.Contains(msg, "3D000"):
-		hint = "the database does not exist: check --database"
-	default:
-		hint = "check the connection settings"
-	}
-	return fmt.Errorf("cannot connect to %s: %s (%s)", where, stripConnectPrefix(msg), hint)
-}
-
-// stripConnectPrefix removes pgx's "failed to connect to `…`:" preamble,
-// which repeats what connectError already says.
-func stripConnectPrefix(msg string) string {
-	if i := strings.Index(msg, "`: "); strings.HasPrefix(msg, "failed to connect to") && i > 0 {
-		msg = msg[i+3:]
-	}
-	// The TLS handshake runs in the connection tracer's hook; its name means
-	// nothing to a user.
-	return strings.Replace(msg, "AfterNetConnect failed: ", "", 1)
 }
 
 // redactedFlags returns every flag's value for summary.json, with secrets

@@ -8,20 +8,18 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/authbench/authbench/authmodes"
+	"github.com/authbench/authbench/doctor"
+	"github.com/authbench/authbench/fix"
 )
 
 const doctorUsage = "doctor --auth MODE [connection and auth flags]"
 
-// doctorTimeout bounds each network step (DNS, TCP, TLS) and the mode's
-// checks as a whole get diagnoseTimeout.
-const (
-	doctorTimeout   = 5 * time.Second
-	diagnoseTimeout = 2 * time.Minute
-)
+// doctorTimeout bounds each network step (DNS, TCP, TLS).
+const doctorTimeout = 5 * time.Second
 
 // runDoctor checks, step by step, what a connection with --auth needs and
 // prints one line per step (ok, FAIL with the fix, or skip); it exits 1
-// when a step failed. See docs/doctor.md.
+// when a step failed. The steps are package doctor's; see docs/doctor.md.
 func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("doctor")
 	var c connFlags
@@ -40,61 +38,48 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	d := &doctor{c: &c, mode: m, timeout: *timeout, rep: &doctorReport{w: stdout}}
-	d.run(ctx)
-	return d.rep.result()
+	rep := &doctorReport{w: stdout}
+	runDoctorSteps(ctx, &c, m, *timeout, rep)
+	return rep.result()
 }
 
-// doctor runs the steps for one auth mode and reports them.
-type doctor struct {
-	c       *connFlags
-	mode    authmodes.Mode
-	timeout time.Duration
-	rep     *doctorReport
-}
-
-// run runs every step in order: the settings, the network path to the
-// load balancer, the mode's own checks and a real login.
-func (d *doctor) run(ctx context.Context) {
-	cfg, ok := d.settings()
+// runDoctorSteps checks the settings, then runs the doctor's steps,
+// printing each check as it comes.
+func runDoctorSteps(ctx context.Context, c *connFlags, m authmodes.Mode, timeout time.Duration, rep *doctorReport) {
+	cfg, ok := doctorSettings(c, m, rep)
 	if !ok {
-		d.rep.add(authmodes.Skip("network", "needs step settings"), authmodes.Skip(d.c.auth, "needs step settings"),
-			authmodes.Skip("login", "needs step settings"))
+		rep.add(doctor.Skip("network", "needs step settings"), doctor.Skip(c.auth, "needs step settings"),
+			doctor.Skip("login", "needs step settings"))
 		return
 	}
-	env := d.network(ctx, cfg)
-	d.modeChecks(ctx, cfg, env)
-	d.rep.add(d.login(ctx, cfg))
+	d := &doctor.Doctor{Mode: m, ModeName: c.auth, Timeout: timeout, CA: caName(c), Report: func(ch doctor.Check) { rep.add(ch) }}
+	d.Run(ctx, cfg)
 }
 
-// settings checks the connection flags and builds the pool config.
-func (d *doctor) settings() (*pgxpool.Config, bool) {
-	user, err := d.c.user(d.mode)
+// doctorSettings checks the connection flags and builds the pool config.
+func doctorSettings(c *connFlags, m authmodes.Mode, rep *doctorReport) (*pgxpool.Config, bool) {
+	user, err := c.user(m)
 	if err != nil {
-		d.rep.add(authmodes.FailErr("settings", err))
+		rep.add(doctor.FromErr("settings", err))
 		return nil, false
 	}
-	cfg, err := d.c.conn.PoolConfig(user)
+	cfg, err := c.conn.PoolConfig(user)
 	if err != nil {
-		d.rep.add(authmodes.FailErr("settings", err))
+		rep.add(doctor.FromErr("settings", err))
 		return nil, false
 	}
 	shown := cfg.ConnConfig.User
-	if d.c.conn.User == "" && authmodes.IssuesUser(d.mode) {
+	if c.conn.User == "" && authmodes.IssuesUser(m) {
 		shown = "" // the mode's credentials name the user
 	}
-	d.rep.add(authmodes.Pass("settings", describeSettings(cfg, shown, d.c.conn.SSLMode, d.c.conn.URL != "")))
+	rep.add(doctor.Pass("settings", "%s", describeSettings(cfg, shown, c.conn.SSLMode, c.conn.URL != "")))
 	return cfg, true
 }
 
-// modeChecks runs the mode's own checks, when it has them.
-func (d *doctor) modeChecks(ctx context.Context, cfg *pgxpool.Config, env authmodes.DiagnoseEnv) {
-	dg, ok := d.mode.(authmodes.Diagnoser)
-	if !ok {
-		d.rep.add(authmodes.Skip(d.c.auth, "the mode has no step-by-step checks; the login step tests it"))
-		return
+// caName says where the CA that verifies the server comes from.
+func caName(c *connFlags) fix.Text {
+	if c.conn.URL == "" && c.conn.CAFile != "" {
+		return fix.Textf("%v %s", fix.Flag("ca"), c.conn.CAFile)
 	}
-	dctx, cancel := context.WithTimeout(ctx, diagnoseTimeout)
-	defer cancel()
-	d.rep.add(dg.Diagnose(dctx, cfg.Copy(), env)...)
+	return fix.Textf("the URL's sslrootcert")
 }

@@ -7,18 +7,18 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/authbench/authbench/authmodes"
+	"github.com/authbench/authbench/doctor"
 )
 
 // doctorReport prints each check as one line as soon as it is known and keeps
 // them for the verdict.
 type doctorReport struct {
 	w      io.Writer
-	checks []authmodes.Check
+	checks []doctor.Check
 }
 
 // add records and prints checks.
-func (r *doctorReport) add(checks ...authmodes.Check) {
+func (r *doctorReport) add(checks ...doctor.Check) {
 	for _, c := range checks {
 		r.checks = append(r.checks, c)
 		fmt.Fprintln(r.w, formatCheck(c))
@@ -27,10 +27,10 @@ func (r *doctorReport) add(checks ...authmodes.Check) {
 
 // formatCheck renders a check as `ok   step: detail`, `FAIL step: what —
 // fix` or `skip step: why`, on one line.
-func formatCheck(c authmodes.Check) string {
-	line := fmt.Sprintf("%-4s %s: %s", c.Status, c.Step, oneLine(c.Detail))
-	if c.Status == authmodes.StatusFail && strings.TrimSpace(c.Fix) != "" {
-		line += " — " + oneLine(c.Fix)
+func formatCheck(c doctor.Check) string {
+	line := fmt.Sprintf("%-4s %s: %s", c.Status, c.Step, oneLine(c.Detail.Render(cliRefs)))
+	if fixText := oneLine(c.Fix.Render(cliRefs)); c.Status == doctor.StatusFail && fixText != "" {
+		line += " — " + fixText
 	}
 	return line
 }
@@ -39,7 +39,7 @@ func formatCheck(c authmodes.Check) string {
 func (r *doctorReport) failed() []string {
 	var out []string
 	for _, c := range r.checks {
-		if c.Status == authmodes.StatusFail {
+		if c.Status == doctor.StatusFail {
 			out = append(out, c.Step)
 		}
 	}

@@ -71,7 +71,7 @@ func exitCode(stderr io.Writer, name string, err error) int {
 	if err == nil || errors.Is(err, errHelp) {
 		return 0
 	}
-	fmt.Fprintf(stderr, "authbench %s: %s%s\n", name, oneLine(err.Error()), stackHint(err))
+	fmt.Fprintf(stderr, "authbench %s: %s%s\n", name, oneLine(cliText(err)), stackHint(err))
 	var ue *usageError
 	if errors.As(err, &ue) {
 		return 2
@@ -93,10 +93,20 @@ func printUsage(w io.Writer) {
 	}
 }
 
-// usageError is a mistake in the command line (exit code 2).
-type usageError struct{ msg string }
+// usageError is a mistake in the command line (exit code 2); err, when
+// set, is the error it reports.
+type usageError struct {
+	msg string
+	err error
+}
 
 func (e *usageError) Error() string { return e.msg }
+
+// Unwrap returns the error reported, if any.
+func (e *usageError) Unwrap() error { return e.err }
+
+// usageErr reports err as a usage error, keeping it in the chain.
+func usageErr(err error) error { return &usageError{msg: err.Error(), err: err} }
 
 func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}

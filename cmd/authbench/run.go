@@ -77,7 +77,7 @@ func (o *runOpts) validate() error {
 		}
 	}
 	if err := o.drv.Validate(); err != nil {
-		return &usageError{msg: err.Error()}
+		return usageErr(err)
 	}
 	_, err := o.mode()
 	return err
