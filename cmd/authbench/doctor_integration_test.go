@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -16,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authbench/authbench/doctor"
+	"github.com/authbench/authbench/fix"
 	"github.com/authbench/authbench/stack"
 	"github.com/authbench/authbench/stack/kdc"
 	"github.com/authbench/authbench/stack/pki"
@@ -85,6 +88,49 @@ func (f *doctorFixture) doctor(t *testing.T, args ...string) outcome {
 	return o
 }
 
+// checks runs the doctor's steps in this process, with the stack's
+// environment, and returns them: the failure subtests assert on their
+// Step, Status and Fix fields.
+func (f *doctorFixture) checks(t *testing.T, args ...string) map[string]doctor.Check {
+	t.Helper()
+	for _, e := range f.st.Env() {
+		t.Setenv(e.Name, e.Value)
+	}
+	fs := newFlagSet("doctor")
+	var c connFlags
+	c.register(fs, args, io.Discard)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	m, err := c.mode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := &doctorReport{w: io.Discard}
+	runDoctorSteps(context.Background(), &c, m, doctorTimeout, rep)
+	out := map[string]doctor.Check{}
+	for _, ch := range rep.checks {
+		out[ch.Step] = ch
+	}
+	return out
+}
+
+// assertCheck checks step's status and that its fix names every one of
+// refs (fix.Flag or fix.Command values).
+func assertCheck(t *testing.T, checks map[string]doctor.Check, step string, status doctor.Status, refs ...any) {
+	t.Helper()
+	c, ok := checks[step]
+	if !ok || c.Status != status {
+		t.Errorf("step %s: %s %q, want %s", step, c.Status, c.Detail, status)
+		return
+	}
+	for _, r := range refs {
+		if !c.Fix.Refers(r) {
+			t.Errorf("step %s: fix %q does not name %v", step, c.Fix, r)
+		}
+	}
+}
+
 // stepLine returns the line of step, or "".
 func stepLine(o outcome, step string) string {
 	for _, line := range strings.Split(o.stdout, "\n") {
@@ -111,7 +157,7 @@ func assertStep(t *testing.T, o outcome, status, step string, parts ...string) {
 }
 
 // assertFailed checks exit code 1, the one-line verdict on stderr naming
-// step, and the skipped login.
+// step, and the skipped login (the printed lines: the CLI end to end).
 func assertFailed(t *testing.T, o outcome, step string) {
 	t.Helper()
 	if o.code != 1 || !strings.Contains(o.stderr, "("+step+")") || strings.Count(strings.TrimSpace(o.stderr), "\n") != 0 {
@@ -150,19 +196,27 @@ func (f *doctorFixture) testHealthy(t *testing.T) {
 }
 
 func (f *doctorFixture) testWrongSPN(t *testing.T) {
-	o := f.doctor(t, "--auth", "gssapi", "--krbsrvname", "dummy")
-	assertStep(t, o, "FAIL", "spn", "service principal dummy/localhost@EXAMPLE.COM is not known to the KDC — check --krbsrvname",
-		"customspn/localhost", "ask your KDC admin to add it")
-	assertStep(t, o, "ok  ", "tgt")
-	assertFailed(t, o, "spn")
+	args := []string{"--auth", "gssapi", "--krbsrvname", "dummy"}
+	assertFailed(t, f.doctor(t, args...), "spn")
+	checks := f.checks(t, args...)
+	assertCheck(t, checks, "spn", doctor.StatusFail, fix.Flag("krbsrvname"))
+	if spn := checks["spn"]; !strings.Contains(spn.Detail.String(), "dummy/localhost@EXAMPLE.COM") || !strings.Contains(spn.Fix.String(), "customspn/localhost") {
+		t.Errorf("spn: %q — %q: want the unknown SPN and the one the KDC knows", spn.Detail, spn.Fix)
+	}
+	assertCheck(t, checks, "tgt", doctor.StatusOK)
+	assertCheck(t, checks, "login", doctor.StatusSkip)
 }
 
 func (f *doctorFixture) testExpiredCert(t *testing.T) {
 	crt, key := expiredClientCert(t, f.st, "bench_cert")
-	o := f.doctor(t, "--auth", "cert", "--cert", crt, "--key", key)
-	assertStep(t, o, "FAIL", "cert-expiry", crt, "expired at", "ago — issue a new one")
-	assertStep(t, o, "ok  ", "client-key")
-	assertFailed(t, o, "cert-expiry")
+	args := []string{"--auth", "cert", "--cert", crt, "--key", key}
+	assertFailed(t, f.doctor(t, args...), "cert-expiry")
+	checks := f.checks(t, args...)
+	assertCheck(t, checks, "cert-expiry", doctor.StatusFail, fix.Command("stack up"))
+	if d := checks["cert-expiry"].Detail.String(); !strings.Contains(d, crt) || !strings.Contains(d, "ago") {
+		t.Errorf("cert-expiry: %q does not name the file and when it expired", d)
+	}
+	assertCheck(t, checks, "client-key", doctor.StatusOK)
 }
 
 // expiredClientCert issues, with the stack's CA, a client certificate for
@@ -202,20 +256,21 @@ func expiredClientCert(t *testing.T, st *stack.State, user string) (string, stri
 }
 
 func (f *doctorFixture) testWrongVaultRole(t *testing.T) {
-	o := f.doctor(t, "--auth", "vault", "--vault-role", "nosuch")
-	assertStep(t, o, "FAIL", "vault-role", `no role "nosuch"`, "— check --vault-role")
-	assertStep(t, o, "ok  ", "vault-login")
-	assertFailed(t, o, "vault-role")
+	args := []string{"--auth", "vault", "--vault-role", "nosuch"}
+	assertFailed(t, f.doctor(t, args...), "vault-role")
+	checks := f.checks(t, args...)
+	assertCheck(t, checks, "vault-role", doctor.StatusFail, fix.Flag("vault-role"), fix.Flag("vault-mount"))
+	assertCheck(t, checks, "vault-login", doctor.StatusOK)
 }
 
 func (f *doctorFixture) testIssuerStopped(t *testing.T) {
 	if err := f.st.StopBuiltin("spiffe"); err != nil {
 		t.Fatal(err)
 	}
-	o := f.doctor(t, "--auth", "spiffe")
-	assertStep(t, o, "FAIL", "spiffe-socket", spiffe.Of(f.st).SocketPath, "`authbench stack up`")
-	assertStep(t, o, "skip", "svid", "needs step spiffe-socket")
-	assertFailed(t, o, "spiffe-socket")
+	assertFailed(t, f.doctor(t, "--auth", "spiffe"), "spiffe-socket")
+	checks := f.checks(t, "--auth", "spiffe")
+	assertCheck(t, checks, "spiffe-socket", doctor.StatusFail, fix.Command("stack up"))
+	assertCheck(t, checks, "svid", doctor.StatusSkip)
 
 	if _, err := stack.Up(context.Background(), stack.Config{Dir: f.st.Dir}, nil); err != nil {
 		t.Fatal(err)
@@ -233,10 +288,16 @@ func (f *doctorFixture) testKDCStopped(t *testing.T) {
 	if err := kdc.Stop(k.Dir); err != nil {
 		t.Fatal(err)
 	}
-	o := f.doctor(t, "--auth", "gssapi")
-	assertStep(t, o, "FAIL", "kdc", "cannot reach the KDC of realm EXAMPLE.COM at 127.0.0.1:"+strconv.Itoa(k.Port), kdc.Of(f.st).Krb5Conf, "— is it running?")
-	assertStep(t, o, "ok  ", "krb-credentials")
-	assertStep(t, o, "skip", "tgt", "needs step kdc")
-	assertStep(t, o, "skip", "spn", "needs step kdc")
-	assertFailed(t, o, "kdc")
+	assertFailed(t, f.doctor(t, "--auth", "gssapi"), "kdc")
+	checks := f.checks(t, "--auth", "gssapi")
+	assertCheck(t, checks, "kdc", doctor.StatusFail, fix.Command("stack up"))
+	if d := checks["kdc"].Detail.String(); !strings.Contains(d, "127.0.0.1:"+strconv.Itoa(k.Port)) || !strings.Contains(d, kdc.Of(f.st).Krb5Conf) {
+		t.Errorf("kdc: %q does not name the KDC's address and the profile", d)
+	}
+	assertCheck(t, checks, "krb-credentials", doctor.StatusOK)
+	for _, step := range []string{"tgt", "spn"} {
+		if c := checks[step]; c.Status != doctor.StatusSkip || c.Detail.String() != "needs step kdc" {
+			t.Errorf("step %s: %s %q, want skipped naming kdc", step, c.Status, c.Detail)
+		}
+	}
 }
