@@ -197,8 +197,8 @@ func TestOneLineErrors(t *testing.T) {
 		{"unknown static role", tokenArgs(t, s.addr, "--vault-role", "", "--vault-static-role", "nosuch"), "nosuch", "vault-static-role", 0, false},
 		{"permission denied", tokenArgs(t, denied), "permission denied", "", 403, false},
 		{"no mount", tokenArgs(t, s.addr, "--vault-mount", "elsewhere"), "elsewhere", "vault-mount", 0, false},
-		{"no address", []string{"--vault-role", "bench"}, "--vault-addr", "", 0, false},
-		{"bad fraction", tokenArgs(t, s.addr, "--vault-refresh-fraction", "1"), "--vault-refresh-fraction", "", 0, false},
+		{"no address", []string{"--vault-role", "bench"}, "no Vault address", "vault-addr", 0, false},
+		{"bad fraction", tokenArgs(t, s.addr, "--vault-refresh-fraction", "1"), "got 1", "vault-refresh-fraction", 0, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

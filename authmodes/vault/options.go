@@ -1,12 +1,13 @@
 package vault
 
 import (
-	"fmt"
 	"os"
 	"strconv"
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/authbench/authbench/fix"
 )
 
 // Flag defaults.
@@ -76,24 +77,31 @@ func (c *conf) validate() error {
 	c.jitter = -1
 	switch {
 	case c.addr == "":
-		return fmt.Errorf("no Vault address: pass --vault-addr or set VAULT_ADDR (`eval \"$(authbench stack env)\"` sets it for the local stack)")
+		return invalid(fix.Textf("no Vault address"),
+			fix.Textf("pass %v or set VAULT_ADDR (`eval \"$(%v)\"` sets it for the local stack)", fix.Flag("vault-addr"), fix.Command("stack env")))
 	case c.static() && c.role != "" && c.fs != nil && c.fs.Changed("vault-role"):
-		return fmt.Errorf("--vault-role and --vault-static-role exclude each other: pass one")
+		return invalid(fix.Textf("%v and %v exclude each other", fix.Flag("vault-role"), fix.Flag("vault-static-role")), fix.Textf("pass one"))
 	case !c.static() && c.role == "":
-		return fmt.Errorf("no Vault role: pass --vault-role (dynamic) or --vault-static-role, or run `eval \"$(authbench stack env)\"` first")
+		return invalid(fix.Textf("no Vault role"),
+			fix.Textf("pass %v (dynamic) or %v, or run `eval \"$(%v)\"` first", fix.Flag("vault-role"), fix.Flag("vault-static-role"), fix.Command("stack env")))
 	case c.mount == "":
-		return fmt.Errorf("--vault-mount must not be empty (Vault's default is %s)", DefaultMount)
+		return invalid(fix.Textf("%v must not be empty (Vault's default is %s)", fix.Flag("vault-mount"), DefaultMount), fix.Text{})
 	case !(c.fraction > 0 && c.fraction < 1):
-		return fmt.Errorf("--vault-refresh-fraction must be between 0 and 1 (exclusive), got %s", strconv.FormatFloat(c.fraction, 'g', -1, 64))
+		return invalid(fix.Textf("%v must be between 0 and 1 (exclusive), got %s", fix.Flag("vault-refresh-fraction"), strconv.FormatFloat(c.fraction, 'g', -1, 64)), fix.Text{})
 	}
 	if c.jitterFlag != autoJitter {
 		d, err := time.ParseDuration(c.jitterFlag)
 		if err != nil || d < 0 {
-			return fmt.Errorf("--vault-retire-jitter must be auto or a duration like 5s, got %q", c.jitterFlag)
+			return invalid(fix.Textf("%v must be auto or a duration like 5s, got %q", fix.Flag("vault-retire-jitter"), c.jitterFlag), fix.Text{})
 		}
 		c.jitter = d
 	}
 	return c.validateAuth()
+}
+
+// invalid is the error of settings that cannot work.
+func invalid(what, repair fix.Text) error {
+	return &fix.Error{Step: "vault", What: what, Fix: repair}
 }
 
 // validateAuth checks the login flags.
@@ -101,14 +109,16 @@ func (c *conf) validateAuth() error {
 	switch c.auth {
 	case authToken:
 		if c.tokenFile == "" && os.Getenv("VAULT_TOKEN") == "" {
-			return fmt.Errorf("no Vault token: pass --vault-token-file or set VAULT_TOKEN, or use --vault-auth approle")
+			return invalid(fix.Textf("no Vault token"),
+				fix.Textf("pass %v or set VAULT_TOKEN, or use %v approle", fix.Flag("vault-token-file"), fix.Flag("vault-auth")))
 		}
 	case authAppRole:
 		if c.roleIDFile == "" || c.secretIDFile == "" {
-			return fmt.Errorf("--vault-auth approle needs --vault-role-id-file and --vault-secret-id-file (or `eval \"$(authbench stack env)\"`)")
+			return invalid(fix.Textf("%v approle needs %v and %v", fix.Flag("vault-auth"), fix.Flag("vault-role-id-file"), fix.Flag("vault-secret-id-file")),
+				fix.Textf("pass both (or run `eval \"$(%v)\"`)", fix.Command("stack env")))
 		}
 	default:
-		return fmt.Errorf("unknown --vault-auth %q: use token or approle", c.auth)
+		return invalid(fix.Textf("unknown %v %q", fix.Flag("vault-auth"), c.auth), fix.Textf("use token or approle"))
 	}
 	return nil
 }

@@ -42,7 +42,7 @@ func (k *keeper) force(ctx context.Context) (string, error) {
 	if k.phases != nil {
 		k.phases.Phase("credential", time.Since(start))
 	}
-	k.install(set, old, change{why: "forced by --rotate-every", forced: true})
+	k.install(set, old, change{why: "forced by the rotate-every setting", forced: true})
 	return fmt.Sprintf("new %s; old lease %s revoked once its connections are retired", set.describe(), old.leaseID), nil
 }
 
