@@ -16,5 +16,6 @@
 // pool refuses them in PrepareConn ("retire" events) and opens new ones.
 // Other events: "svid" (the first SVID), "watch-error" (the Workload API
 // stream broke; go-spiffe keeps retrying) and "expired" (the SVID expired
-// with no new one, so new connections fail with a CredentialError).
+// with no new one, so new connections fail with a *fix.Error that is a
+// credential failure).
 package spiffe
