@@ -20,7 +20,7 @@ func ConnectError(cfg *pgxpool.Config, mode string, err error) *fix.Error {
 	cc := cfg.ConnConfig
 	return &fix.Error{
 		Step:       "connect",
-		What:       fix.Textf("cannot connect to %s:%d as %s: %s", cc.Host, cc.Port, cc.User, connectCause{err}),
+		What:       fix.Textf("cannot connect to %s:%d as %s: %v", cc.Host, cc.Port, cc.User, connectCause{err}),
 		Err:        err,
 		Fix:        connectFix(err, mode, cc.User),
 		Credential: driver.Classify(err) == results.ClassAuth,

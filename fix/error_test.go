@@ -82,7 +82,8 @@ func TestChainSurvivesTheLayers(t *testing.T) {
 	x509Err := x509.UnknownAuthorityError{}
 	pathErr := &fs.PathError{Op: "open", Path: "/x", Err: fs.ErrNotExist}
 	for _, cause := range []error{pgErr, x509Err, pathErr} {
-		e := Errorf("the database refused the SVID: %v", fmt.Errorf("tls: %w", cause))
+		wrapped := fmt.Errorf("tls: %w", cause)
+		e := &Error{Step: "login", What: Textf("the database refused the SVID: %v", wrapped), Err: wrapped}
 		layered := fmt.Errorf("run: %w", Credential(fmt.Errorf("configure: %w", e)))
 		var gotPg *pgconn.PgError
 		var gotX509 x509.UnknownAuthorityError
