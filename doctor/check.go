@@ -126,13 +126,13 @@ func (s *Sequence) Broken() bool { return s.broken != "" }
 func When(t, now time.Time) string {
 	d := t.Sub(now)
 	if d < 0 {
-		return Stamp(t) + ", " + roughly(-d) + " ago"
+		return stamp(t) + ", " + roughly(-d) + " ago"
 	}
-	return Stamp(t) + ", in " + roughly(d)
+	return stamp(t) + ", in " + roughly(d)
 }
 
-// Stamp formats a time for the doctor's lines.
-func Stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+// stamp formats a time for the doctor's lines.
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // roughly formats d in days, hours, minutes or seconds, whichever fits.
 func roughly(d time.Duration) string {

@@ -16,8 +16,8 @@ import (
 	"github.com/authbench/authbench/fix"
 )
 
-// DiagnoseTimeout bounds a mode's checks as a whole.
-const DiagnoseTimeout = 2 * time.Minute
+// diagnoseTimeout bounds a mode's checks as a whole.
+const diagnoseTimeout = 2 * time.Minute
 
 // Env is what the doctor learnt before the mode's checks.
 type Env struct {
@@ -80,7 +80,7 @@ func (d *Doctor) modeChecks(ctx context.Context, cfg *pgxpool.Config, env Env) {
 		d.add(Skip(d.ModeName, "the mode has no step-by-step checks; the login step tests it"))
 		return
 	}
-	dctx, cancel := context.WithTimeout(ctx, DiagnoseTimeout)
+	dctx, cancel := context.WithTimeout(ctx, diagnoseTimeout)
 	defer cancel()
 	d.add(dg.Diagnose(dctx, cfg.Copy(), env)...)
 }

@@ -12,9 +12,9 @@ import (
 	"github.com/authbench/authbench/fix"
 )
 
-// LoginTimeout bounds the real login: the mode's set-up (a Kerberos login,
+// loginTimeout bounds the real login: the mode's set-up (a Kerberos login,
 // an SVID, Vault credentials) and one connection.
-const LoginTimeout = 45 * time.Second
+const loginTimeout = 45 * time.Second
 
 // login configures the mode as a run would and runs SELECT 1 through the
 // load balancer; it is skipped when an earlier step failed.
@@ -22,7 +22,7 @@ func (d *Doctor) login(ctx context.Context, cfg *pgxpool.Config) Check {
 	if len(d.failed) > 0 {
 		return Skip("login", "fix the failed step(s) first: %s", strings.Join(d.failed, ", "))
 	}
-	ctx, cancel := context.WithTimeout(ctx, LoginTimeout)
+	ctx, cancel := context.WithTimeout(ctx, loginTimeout)
 	defer cancel()
 	cfg.MaxConns = 1
 	cfg.ConnConfig.ConnectTimeout = 10 * time.Second

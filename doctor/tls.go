@@ -87,7 +87,7 @@ func judgeServerCert(chain []*x509.Certificate, v tlsVerify, now time.Time) Chec
 		return Fail("tls", fix.Textf("server certificate %s has expired", desc),
 			fix.Textf("renew the server certificate (`%v` renews the stack's)", fix.Command("stack up")))
 	case now.Before(leaf.NotBefore):
-		return Fail("tls", fix.Textf("server certificate %s is not valid before %s", desc, Stamp(leaf.NotBefore)),
+		return Fail("tls", fix.Textf("server certificate %s is not valid before %s", desc, stamp(leaf.NotBefore)),
 			fix.Textf("check the clocks of this machine and the server"))
 	}
 	chainNote, err := verifyChain(chain, v)

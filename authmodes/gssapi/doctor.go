@@ -269,7 +269,7 @@ func probeKDC(addr string, b []byte) (string, []byte, error) {
 	if udpErr == nil {
 		return "udp", reply, nil
 	}
-	return "", nil, fmt.Errorf("tcp: %s, udp: %s", rootText(tcpErr), rootText(udpErr))
+	return "", nil, fmt.Errorf("tcp: %s, udp: %s", doctor.RootCause(tcpErr), doctor.RootCause(udpErr))
 }
 
 // probeTCP sends one length-prefixed message (RFC 4120 7.2.2).
@@ -325,15 +325,4 @@ func kerberosReply(b []byte) error {
 		return nil
 	}
 	return fmt.Errorf("the answer is not a Kerberos message: is this a KDC?")
-}
-
-// rootText is the innermost error's text, e.g. "connection refused".
-func rootText(err error) string {
-	for {
-		u, ok := err.(interface{ Unwrap() error })
-		if !ok || u.Unwrap() == nil {
-			return oneLine(err.Error())
-		}
-		err = u.Unwrap()
-	}
 }
