@@ -81,8 +81,9 @@ func isAuthError(err error) bool {
 		return true
 	}
 	// Over TCP a TLS alert from the server (a refused client certificate)
-	// arrives as a *net.OpError whose text is "remote error: tls: …".
-	if strings.Contains(err.Error(), "remote error: tls:") {
+	// arrives as crypto/tls's *net.OpError with Op "remote error".
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Op == "remote error" {
 		return true
 	}
 	var cf credentialFailure

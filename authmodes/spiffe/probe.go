@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"net"
 	"strings"
 	"time"
 
@@ -38,6 +39,7 @@ func (m *mode) probe(ctx context.Context, cfg *pgxpool.Config) error {
 func (m *mode) explain(err error, user string) error {
 	var pgErr *pgconn.PgError
 	var cred *fix.Error
+	var alert *net.OpError
 	msg := oneLine(err.Error())
 	switch {
 	case errors.As(err, &cred):
@@ -49,8 +51,8 @@ func (m *mode) explain(err error, user string) error {
 	case isX509(err):
 		return &fix.Error{Step: "tls", What: fix.Textf("the database server's certificate is not trusted: %s", x509Part(msg)), Err: err, Credential: true,
 			Fix: fix.Textf("check %v and %v, or pass %v when the server has an SVID", fix.Flag("ca"), fix.Flag("host"), fix.Flag("server-spiffe-id"))}
-	case strings.Contains(msg, "remote error: tls:"):
-		return &fix.Error{Step: "login", What: fix.Textf("the database refused the SVID %s in the TLS handshake (%s)", m.spiffeID(), msg[strings.Index(msg, "remote error: tls:"):]),
+	case errors.As(err, &alert) && alert.Op == "remote error": // crypto/tls's form of the server's alert
+		return &fix.Error{Step: "login", What: fix.Textf("the database refused the SVID %s in the TLS handshake (%s)", m.spiffeID(), oneLine(alert.Error())),
 			Err: err, Credential: true, Fix: fix.Textf("add the SPIFFE trust bundle to the CAs it trusts for clients (PostgreSQL: ssl_ca_file; see docs/spiffe.md)")}
 	}
 	return nil
