@@ -45,7 +45,7 @@ func (c *conf) connect(ctx context.Context) (*api.Client, *api.Secret, error) {
 func (c *conf) newClient() (*api.Client, error) {
 	cfg := api.DefaultConfig()
 	if cfg.Error != nil {
-		return nil, fmt.Errorf("Vault client settings from the environment (VAULT_CACERT, VAULT_SKIP_VERIFY, …): %s", oneLine(cfg.Error.Error()))
+		return nil, &fix.Error{Step: "vault", What: fix.Textf("Vault client settings from the environment (VAULT_CACERT, VAULT_SKIP_VERIFY, …): %s", oneLine(cfg.Error.Error())), Err: cfg.Error}
 	}
 	cfg.Address = c.addr
 	cfg.Timeout = clientTimeout
@@ -103,7 +103,7 @@ func (c *conf) appRoleLogin(ctx context.Context, client *api.Client) (*api.Secre
 	}
 	a, err := approle.NewAppRoleAuth(roleID, &approle.SecretID{FromFile: c.secretIDFile})
 	if err != nil {
-		return nil, fmt.Errorf("AppRole login: %s", oneLine(err.Error()))
+		return nil, &fix.Error{Step: "vault-login", What: fix.Textf("AppRole login: %s", oneLine(err.Error())), Err: err}
 	}
 	sec, err := client.Auth().Login(ctx, a)
 	if err != nil {
