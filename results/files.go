@@ -23,12 +23,16 @@ const (
 // RunFiles writes a run directory as the run goes: one ticks.ndjson line and
 // one interval histogram per op each tick, summary.json at the end.
 type RunFiles struct {
-	Dir    string
-	ticks  *os.File
-	tickW  *bufio.Writer
-	hlogs  []*os.File
-	hlogW  []*hdr.HistogramLogWriter
-	points []TickPoint
+	Dir     string
+	ops     []string
+	startMs int64
+	ticks   *os.File
+	tickW   *bufio.Writer
+	hlogs   []*os.File
+	hlogW   []*hdr.HistogramLogWriter
+	svc     *os.File // service.hlog, opened at the first open-loop tick
+	svcW    *hdr.HistogramLogWriter
+	points  []TickPoint
 }
 
 // CreateRunFiles creates dir (and parents) and opens the per-run files for
@@ -38,7 +42,7 @@ func CreateRunFiles(dir string, ops []string, startMs int64) (*RunFiles, error) 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create run directory %s: %v (choose another with --out)", dir, unwrapPath(err))
 	}
-	f := &RunFiles{Dir: dir}
+	f := &RunFiles{Dir: dir, ops: ops, startMs: startMs}
 	var err error
 	if f.ticks, err = os.Create(filepath.Join(dir, TicksFile)); err != nil {
 		return nil, fmt.Errorf("cannot write to run directory %s: %v (choose another with --out)", dir, unwrapPath(err))
@@ -50,19 +54,26 @@ func CreateRunFiles(dir string, ops []string, startMs int64) (*RunFiles, error) 
 			f.Close()
 			return nil, fmt.Errorf("cannot write to run directory %s: %v", dir, unwrapPath(err))
 		}
-		w := hdr.NewHistogramLogWriter(h)
-		_ = w.OutputComment(fmt.Sprintf("authbench latency of op %q in microseconds", op))
-		_ = w.OutputLogFormatVersion()
-		// The header keeps whole seconds only: base the relative times on
-		// one, or a reader would shift every interval by the lost part.
-		base := startMs - startMs%1000
-		_ = w.OutputStartTime(startMs)
-		w.SetBaseTime(base)
-		_ = w.OutputBaseTime(base)
-		_ = w.OutputLegend()
+		w := newHlogWriter(h, fmt.Sprintf("authbench latency of op %q in microseconds", op), startMs)
 		f.hlogs, f.hlogW = append(f.hlogs, h), append(f.hlogW, w)
 	}
 	return f, nil
+}
+
+// newHlogWriter starts an HdrHistogram interval log on w with the standard
+// header (comment, format version, start time, legend). The header keeps
+// whole seconds only, so the relative times are based on startMs rounded
+// down to one, or a reader would shift every interval by the lost part.
+func newHlogWriter(w io.Writer, comment string, startMs int64) *hdr.HistogramLogWriter {
+	lw := hdr.NewHistogramLogWriter(w)
+	base := startMs - startMs%1000
+	_ = lw.OutputComment(comment)
+	_ = lw.OutputLogFormatVersion()
+	_ = lw.OutputStartTime(startMs)
+	lw.SetBaseTime(base)
+	_ = lw.OutputBaseTime(base)
+	_ = lw.OutputLegend()
+	return lw
 }
 
 func unwrapPath(err error) error {
@@ -72,8 +83,10 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// WriteTick appends t to ticks.ndjson and each op's interval histogram to its
-// .hlog. Warm-up ticks go to ticks.ndjson (marked) but not to the logs.
+// WriteTick appends t to ticks.ndjson, each op's interval histogram to its
+// .hlog and, in an open loop, each op's service-time histogram to
+// service.hlog. Warm-up ticks go to ticks.ndjson (marked) but not to the
+// logs.
 func (f *RunFiles) WriteTick(t *Tick) error {
 	b, err := json.Marshal(t)
 	if err != nil {
@@ -81,22 +94,49 @@ func (f *RunFiles) WriteTick(t *Tick) error {
 	}
 	f.tickW.Write(b)
 	f.tickW.WriteByte('\n')
+	if t.service != nil && f.svcW == nil {
+		if err := f.openServiceLog(); err != nil {
+			return err
+		}
+	}
 	for i := range t.Ops {
 		if t.Warmup || i >= len(f.hlogW) {
 			continue
 		}
-		h := t.interval[i]
-		h.SetStartTimeMs(t.start.UnixMilli())
-		h.SetEndTimeMs(t.Time.UnixMilli())
-		h.SetTag("")
-		if err := f.hlogW[i].OutputIntervalHistogram(h); err != nil {
+		if err := outputInterval(f.hlogW[i], t, t.interval[i], ""); err != nil {
 			return fmt.Errorf("writing %s: %v", f.hlogs[i].Name(), err)
+		}
+		if t.service == nil {
+			continue
+		}
+		if err := outputInterval(f.svcW, t, t.service[i], f.ops[i]); err != nil {
+			return fmt.Errorf("writing %s: %v", f.svc.Name(), err)
 		}
 	}
 	if t.IntervalS >= 0.5 { // a last, partial tick is too short to judge throughput by
 		f.points = append(f.points, pointOf(t))
 	}
 	return f.tickW.Flush()
+}
+
+// outputInterval writes h as the interval of tick t, tagged with tag.
+func outputInterval(w *hdr.HistogramLogWriter, t *Tick, h *hdr.Histogram, tag string) error {
+	h.SetStartTimeMs(t.start.UnixMilli())
+	h.SetEndTimeMs(t.Time.UnixMilli())
+	h.SetTag(tag)
+	return w.OutputIntervalHistogram(h)
+}
+
+// openServiceLog creates service.hlog: one interval per op and measured
+// tick, tagged with the op's name.
+func (f *RunFiles) openServiceLog() error {
+	fh, err := os.Create(filepath.Join(f.Dir, ServiceFile))
+	if err != nil {
+		return fmt.Errorf("cannot write to run directory %s: %v", f.Dir, unwrapPath(err))
+	}
+	f.svc = fh
+	f.svcW = newHlogWriter(fh, "authbench service time (open loop) in microseconds, one interval per op and second (Tag=op)", f.startMs)
+	return nil
 }
 
 // Points returns the throughput series written so far, for rotation analysis.
@@ -118,6 +158,9 @@ func (f *RunFiles) Close() error {
 	}
 	for _, h := range f.hlogs {
 		keep(h.Close())
+	}
+	if f.svc != nil {
+		keep(f.svc.Close())
 	}
 	return first
 }
@@ -181,6 +224,13 @@ func ReadTicks(path string) ([]Tick, error) {
 // HandshakeFile is the run directory file that holds the handshake phases:
 // one interval histogram per phase (microseconds), tagged with its name.
 const HandshakeFile = "handshake.hlog"
+
+// ServiceFile is the run directory file that holds an open-loop run's
+// service times (from the actual start, where latency counts from the
+// intended one): for each measured tick one interval histogram per op
+// (microseconds), tagged with the op's name. Closed-loop runs, and runs
+// written before it existed, have none.
+const ServiceFile = "service.hlog"
 
 // WriteHandshakeLog writes dir/HandshakeFile: one interval histogram per
 // handshake phase recorded so far, tagged with the phase name (HdrHistogram
@@ -246,14 +296,7 @@ func writeHlog(path, comment string, startMs int64, hs []*hdr.Histogram) error {
 		return fmt.Errorf("cannot write %s: %v", path, unwrapPath(err))
 	}
 	bw := bufio.NewWriter(fh)
-	w := hdr.NewHistogramLogWriter(bw)
-	base := startMs - startMs%1000
-	_ = w.OutputComment(comment)
-	_ = w.OutputLogFormatVersion()
-	_ = w.OutputStartTime(startMs)
-	w.SetBaseTime(base)
-	_ = w.OutputBaseTime(base)
-	_ = w.OutputLegend()
+	w := newHlogWriter(bw, comment, startMs)
 	for _, h := range hs {
 		if err := w.OutputIntervalHistogram(h); err != nil {
 			fh.Close()

@@ -42,6 +42,8 @@ func FuzzReadHlog(f *testing.F) {
 		}
 		_, err = ReadHandshakeLog(path)
 		checkOneLine(t, err, path)
+		_, err = ReadServiceLog(path, &Summary{Ops: []OpSummary{{Op: "transfer"}}})
+		checkOneLine(t, err, path)
 	})
 }
 

@@ -22,6 +22,7 @@ type testRun struct {
 	warmup  int       // the first ticks are warm-up
 	perTick int       // successful ops per op per tick
 	auth    string
+	open    bool // open loop: service time recorded next to latency
 }
 
 // written is what a testRun recorded, for the assertions.
@@ -40,7 +41,7 @@ var testOps = []string{"transfer", "audit"}
 // and writes the run directory as `authbench run` does.
 func writeTestRun(t *testing.T, dir string, tr testRun) *written {
 	t.Helper()
-	reg := NewRegistry(testOps, false, tr.start)
+	reg := NewRegistry(testOps, tr.open, tr.start)
 	files, err := CreateRunFiles(dir, testOps, tr.start.UnixMilli())
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +65,7 @@ func writeTestRun(t *testing.T, dir string, tr testRun) *written {
 		for op := range testOps {
 			for j := 0; j < tr.perTick; j++ {
 				d := time.Duration(100+int(tr.id)*1000+k*250+op*3000+j*j*7) * time.Microsecond
-				rec.Record(op, d, 0, j%3, ClassNone)
+				rec.Record(op, d, d/3+time.Duration(j)*time.Microsecond, j%3, ClassNone)
 				recordDuration(hs[op], d)
 			}
 			rec.Record(op, time.Millisecond, 0, 1, ClassRetryable)
@@ -396,5 +397,116 @@ func TestRunDirsExpandsMatrixDirectories(t *testing.T) {
 	}
 	if _, err := RunDirs([]string{filepath.Join(root, "nope")}); err == nil {
 		t.Error("missing directory accepted")
+	}
+}
+
+// openRuns writes two overlapping open-loop runs, as `run --max-rate` does.
+func openRuns(t *testing.T) (*written, *written) {
+	root := t.TempDir()
+	a := writeTestRun(t, filepath.Join(root, "a"), testRun{id: 5, start: time.Unix(1000, 300e6), ticks: 5, warmup: 1, perTick: 40, auth: "cert", open: true})
+	b := writeTestRun(t, filepath.Join(root, "b"), testRun{id: 6, start: time.Unix(1000, 800e6), ticks: 4, perTick: 40, auth: "cert", open: true})
+	return a, b
+}
+
+func TestMergeKeepsServiceTimes(t *testing.T) {
+	a, b := openRuns(t)
+	for _, w := range []*written{a, b} {
+		if _, err := os.Stat(filepath.Join(w.dir, ServiceFile)); err != nil {
+			t.Fatalf("an open-loop run writes %s: %v", ServiceFile, err)
+		}
+	}
+	m := mustMerge(t, a.dir, b.dir)
+	if len(m.Warnings) != 0 {
+		t.Errorf("unexpected warnings %q", m.Warnings)
+	}
+	all := NewHistogram()
+	for i, op := range testOps {
+		h := added(a.reg.cumSvc[i], b.reg.cumSvc[i])
+		got := m.Summary.Op(op).Service
+		if got == nil || *got != PercentilesOf(h) || got.Count != a.sum.Op(op).Service.Count+b.sum.Op(op).Service.Count {
+			t.Errorf("%s service %+v, want %+v", op, got, PercentilesOf(h))
+		}
+		all.Merge(h)
+	}
+	if got := m.Summary.Total.Service; got == nil || *got != PercentilesOf(all) {
+		t.Errorf("total service %+v, want %+v", got, PercentilesOf(all))
+	}
+	if mid := m.Ticks[2].Ops[0]; mid.SvcP50 == 0 || mid.SvcP50 >= mid.P50 {
+		t.Errorf("merged second 1002: service p50 %v beside latency p50 %v", mid.SvcP50, mid.P50)
+	}
+	out := filepath.Join(t.TempDir(), "merged")
+	if err := m.Write(out); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadRun(out)
+	if err != nil {
+		t.Fatalf("reading the merged directory: %v", err)
+	}
+	if got := back.Service["transfer"]; len(got) != len(m.Intervals["transfer"]) || !added(got...).Equals(added(m.Service["transfer"]...)) {
+		t.Errorf("merged %s does not read back: %d intervals", ServiceFile, len(got))
+	}
+	again := mustMerge(t, out, a.dir)
+	if got := again.Summary.Op("audit").Service; got == nil || got.Count != m.Summary.Op("audit").Service.Count+a.sum.Op("audit").Service.Count {
+		t.Errorf("merge of a merge: audit service %+v", got)
+	}
+}
+
+func TestMergeLeavesServiceTimesOutWhenNotEveryRunLoggedThem(t *testing.T) {
+	t.Run("missing service.hlog", func(t *testing.T) {
+		a, b := openRuns(t)
+		if err := os.Remove(filepath.Join(b.dir, ServiceFile)); err != nil {
+			t.Fatal(err)
+		}
+		m := mustMerge(t, a.dir, b.dir)
+		if m.Summary.Op("transfer").Service != nil || m.Service != nil || len(m.Warnings) != 1 || !strings.Contains(m.Warnings[0], b.dir) {
+			t.Errorf("service %+v, warnings %q", m.Summary.Op("transfer").Service, m.Warnings)
+		}
+	})
+	t.Run("open and closed loop", func(t *testing.T) {
+		a, _ := openRuns(t)
+		c := writeTestRun(t, filepath.Join(t.TempDir(), "c"), testRun{id: 7, start: time.Unix(1001, 0), ticks: 3, perTick: 10, auth: "cert"})
+		if _, err := os.Stat(filepath.Join(c.dir, ServiceFile)); err == nil {
+			t.Errorf("a closed-loop run wrote %s", ServiceFile)
+		}
+		m := mustMerge(t, a.dir, c.dir)
+		if m.Summary.Op("transfer").Service != nil || len(m.Warnings) != 1 || !strings.Contains(m.Warnings[0], "closed") {
+			t.Errorf("service %+v, warnings %q", m.Summary.Op("transfer").Service, m.Warnings)
+		}
+	})
+}
+
+func TestReadRunBadServiceLog(t *testing.T) {
+	cases := map[string]string{
+		"corrupt":     "#[BaseTime: 0]\nTag=transfer,0.0,1.0,2.0,!!!\n",
+		"unknown op":  "",
+		"short of op": "",
+	}
+	for name, content := range cases {
+		t.Run(name, func(t *testing.T) {
+			a, _ := openRuns(t)
+			path := filepath.Join(a.dir, ServiceFile)
+			hs, err := ReadHlog(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch name {
+			case "unknown op":
+				hs[0].SetTag("nope")
+			case "short of op":
+				hs = hs[:len(hs)-1]
+			}
+			if content == "" {
+				err = writeHlog(path, "test", a.sum.StartedAt.UnixMilli(), hs)
+			} else {
+				err = os.WriteFile(path, []byte(content), 0o644)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = ReadRun(a.dir)
+			if err == nil || !strings.Contains(err.Error(), path) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("err = %v, want one line naming %s", err, path)
+			}
+		})
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // SummaryVersion is the format version of summary.json.
@@ -83,70 +85,126 @@ func (r *Registry) Summary(end time.Time, ticks []TickPoint) *Summary {
 	defer r.mu.Unlock()
 	s := &Summary{
 		Version: SummaryVersion, StartedAt: r.start, EndedAt: end,
-		DurationS: r.measureS.Seconds(), Errors: map[string]int64{},
-		Events: append([]Event{}, r.events...),
+		DurationS: r.measureS.Seconds(), Events: append([]Event{}, r.events...),
 	}
 	s.WarmupS = end.Sub(r.start).Seconds() - s.DurationS
-	for i, name := range r.ops {
-		s.Ops = append(s.Ops, r.opSummary(i, name, s.Errors))
+	stats := make([]opStats, len(r.ops))
+	for i := range r.ops {
+		stats[i] = r.opStats(i)
 	}
-	s.Total = r.totalSummary(s.Ops)
+	s.setOps(stats)
 	s.Connections = ConnSummary{
 		Opened: r.conns.opened.Load(), Failed: r.conns.failed.Load(), Closed: r.conns.closed.Load(),
 	}
 	if s.Connections.Opened > 0 {
 		s.Connections.AvgConnectMs = float64(r.conns.totalNs.Load()) / float64(s.Connections.Opened) / 1e6
 	}
-	if len(r.phases) > 0 {
-		s.Handshake = map[string]Percentiles{}
-		for name, h := range r.phases {
-			s.Handshake[name] = PercentilesOf(h)
-		}
-	}
+	s.Handshake = handshakeSummary(r.phases)
 	s.Rotations = RotationImpacts(s.Events, ticks)
 	s.Faults = FaultImpacts(s.Events, ticks)
 	s.Retried = r.retriedByClass()
 	return s
 }
 
-func (r *Registry) opSummary(i int, name string, errs map[string]int64) OpSummary {
-	m := &r.measured[i]
-	o := OpSummary{
-		Op: name, Count: m.ok, Committed: r.all[i].ok, Ambiguous: r.all[i].ambiguous, Errors: m.errors,
-		RetriedTxns: m.retriedTxns, Retries: m.retries, RetryFailures: m.byClass[ClassRetryable],
-		Outcomes: m.outcomes, Latency: PercentilesOf(r.cumLat[i]),
-	}
-	if r.measureS > 0 {
-		o.OpsPerSec = float64(m.ok) / r.measureS.Seconds()
-	}
-	for c := ClassRetryable; c < numClasses; c++ {
-		if n := m.byClass[c]; n > 0 {
-			if o.ErrorsByClass == nil {
-				o.ErrorsByClass = map[string]int64{}
-			}
-			o.ErrorsByClass[c.String()] = n
-			errs[c.String()] += n
-		}
-	}
-	if r.openLoop {
-		p := PercentilesOf(r.cumSvc[i])
-		o.Service = &p
-	}
-	return o
+// opStats is what one op's summary is built from, by a live run and by a
+// merge alike: its counts (an OpSummary without rate or percentiles), the
+// histograms of its measured window and its successful ops per second.
+type opStats struct {
+	counts OpSummary
+	lat    *hdr.Histogram
+	svc    *hdr.Histogram // service time; nil in a closed loop
+	rate   float64
 }
 
-// totalSummary adds up every op: counts summed, latency from the merged
-// histograms.
-func (r *Registry) totalSummary(ops []OpSummary) OpSummary {
-	t := OpSummary{Op: "__result"}
-	lat := NewHistogram()
-	for i := range ops {
-		addOpCounts(&t, &ops[i])
-		t.OpsPerSec += ops[i].OpsPerSec
-		lat.Merge(r.cumLat[i])
+// opStats returns op i's counts and histograms of the measured window.
+func (r *Registry) opStats(i int) opStats {
+	m := &r.measured[i]
+	st := opStats{counts: OpSummary{
+		Op: r.ops[i], Count: m.ok, Committed: r.all[i].ok, Ambiguous: r.all[i].ambiguous, Errors: m.errors,
+		RetriedTxns: m.retriedTxns, Retries: m.retries, RetryFailures: m.byClass[ClassRetryable],
+		Outcomes: addCounts(nil, m.outcomes),
+	}, lat: r.cumLat[i]}
+	for c := ClassRetryable; c < numClasses; c++ {
+		if n := m.byClass[c]; n > 0 {
+			st.counts.ErrorsByClass = addCounts(st.counts.ErrorsByClass, map[string]int64{c.String(): n})
+		}
 	}
-	t.Latency = PercentilesOf(lat)
-	return t
+	if r.measureS > 0 {
+		st.rate = float64(m.ok) / r.measureS.Seconds()
+	}
+	if r.openLoop {
+		st.svc = r.cumSvc[i]
+	}
+	return st
+}
+
+// setOps is the one summary builder: it sets s.Ops from each op's counts,
+// rate and the percentiles of its histograms; s.Total (the __result row)
+// from the counts and rates summed and the percentiles of every op's
+// histograms added; and s.Errors from the ops' errors by class. Service
+// times are summarised when every op has them (an open loop).
+func (s *Summary) setOps(stats []opStats) {
+	s.Ops, s.Errors = make([]OpSummary, 0, len(stats)), map[string]int64{}
+	total := OpSummary{Op: "__result"}
+	lat, svc := NewHistogram(), NewHistogram()
+	allSvc := len(stats) > 0
+	for _, st := range stats {
+		o := st.counts
+		o.OpsPerSec, o.Latency = st.rate, PercentilesOf(st.lat)
+		lat.Merge(st.lat) // same bounds: drops nothing
+		if st.svc != nil {
+			p := PercentilesOf(st.svc)
+			o.Service = &p
+			svc.Merge(st.svc)
+		}
+		allSvc = allSvc && st.svc != nil
+		s.Errors = addCounts(s.Errors, o.ErrorsByClass)
+		addOpCounts(&total, &o)
+		total.OpsPerSec += o.OpsPerSec
+		s.Ops = append(s.Ops, o)
+	}
+	total.Latency = PercentilesOf(lat)
+	if allSvc {
+		p := PercentilesOf(svc)
+		total.Service = &p
+	}
+	s.Total = total
+}
+
+// handshakeSummary summarises each handshake phase; nil when there is none.
+func handshakeSummary(phases map[string]*hdr.Histogram) map[string]Percentiles {
+	if len(phases) == 0 {
+		return nil
+	}
+	out := make(map[string]Percentiles, len(phases))
+	for name, h := range phases {
+		out[name] = PercentilesOf(h)
+	}
+	return out
+}
+
+// addOpCounts adds src's counts (not its rate or percentiles) to dst.
+func addOpCounts(dst, src *OpSummary) {
+	dst.Count += src.Count
+	dst.Committed += src.Committed
+	dst.Ambiguous += src.Ambiguous
+	dst.Errors += src.Errors
+	dst.RetriedTxns += src.RetriedTxns
+	dst.Retries += src.Retries
+	dst.RetryFailures += src.RetryFailures
+	dst.ErrorsByClass = addCounts(dst.ErrorsByClass, src.ErrorsByClass)
+	dst.Outcomes = addCounts(dst.Outcomes, src.Outcomes)
+}
+
+// addCounts adds src into dst, allocating dst when src has something.
+func addCounts(dst, src map[string]int64) map[string]int64 {
+	for k, v := range src {
+		if dst == nil {
+			dst = map[string]int64{}
+		}
+		dst[k] += v
+	}
+	return dst
 }
 
 // PhaseOrder returns the phase names of m in their natural order.

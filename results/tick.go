@@ -37,6 +37,7 @@ type Tick struct {
 
 	start    time.Time        // interval start
 	interval []*hdr.Histogram // per op latency of this interval; valid until the next Tick
+	service  []*hdr.Histogram // per op service time of this interval (open loop), likewise; nil in a closed loop
 }
 
 // Tick folds every worker's data since the previous tick into a Tick. During
@@ -60,6 +61,9 @@ func (r *Registry) Tick(now time.Time, warmup bool) *Tick {
 		Time: now, Elapsed: now.Sub(r.start).Seconds(), IntervalS: interval.Seconds(),
 		Warmup: warmup, ConnsOpened: r.conns.opened.Load(),
 		start: r.lastTick, interval: r.tickLat,
+	}
+	if r.openLoop {
+		t.service = r.tickSvc
 	}
 	r.lastTick = now
 	if !warmup {
@@ -85,10 +89,8 @@ func (r *Registry) Tick(now time.Time, warmup bool) *Tick {
 }
 
 func (r *Registry) opTick(i int, name string, c *opCounts, interval time.Duration) OpTick {
-	p := PercentilesOf(r.tickLat[i])
 	ot := OpTick{
 		Op: name, Count: c.ok, Errors: c.errors, Retries: c.retries,
-		P50: p.P50, P95: p.P95, P99: p.P99, Max: p.Max,
 		CumCount: r.measured[i].ok, CumErrors: r.measured[i].errors, CumRetries: r.measured[i].retries,
 	}
 	if interval > 0 {
@@ -97,9 +99,21 @@ func (r *Registry) opTick(i int, name string, c *opCounts, interval time.Duratio
 	if r.measureS > 0 {
 		ot.CumPerSec = float64(r.measured[i].ok) / r.measureS.Seconds()
 	}
+	var svc *hdr.Histogram
 	if r.openLoop {
-		s := PercentilesOf(r.tickSvc[i])
+		svc = r.tickSvc[i]
+	}
+	ot.setPercentiles(r.tickLat[i], svc)
+	return ot
+}
+
+// setPercentiles sets the tick's latency percentiles from lat and, when svc
+// is not nil (open loop), its service-time ones from svc.
+func (ot *OpTick) setPercentiles(lat, svc *hdr.Histogram) {
+	p := PercentilesOf(lat)
+	ot.P50, ot.P95, ot.P99, ot.Max = p.P50, p.P95, p.P99, p.Max
+	if svc != nil {
+		s := PercentilesOf(svc)
 		ot.SvcP50, ot.SvcP99 = s.P50, s.P99
 	}
-	return ot
 }
