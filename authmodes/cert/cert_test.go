@@ -12,18 +12,13 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/authbench/authbench/authmodes"
+	"github.com/authbench/authbench/authmodes/authmodestest"
 	"github.com/authbench/authbench/stack/pki"
 )
 
-type events struct{ got []string }
-
-func (e *events) Event(kind, source, detail string, rotation bool) {
-	e.got = append(e.got, kind+" "+source+" "+detail)
-}
-
 // configure builds the mode against a pool config for user with the
 // certificates in dir.
-func configure(t *testing.T, dir, user string, ev *events) (*mode, *pgxpool.Config, error) {
+func configure(t *testing.T, dir, user string, ev *authmodestest.Recorder) (*mode, *pgxpool.Config, error) {
 	t.Helper()
 	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
 	m := newMode(fs).(*mode)
@@ -54,7 +49,7 @@ func aliceCA(t *testing.T) (string, *pki.CA) {
 
 func TestCertificateReadOnEveryConnectionAndRotationReported(t *testing.T) {
 	dir, ca := aliceCA(t)
-	ev := &events{}
+	ev := &authmodestest.Recorder{}
 	_, cfg, err := configure(t, dir, "alice", ev)
 	if err != nil {
 		t.Fatal(err)
@@ -64,8 +59,8 @@ func TestCertificateReadOnEveryConnectionAndRotationReported(t *testing.T) {
 	if err != nil || first.Leaf.Subject.CommonName != "alice" {
 		t.Fatalf("first certificate: %v %v", first, err)
 	}
-	if len(ev.got) != 0 {
-		t.Fatalf("no rotation yet, got events %v", ev.got)
+	if got := ev.Events(); len(got) != 0 {
+		t.Fatalf("no rotation yet, got events %v", got)
 	}
 	if _, _, err := ca.IssueClient(dir, "alice", time.Hour); err != nil { // the issuer rotates
 		t.Fatal(err)
@@ -74,14 +69,16 @@ func TestCertificateReadOnEveryConnectionAndRotationReported(t *testing.T) {
 	if err != nil || second.Leaf.SerialNumber.Cmp(first.Leaf.SerialNumber) == 0 {
 		t.Fatalf("the replaced file was not read: %v", err)
 	}
-	if len(ev.got) != 1 || !strings.HasPrefix(ev.got[0], "rotation cert new client certificate serial=") {
-		t.Fatalf("events %v, want one rotation", ev.got)
+	got := ev.Events()
+	if len(got) != 1 || got[0].Kind != "rotation" || got[0].Source != "cert" || !got[0].Rotation ||
+		!strings.HasPrefix(got[0].Detail, "new client certificate serial=") {
+		t.Fatalf("events %v, want one rotation", got)
 	}
 }
 
 func TestBadCertificatesFailAtConfigure(t *testing.T) {
 	dir, _ := aliceCA(t)
-	if _, _, err := configure(t, dir, "bob", &events{}); err == nil || !strings.Contains(err.Error(), "client.bob.crt") {
+	if _, _, err := configure(t, dir, "bob", &authmodestest.Recorder{}); err == nil || !strings.Contains(err.Error(), "client.bob.crt") {
 		t.Errorf("missing certificate: %v", err)
 	}
 	if err := checkLeaf(mustLeaf(t, dir, "alice"), "bob", "x.crt"); err == nil || !strings.Contains(err.Error(), `is for user "alice"`) {

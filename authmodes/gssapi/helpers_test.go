@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/authbench/authbench/authmodes"
+	"github.com/authbench/authbench/authmodes/authmodestest"
 	"github.com/authbench/authbench/stack/kdc"
 )
 
@@ -67,55 +67,16 @@ func (f *fixture) args(extra ...string) []string {
 	return append([]string{"--krb5-conf", f.k.Krb5Conf, "--krb-keytab", f.keytab, "--krb-principal", "bench_gss"}, extra...)
 }
 
-// events collects credential events.
-type events struct {
-	mu  sync.Mutex
-	all []string // "kind rotation detail"
-}
-
-// Event implements authmodes.EventSink.
-func (e *events) Event(kind, source, detail string, rotation bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	r := "-"
-	if rotation {
-		r = "rotation"
-	}
-	e.all = append(e.all, kind+" "+r+" "+source+" "+detail)
-}
-
-// count returns how many events start with prefix ("renewal rotation").
-func (e *events) count(prefix string) int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	n := 0
-	for _, s := range e.all {
-		if strings.HasPrefix(s, prefix) {
-			n++
-		}
-	}
-	return n
-}
-
-// waitFor polls until e holds n events starting with prefix.
-func (e *events) waitFor(t *testing.T, prefix string, n int, within time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for e.count(prefix) < n {
-		if time.Now().After(deadline) {
-			e.mu.Lock()
-			defer e.mu.Unlock()
-			t.Fatalf("no %d %q events within %s; events: %q", n, prefix, within, e.all)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+// rotated matches the events of kind that replaced the credential in use.
+func rotated(kind string) func(authmodestest.Event) bool {
+	return func(e authmodestest.Event) bool { return e.Kind == kind && e.Rotation && e.Source == "gssapi" }
 }
 
 // configured is a configured mode with its pool config and events.
 type configured struct {
 	m   *mode
 	cfg *pgxpool.Config
-	ev  *events
+	ev  *authmodestest.Recorder
 }
 
 // configure parses args into a fresh mode and configures it for url;
@@ -131,7 +92,7 @@ func configure(t *testing.T, url string, args ...string) (*configured, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &configured{m: m, cfg: cfg, ev: &events{}}
+	c := &configured{m: m, cfg: cfg, ev: &authmodestest.Recorder{}}
 	err = m.Configure(context.Background(), cfg, authmodes.Env{Events: c.ev, Log: testLog{t}})
 	t.Cleanup(func() { m.Close() })
 	return c, err

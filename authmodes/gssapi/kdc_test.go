@@ -16,6 +16,7 @@ import (
 	"github.com/jcmturner/gokrb5/v8/service"
 	"github.com/jcmturner/gokrb5/v8/spnego"
 
+	"github.com/authbench/authbench/authmodes/authmodestest"
 	"github.com/authbench/authbench/stack/kdc"
 
 	"github.com/authbench/authbench/fix"
@@ -38,8 +39,11 @@ func checkKeytab(t *testing.T, f *fixture) {
 	if got := c.m.Settings()["spn"]; got != "customspn/localhost@"+f.k.Realm {
 		t.Errorf("spn setting %q, want customspn/localhost@%s", got, f.k.Realm)
 	}
-	if n := c.ev.count("login - gssapi bench_gss@" + f.k.Realm + " until "); n != 1 {
-		t.Errorf("%d first-login events, want 1: %q", n, c.ev.all)
+	first := c.ev.Match(func(e authmodestest.Event) bool {
+		return e.Kind == "login" && !e.Rotation && e.Source == "gssapi" && strings.HasPrefix(e.Detail, "bench_gss@"+f.k.Realm+" until ")
+	})
+	if len(first) != 1 {
+		t.Errorf("%d first-login events, want 1: %v", len(first), c.ev.Events())
 	}
 	// BeforeConnect fetches the ticket; the provider then reuses it.
 	if err := c.cfg.BeforeConnect(context.Background(), c.cfg.ConnConfig.Copy()); err != nil {
@@ -182,7 +186,9 @@ func checkUnreachable(t *testing.T, f *fixture) {
 func TestRenewal(t *testing.T) {
 	f := startKDC(t, 3*time.Second)
 	c := mustConfigure(t, testURL, f.args("--krbsrvname", "customspn")...)
-	c.ev.waitFor(t, "renewal rotation gssapi bench_gss@", 2, 30*time.Second)
+	c.ev.WaitFor(t, "renewal", 2, 30*time.Second, func(e authmodestest.Event) bool {
+		return rotated("renewal")(e) && strings.HasPrefix(e.Detail, "bench_gss@")
+	})
 	if _, err := c.m.sess.serviceTicket("customspn/localhost"); err != nil {
 		t.Errorf("service ticket after renewals: %v", err)
 	}
@@ -192,24 +198,19 @@ func TestRenewal(t *testing.T) {
 	}
 
 	r := mustConfigure(t, testURL, f.args("--krbsrvname", "customspn", "--krb-relogin-every", "500ms")...)
-	r.ev.waitFor(t, "login rotation gssapi", 2, 30*time.Second)
+	r.ev.WaitFor(t, "re-login", 2, 30*time.Second, rotated("login"))
 
 	t.Run("kdc-restart", func(t *testing.T) {
 		if err := kdc.Stop(f.k.Dir); err != nil {
 			t.Fatal(err)
 		}
-		c.ev.waitFor(t, "refresh_failed", 1, 30*time.Second)
-		before := c.ev.count("renewal rotation") + c.ev.count("login rotation")
+		c.ev.WaitKind(t, "refresh_failed", 1, 30*time.Second)
+		fresh := func(e authmodestest.Event) bool { return rotated("renewal")(e) || rotated("login")(e) }
+		before := len(c.ev.Match(fresh))
 		if _, err := kdc.Start(context.Background(), kdc.Config{Dir: f.k.Dir}); err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(30 * time.Second)
-		for c.ev.count("renewal rotation")+c.ev.count("login rotation") <= before {
-			if time.Now().After(deadline) {
-				t.Fatalf("no login or renewal after the KDC came back: %q", c.ev.all)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		c.ev.WaitFor(t, "login or renewal after the KDC came back", before+1, 30*time.Second, fresh)
 		cc := &pgx.ConnConfig{}
 		cc.Host, cc.KerberosSrvName = "localhost", "customspn"
 		if _, err := c.m.sess.serviceTicket(spnFor(cc, c.m.sess.canonicalHost)); err != nil {

@@ -11,16 +11,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/authbench/authbench/authmodes"
+	"github.com/authbench/authbench/authmodes/authmodestest"
 )
-
-type events struct{ n int }
-
-func (e *events) Event(kind, source, detail string, rotation bool) {
-	if strings.Contains(detail, "s3cret") {
-		panic("a password reached an event")
-	}
-	e.n++
-}
 
 func TestPasswordReadOnEveryConnect(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "pw")
@@ -31,7 +23,7 @@ func TestPasswordReadOnEveryConnect(t *testing.T) {
 	m := newMode(fs)
 	_ = fs.Parse([]string{"--password-file", file})
 	cfg, _ := pgxpool.ParseConfig("postgresql://u@localhost:1/db")
-	ev := &events{}
+	ev := &authmodestest.Recorder{}
 	if err := m.Configure(context.Background(), cfg, authmodes.Env{Events: ev}); err != nil {
 		t.Fatal(err)
 	}
@@ -41,9 +33,10 @@ func TestPasswordReadOnEveryConnect(t *testing.T) {
 	}
 	_ = os.WriteFile(file, []byte("s3cret-two"), 0o600)
 	cc = cfg.ConnConfig.Copy()
-	if err := cfg.BeforeConnect(context.Background(), cc); err != nil || cc.Password != "s3cret-two" || ev.n != 1 {
-		t.Fatalf("after rotation: %q %v, %d events", cc.Password, err, ev.n)
+	if err := cfg.BeforeConnect(context.Background(), cc); err != nil || cc.Password != "s3cret-two" || len(ev.Events()) != 1 {
+		t.Fatalf("after rotation: %q %v, events %v", cc.Password, err, ev.Events())
 	}
+	ev.AssertNoSecret(t, "s3cret")
 	if s := m.Settings(); strings.Contains(s["password"], "s3cret") {
 		t.Fatalf("settings leak the password: %v", s)
 	}

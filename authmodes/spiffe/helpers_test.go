@@ -7,8 +7,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -166,81 +164,3 @@ func poolConfig(t *testing.T, user string, port int, ca string) *pgxpool.Config 
 
 // bundle is the issuer's trust bundle, usable as --ca for the fake server.
 func (s *issuer) bundle() string { return filepath.Join(s.cfg.Dir, "bundle.pem") }
-
-// recorder is an EventSink and a PhaseSink.
-type recorder struct {
-	mu     sync.Mutex
-	events []string // "kind: detail"
-	phases map[string][]time.Duration
-}
-
-// Event records an event.
-func (r *recorder) Event(kind, source, detail string, rotation bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if source != "spiffe" {
-		panic("event from source " + source)
-	}
-	r.events = append(r.events, kind+": "+detail)
-}
-
-// Phase records a handshake phase.
-func (r *recorder) Phase(name string, d time.Duration) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.phases == nil {
-		r.phases = map[string][]time.Duration{}
-	}
-	r.phases[name] = append(r.phases[name], d)
-}
-
-// of returns the details of the events of kind.
-func (r *recorder) of(kind string) []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []string
-	for _, e := range r.events {
-		if strings.HasPrefix(e, kind+": ") {
-			out = append(out, strings.TrimPrefix(e, kind+": "))
-		}
-	}
-	return out
-}
-
-// waitFor waits until there are n events of kind and returns them.
-func (r *recorder) waitFor(t *testing.T, kind string, n int) []string {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		if got := r.of(kind); len(got) >= n {
-			return got
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %d %q events within %s; events: %v", n, kind, wait, r.all())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// waitForSerial waits for an event of kind naming serial and returns it.
-func (r *recorder) waitForSerial(t *testing.T, kind, serial string) string {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		for _, e := range r.of(kind) {
-			if strings.Contains(e, "serial="+serial) {
-				return e
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %q event with serial=%s within %s; events: %v", kind, serial, wait, r.all())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (r *recorder) all() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.events...)
-}

@@ -19,15 +19,22 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/authbench/authbench/authmodes"
+	"github.com/authbench/authbench/authmodes/authmodestest"
 	"github.com/authbench/authbench/fix"
 	"github.com/authbench/authbench/stack/pki"
 	"github.com/authbench/authbench/stack/spiffe/spiffeissuer"
 )
 
-// configure runs Configure with a fresh recorder.
-func configure(t *testing.T, m *mode, cfg *pgxpool.Config) (*recorder, error) {
+// configure runs Configure with a fresh recorder; every event it gets must
+// come from the spiffe mode.
+func configure(t *testing.T, m *mode, cfg *pgxpool.Config) (*authmodestest.Recorder, error) {
 	t.Helper()
-	rec := &recorder{}
+	rec := &authmodestest.Recorder{}
+	t.Cleanup(func() {
+		if other := rec.Match(func(e authmodestest.Event) bool { return e.Source != "spiffe" }); len(other) > 0 {
+			t.Errorf("events from another source: %v", other)
+		}
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	return rec, m.Configure(ctx, cfg, authmodes.Env{Events: rec, Phases: rec})
@@ -185,10 +192,10 @@ func TestPresentsCurrentSVIDAndRecycles(t *testing.T) {
 	if got := last(t, f.db); got != first {
 		t.Errorf("the probe presented serial %s, want the current SVID's %s", got, first)
 	}
-	if d := rec.phases["credential"]; len(d) != 1 || d[0] <= 0 {
+	if d := rec.Phases("credential"); len(d) != 1 || d[0] <= 0 {
 		t.Errorf("credential phase %v, want one positive wait for the first SVID", d)
 	}
-	if ev := rec.of("svid"); len(ev) != 1 || !strings.Contains(ev[0], "serial="+first) {
+	if ev := rec.Kind("svid"); len(ev) != 1 || !strings.Contains(ev[0].Detail, "serial="+first) {
 		t.Errorf("svid events %v, want one with serial=%s", ev, first)
 	}
 	p := openPool(t, f.cfg)
@@ -199,7 +206,7 @@ func TestPresentsCurrentSVIDAndRecycles(t *testing.T) {
 
 	f.iss.iss.Rotate()
 	second := f.iss.serial(clientID)
-	if ev := rec.waitFor(t, "rotation", 1); !strings.Contains(ev[0], "serial="+second) {
+	if ev := rec.WaitKind(t, "rotation", 1, wait); !strings.Contains(ev[0].Detail, "serial="+second) {
 		t.Errorf("rotation event %q lacks serial=%s", ev[0], second)
 	}
 	if acquire(t, p) == pid {
@@ -208,7 +215,7 @@ func TestPresentsCurrentSVIDAndRecycles(t *testing.T) {
 	if got := last(t, f.db); got != second {
 		t.Errorf("the new connection presented %s, want the new SVID's %s", got, second)
 	}
-	if ev := rec.of("retire"); len(ev) != 1 || !strings.Contains(ev[0], "serial="+first) {
+	if ev := rec.Kind("retire"); len(ev) != 1 || !strings.Contains(ev[0].Detail, "serial="+first) {
 		t.Errorf("retire events %v, want one for serial=%s", ev, first)
 	}
 	if n := m.tracker.size(); n != 1 {
@@ -225,7 +232,7 @@ func (t *tracker) size() int {
 }
 
 // assertNoKey checks that the SVID's private key is in no event or setting.
-func assertNoKey(t *testing.T, m *mode, rec *recorder) {
+func assertNoKey(t *testing.T, m *mode, rec *authmodestest.Recorder) {
 	t.Helper()
 	svid, err := m.src.GetX509SVID()
 	if err != nil {
@@ -236,7 +243,7 @@ func assertNoKey(t *testing.T, m *mode, rec *recorder) {
 		t.Fatal(err)
 	}
 	key := base64.StdEncoding.EncodeToString(der)[:32]
-	text := strings.Join(rec.all(), "\n")
+	text := rec.Text()
 	for k, v := range m.Settings() {
 		text += "\n" + k + "=" + v
 	}
@@ -248,7 +255,7 @@ func assertNoKey(t *testing.T, m *mode, rec *recorder) {
 // rotateUnderConnection configures a mode with --spiffe-socket and args,
 // takes a pooled connection, rotates the SVID and waits for the rotation
 // event; it returns the connection's backend pid.
-func rotateUnderConnection(t *testing.T, args ...string) (*fixture, *recorder, *pgxpool.Pool, uint32) {
+func rotateUnderConnection(t *testing.T, args ...string) (*fixture, *authmodestest.Recorder, *pgxpool.Pool, uint32) {
 	t.Helper()
 	f := newFixture(t, time.Hour)
 	m := newTestMode(t, append([]string{"--spiffe-socket", f.iss.addr}, args...)...)
@@ -259,7 +266,7 @@ func rotateUnderConnection(t *testing.T, args ...string) (*fixture, *recorder, *
 	p := openPool(t, f.cfg)
 	pid := acquire(t, p)
 	f.iss.iss.Rotate()
-	rec.waitFor(t, "rotation", 1)
+	rec.WaitKind(t, "rotation", 1, wait)
 	return f, rec, p, pid
 }
 
@@ -268,7 +275,7 @@ func TestJitterKeepsConnectionUntilItsDeadline(t *testing.T) {
 	if got := acquire(t, p); got != pid {
 		t.Errorf("connection %d replaced by %d long before its jittered deadline", pid, got)
 	}
-	if ev := rec.of("retire"); len(ev) != 0 {
+	if ev := rec.Kind("retire"); len(ev) != 0 {
 		t.Errorf("retire events %v before the deadline", ev)
 	}
 }
@@ -363,7 +370,7 @@ func TestExpiredSVIDThenRecovery(t *testing.T) {
 	p := openPool(t, f.cfg)
 	acquire(t, p)
 	f.iss.stop()
-	rec.waitFor(t, "watch-error", 1)
+	rec.WaitKind(t, "watch-error", 1, wait)
 	svid, _ := m.src.GetX509SVID()
 	time.Sleep(time.Until(svid.Certificates[0].NotAfter.Add(100 * time.Millisecond)))
 
@@ -376,7 +383,7 @@ func TestExpiredSVIDThenRecovery(t *testing.T) {
 		t.Fatalf("connection with an expired SVID: %v (%T), want a credential failure of step svid", err, err)
 	}
 	wantError(t, ce, "expired at", "sent no new one", "is the SPIRE agent")
-	if ev := rec.waitFor(t, "expired", 1); !strings.Contains(ev[0], serialOf(svid)) {
+	if ev := rec.WaitKind(t, "expired", 1, wait); !strings.Contains(ev[0].Detail, serialOf(svid)) {
 		t.Errorf("expired event %q lacks the serial", ev[0])
 	}
 
@@ -386,7 +393,9 @@ func TestExpiredSVIDThenRecovery(t *testing.T) {
 	// rotation can replace it before the connection presents it.
 	f.iss.restart(time.Hour)
 	fresh := f.iss.serial(clientID)
-	rec.waitForSerial(t, "rotation", fresh)
+	rec.WaitFor(t, "rotation naming serial="+fresh, 1, wait, func(e authmodestest.Event) bool {
+		return e.Kind == "rotation" && strings.Contains(e.Detail, "serial="+fresh)
+	})
 	acquire(t, p)
 	if got := last(t, f.db); got != fresh {
 		t.Errorf("after recovery the connection presented %s, want %s", got, fresh)

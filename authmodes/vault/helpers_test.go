@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/authbench/authbench/authmodes"
+	"github.com/authbench/authbench/authmodes/authmodestest"
 	"github.com/authbench/authbench/stack/vault/vaultsrv"
 )
 
@@ -147,56 +148,6 @@ func writeFile(t *testing.T, dir, name, content string) string {
 	return p
 }
 
-// recorder is an EventSink and PhaseSink that keeps everything.
-type recorder struct {
-	mu     sync.Mutex
-	events []recorded
-	phases []time.Duration
-}
-
-type recorded struct {
-	kind, source, detail string
-	rotation             bool
-}
-
-func (r *recorder) Event(kind, source, detail string, rotation bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, recorded{kind, source, detail, rotation})
-}
-
-func (r *recorder) Phase(name string, d time.Duration) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if name == "credential" {
-		r.phases = append(r.phases, d)
-	}
-}
-
-// kinds returns the events of a kind.
-func (r *recorder) kinds(kind string) []recorded {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []recorded
-	for _, e := range r.events {
-		if e.kind == kind {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// all is every event's text, for leak checks.
-func (r *recorder) all() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var b strings.Builder
-	for _, e := range r.events {
-		fmt.Fprintf(&b, "%s %s %s %v\n", e.kind, e.source, e.detail, e.rotation)
-	}
-	return b.String()
-}
-
 // newTestMode parses args into a fresh mode, as `authbench run` would.
 func newTestMode(t *testing.T, args ...string) *mode {
 	t.Helper()
@@ -214,7 +165,7 @@ func newTestMode(t *testing.T, args ...string) *mode {
 
 // configure runs Configure on a pool config that never connects and closes
 // the mode when the test ends.
-func configure(t *testing.T, m *mode, rec *recorder) (*pgxpool.Config, error) {
+func configure(t *testing.T, m *mode, rec *authmodestest.Recorder) (*pgxpool.Config, error) {
 	t.Helper()
 	cfg, err := pgxpool.ParseConfig("postgres://placeholder@127.0.0.1:1/db?sslmode=disable")
 	if err != nil {
@@ -247,23 +198,11 @@ func connConfig(t *testing.T, cfg *pgxpool.Config) *pgx.ConnConfig {
 	return cc
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, within time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not happen within %s", what, within)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // configured makes a mode of args and configures a pool with it, its
 // events going to the returned recorder.
-func configured(t *testing.T, args ...string) (*mode, *recorder, *pgxpool.Config) {
+func configured(t *testing.T, args ...string) (*mode, *authmodestest.Recorder, *pgxpool.Config) {
 	t.Helper()
-	rec := &recorder{}
+	rec := &authmodestest.Recorder{}
 	m := newTestMode(t, args...)
 	cfg, err := configure(t, m, rec)
 	if err != nil {

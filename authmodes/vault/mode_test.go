@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/vault/api"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/authbench/authbench/authmodes/authmodestest"
 	"github.com/authbench/authbench/fix"
 )
 
@@ -37,15 +38,14 @@ func TestDynamicCredentialsRotateAndRetire(t *testing.T) {
 	if !m.k.keepTagged(tag, 1, time.Now()) {
 		t.Error("a connection of the current credentials was retired")
 	}
-	eventually(t, "a rotation", 10*time.Second, func() bool { return len(rec.kinds("rotation")) > 0 })
-	if r := rec.kinds("rotation")[0]; !r.rotation || r.source != "vault" || !strings.Contains(r.detail, "due at 66%") {
+	if r := rec.WaitKind(t, "rotation", 1, 10*time.Second)[0]; !r.Rotation || r.Source != "vault" || !strings.Contains(r.Detail, "due at 66%") {
 		t.Errorf("rotation event %+v", r)
 	}
-	if c := rec.kinds("credentials"); len(c) != 1 || c[0].rotation {
+	if c := rec.Kind("credentials"); len(c) != 1 || c[0].Rotation {
 		t.Errorf("the first set must be one non-rotation credentials event, got %+v", c)
 	}
-	if len(rec.kinds("renewal")) == 0 || len(rec.phases) < 2 {
-		t.Errorf("renewals %d, credential phases %d: want renewals and a phase per background read", len(rec.kinds("renewal")), len(rec.phases))
+	if len(rec.Kind("renewal")) == 0 || len(rec.Phases("credential")) < 2 {
+		t.Errorf("renewals %d, credential phases %d: want renewals and a phase per background read", len(rec.Kind("renewal")), len(rec.Phases("credential")))
 	}
 	newUser, _ := credentials(t, cfg)
 	if newUser == user {
@@ -58,14 +58,14 @@ func TestDynamicCredentialsRotateAndRetire(t *testing.T) {
 	if m.k.keepTagged(tag, 7, at.Add(time.Millisecond)) {
 		t.Error("a connection of the old user survived its retirement moment")
 	}
-	if len(rec.kinds("retire")) != 1 || m.Settings()["retired_connections"] != "1" {
-		t.Errorf("retire events %d, settings %v", len(rec.kinds("retire")), m.Settings())
+	if len(rec.Kind("retire")) != 1 || m.Settings()["retired_connections"] != "1" {
+		t.Errorf("retire events %d, settings %v", len(rec.Kind("retire")), m.Settings())
 	}
 	m.Close()
 	if left := s.db.dynamicRoles(); len(left) != 0 {
 		t.Errorf("Close left database roles behind: %v", left)
 	}
-	assertNoSecrets(t, rec.all(), pw)
+	assertNoSecrets(t, rec.Text(), pw)
 }
 
 func TestRetireJitterSpreadsOverTheSpan(t *testing.T) {
@@ -108,11 +108,11 @@ func TestRevokedLeaseLeadsToNewCredentials(t *testing.T) {
 			if user, _ := credentials(t, cfg); user == set.username {
 				t.Fatal("after a revocation the next connection still gets the revoked user")
 			}
-			rev := rec.kinds("revocation")
-			if len(rev) != 1 || !rev[0].rotation || !strings.Contains(rev[0].detail, set.leaseID) {
+			rev := rec.Kind("revocation")
+			if len(rev) != 1 || !rev[0].Rotation || !strings.Contains(rev[0].Detail, set.leaseID) {
 				t.Errorf("revocation events %+v", rev)
 			}
-			if r := rec.kinds("rotation"); len(r) != 1 || !strings.Contains(r[0].detail, "revoked") {
+			if r := rec.Kind("rotation"); len(r) != 1 || !strings.Contains(r[0].Detail, "revoked") {
 				t.Errorf("rotation events %+v", r)
 			}
 			if m.k.keepTagged(&connTag{set: set}, 1, time.Now()) {
@@ -130,10 +130,10 @@ func TestRefusedCredentialsAreReplaced(t *testing.T) {
 		t.Error("a FATAL error must still close the connection")
 	}
 	user, _ := credentials(t, cfg)
-	if user == cc.User || len(rec.kinds("rejected")) != 1 {
-		t.Errorf("after 28P01: user %q (was %q), rejected events %d", user, cc.User, len(rec.kinds("rejected")))
+	if user == cc.User || len(rec.Kind("rejected")) != 1 {
+		t.Errorf("after 28P01: user %q (was %q), rejected events %d", user, cc.User, len(rec.Kind("rejected")))
 	}
-	if rev := rec.kinds("revocation"); len(rev) != 0 {
+	if rev := rec.Kind("revocation"); len(rev) != 0 {
 		t.Errorf("Vault still has the lease, yet revocation events %+v", rev)
 	}
 }
@@ -145,12 +145,12 @@ func TestStaticRoleFollowsRotation(t *testing.T) {
 	if user != staticUser || pw != s.db.password(staticUser) {
 		t.Fatalf("static credentials: user %q, password matches the server's: %v", user, pw == s.db.password(staticUser))
 	}
-	eventually(t, "a static rotation", 10*time.Second, func() bool { return len(rec.kinds("rotation")) > 0 })
+	rotation := rec.WaitKind(t, "rotation", 1, 10*time.Second)[0]
 	_, pw2 := credentials(t, cfg)
-	if pw2 == pw || !strings.Contains(rec.kinds("rotation")[0].detail, "new password") {
-		t.Errorf("after Vault's rotation: same password %v, event %+v", pw2 == pw, rec.kinds("rotation")[0])
+	if pw2 == pw || !strings.Contains(rotation.Detail, "new password") {
+		t.Errorf("after Vault's rotation: same password %v, event %+v", pw2 == pw, rotation)
 	}
-	assertNoSecrets(t, rec.all(), pw, pw2)
+	assertNoSecrets(t, rec.Text(), pw, pw2)
 }
 
 func TestAppRoleLogin(t *testing.T) {
@@ -159,7 +159,7 @@ func TestAppRoleLogin(t *testing.T) {
 	args := []string{"--vault-addr", s.addr, "--vault-role", "bench", "--vault-auth", "approle",
 		"--vault-role-id-file", writeFile(t, dir, "role-id", testRoleID),
 		"--vault-secret-id-file", writeFile(t, dir, "secret-id", testSecretID)}
-	rec := &recorder{}
+	rec := &authmodestest.Recorder{}
 	cfg, err := configure(t, newTestMode(t, args...), rec)
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +167,7 @@ func TestAppRoleLogin(t *testing.T) {
 	if user, _ := credentials(t, cfg); !strings.HasPrefix(user, "v-approle-bench-") {
 		t.Errorf("AppRole credentials for user %q", user)
 	}
-	if l := rec.kinds("login"); len(l) != 1 || !strings.Contains(l[0].detail, "AppRole") {
+	if l := rec.Kind("login"); len(l) != 1 || !strings.Contains(l[0].Detail, "AppRole") {
 		t.Errorf("login events %+v", l)
 	}
 }
@@ -204,7 +204,7 @@ func TestOneLineErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s.srv.SetSealed(tc.seal)
 			defer s.srv.SetSealed(false)
-			_, err := configure(t, newTestMode(t, tc.args...), &recorder{})
+			_, err := configure(t, newTestMode(t, tc.args...), &authmodestest.Recorder{})
 			if err == nil {
 				t.Fatal("Configure succeeded")
 			}
@@ -288,17 +288,19 @@ func TestForcedRotationRevokesTheOldLease(t *testing.T) {
 	if user, _ := credentials(t, cfg); user == old.username {
 		t.Fatal("a forced rotation did not change the user")
 	}
-	if r := rec.kinds("rotation"); len(r) != 1 || r[0].rotation {
+	if r := rec.Kind("rotation"); len(r) != 1 || r[0].Rotation {
 		t.Errorf("a forced rotation's own event must not be a rotation event (the driver records one): %+v", r)
 	}
-	eventually(t, "the old lease's revocation", 20*time.Second, func() bool { return len(rec.kinds("revocation")) == 1 })
+	if rev := rec.WaitKind(t, "revocation", 1, 20*time.Second); len(rev) != 1 {
+		t.Errorf("revocation events %v, want the old lease's alone", rev)
+	}
 	for _, name := range s.db.dynamicRoles() {
 		if name == old.username {
 			t.Errorf("role %s of the revoked old lease still exists", name)
 		}
 	}
 	static := newTestMode(t, tokenArgs(t, s.addr, "--vault-role", "", "--vault-static-role", "bench-static")...)
-	if _, err := configure(t, static, &recorder{}); err != nil {
+	if _, err := configure(t, static, &authmodestest.Recorder{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := static.ForceRotation(context.Background()); !fix.Refers(err, fix.Flag("vault-role")) {
