@@ -253,7 +253,8 @@ func constString(e ast.Expr) (string, bool) {
 	return "", false
 }
 
-// workloadDirs returns the workload package directories under workloads/.
+// workloadDirs returns the workload package directories under workloads/;
+// test harnesses (workloadtest) are not workloads and run on PostgreSQL only.
 func workloadDirs(t *testing.T) []string {
 	t.Helper()
 	entries, err := os.ReadDir(".")
@@ -262,6 +263,9 @@ func workloadDirs(t *testing.T) []string {
 	}
 	var dirs []string
 	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), "test") {
+			continue
+		}
 		if goFiles, _ := filepath.Glob(filepath.Join(e.Name(), "*.go")); e.IsDir() && len(goFiles) > 0 {
 			dirs = append(dirs, e.Name())
 		}
