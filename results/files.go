@@ -3,6 +3,7 @@ package results
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -94,7 +95,11 @@ func (f *RunFiles) WriteTick(t *Tick) error {
 	}
 	f.tickW.Write(b)
 	f.tickW.WriteByte('\n')
-	if t.service != nil && f.svcW == nil {
+	if t.intervals == nil {
+		return errors.New("writing run files: the tick was not made by Registry.Tick, it has no interval histograms")
+	}
+	svc := t.intervals.svc
+	if svc != nil && f.svcW == nil {
 		if err := f.openServiceLog(); err != nil {
 			return err
 		}
@@ -103,13 +108,13 @@ func (f *RunFiles) WriteTick(t *Tick) error {
 		if t.Warmup || i >= len(f.hlogW) {
 			continue
 		}
-		if err := outputInterval(f.hlogW[i], t, t.interval[i], ""); err != nil {
+		if err := outputInterval(f.hlogW[i], t, t.intervals.lat[i], ""); err != nil {
 			return fmt.Errorf("writing %s: %v", f.hlogs[i].Name(), err)
 		}
-		if t.service == nil {
+		if svc == nil {
 			continue
 		}
-		if err := outputInterval(f.svcW, t, t.service[i], f.ops[i]); err != nil {
+		if err := outputInterval(f.svcW, t, svc[i], f.ops[i]); err != nil {
 			return fmt.Errorf("writing %s: %v", f.svc.Name(), err)
 		}
 	}

@@ -19,6 +19,7 @@ type Registry struct {
 	recorders []*Recorder
 	tickLat   []*hdr.Histogram // scratch, reset every tick
 	tickSvc   []*hdr.Histogram
+	intervals intervalHists // tickLat and, in an open loop, tickSvc: handed to RunFiles with each Tick
 	tickCnt   []opCounts
 	cumLat    []*hdr.Histogram // measured window only (after warm-up)
 	cumSvc    []*hdr.Histogram
@@ -56,6 +57,10 @@ func NewRegistry(ops []string, openLoop bool, start time.Time) *Registry {
 		phases: map[string]*hdr.Histogram{},
 	}
 	r.tickLat, r.tickSvc = newHists(n), newHists(n)
+	r.intervals.lat = r.tickLat
+	if openLoop {
+		r.intervals.svc = r.tickSvc
+	}
 	r.cumLat, r.cumSvc = newHists(n), newHists(n)
 	r.allLat = newHists(n)
 	if openLoop {

@@ -35,9 +35,15 @@ type Tick struct {
 	ConnsOpened int64     `json:"connections_opened_cum"`
 	Events      []Event   `json:"events,omitempty"`
 
-	start    time.Time        // interval start
-	interval []*hdr.Histogram // per op latency of this interval; valid until the next Tick
-	service  []*hdr.Histogram // per op service time of this interval (open loop), likewise; nil in a closed loop
+	start     time.Time      // interval start
+	intervals *intervalHists // this interval's histograms; valid until the next Tick
+}
+
+// intervalHists are the per-op histograms of one tick's interval: the
+// Registry's scratch, reset every tick.
+type intervalHists struct {
+	lat []*hdr.Histogram // latency
+	svc []*hdr.Histogram // service time (open loop); nil in a closed loop
 }
 
 // Tick folds every worker's data since the previous tick into a Tick. During
@@ -60,10 +66,7 @@ func (r *Registry) Tick(now time.Time, warmup bool) *Tick {
 	t := &Tick{
 		Time: now, Elapsed: now.Sub(r.start).Seconds(), IntervalS: interval.Seconds(),
 		Warmup: warmup, ConnsOpened: r.conns.opened.Load(),
-		start: r.lastTick, interval: r.tickLat,
-	}
-	if r.openLoop {
-		t.service = r.tickSvc
+		start: r.lastTick, intervals: &r.intervals,
 	}
 	r.lastTick = now
 	if !warmup {
