@@ -411,8 +411,14 @@ func openRuns(t *testing.T) (*written, *written) {
 func TestMergeKeepsServiceTimes(t *testing.T) {
 	a, b := openRuns(t)
 	for _, w := range []*written{a, b} {
-		if _, err := os.Stat(filepath.Join(w.dir, ServiceFile)); err != nil {
-			t.Fatalf("an open-loop run writes %s: %v", ServiceFile, err)
+		rd, err := ReadRun(w.dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, op := range testOps {
+			if got := rd.Service[op]; len(got) != len(rd.Intervals[op]) || !added(got...).Equals(w.reg.cumSvc[i]) {
+				t.Errorf("%s of %s: %d intervals that do not add up to the run's service times", ServiceFile, op, len(got))
+			}
 		}
 	}
 	m := mustMerge(t, a.dir, b.dir)
