@@ -2,12 +2,9 @@ package vault
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"net/http"
 	"os"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +15,7 @@ import (
 	"github.com/authbench/authbench/authmodes"
 	"github.com/authbench/authbench/authmodes/authmodestest"
 	"github.com/authbench/authbench/stack/vault/vaultsrv"
+	"github.com/authbench/authbench/stack/vault/vaultsrv/vaultsrvtest"
 )
 
 // Secrets the tests plant; none may appear in any output.
@@ -28,69 +26,10 @@ const (
 	staticUser   = "app_static"
 )
 
-// memDB is an in-memory vaultsrv.DB: the stand-in creates, renews and
-// drops roles here instead of in PostgreSQL.
-type memDB struct {
-	mu    sync.Mutex
-	roles map[string]string // name -> password
-}
-
-func newMemDB() *memDB { return &memDB{roles: map[string]string{staticUser: ""}} }
-
-func (db *memDB) CreateRole(_ context.Context, name, password string, _ time.Time, _ []string) error {
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	db.roles[name] = password
-	return nil
-}
-
-func (db *memDB) SetValidUntil(_ context.Context, name string, _ time.Time) error {
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	if _, ok := db.roles[name]; !ok {
-		return fmt.Errorf("role %s does not exist", name)
-	}
-	return nil
-}
-
-func (db *memDB) DropRole(_ context.Context, name string) error {
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	delete(db.roles, name)
-	return nil
-}
-
-func (db *memDB) SetPassword(_ context.Context, name, password string) error {
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	db.roles[name] = password
-	return nil
-}
-
-// dynamicRoles returns the names of the roles the server made.
-func (db *memDB) dynamicRoles() []string {
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	var out []string
-	for n := range db.roles {
-		if strings.HasPrefix(n, "v-") {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// password returns a role's current password.
-func (db *memDB) password(name string) string {
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	return db.roles[name]
-}
-
 // testServer is the built-in credential server on 127.0.0.1.
 type testServer struct {
 	srv  *vaultsrv.Server
-	db   *memDB
+	db   *vaultsrvtest.DB
 	addr string
 }
 
@@ -98,7 +37,7 @@ type testServer struct {
 // a static role "bench-static" rotated every rotation, and the AppRole.
 func startServer(t *testing.T, ttl, maxTTL, rotation time.Duration) *testServer {
 	t.Helper()
-	db := newMemDB()
+	db := vaultsrvtest.NewDB(staticUser)
 	srv, err := vaultsrv.New(vaultsrv.Config{
 		RootToken:    testToken,
 		AppRole:      vaultsrv.AppRole{RoleName: "authbench", RoleID: testRoleID, SecretID: testSecretID},

@@ -30,7 +30,7 @@ func TestDynamicCredentialsRotateAndRetire(t *testing.T) {
 	s := startServer(t, 3*time.Second, time.Minute, time.Hour)
 	m, rec, cfg := configured(t, tokenArgs(t, s.addr)...)
 	user, pw := credentials(t, cfg)
-	if !strings.HasPrefix(user, "v-root-bench-") || cfg.ConnConfig.User != user || pw != s.db.password(user) {
+	if !strings.HasPrefix(user, "v-root-bench-") || cfg.ConnConfig.User != user || pw != s.db.Password(user) {
 		t.Fatalf("BeforeConnect gave user %q (pool user %q); the password must be the one the server set", user, cfg.ConnConfig.User)
 	}
 	first := m.k.current()
@@ -62,7 +62,7 @@ func TestDynamicCredentialsRotateAndRetire(t *testing.T) {
 		t.Errorf("retire events %d, settings %v", len(rec.Kind("retire")), m.Settings())
 	}
 	m.Close()
-	if left := s.db.dynamicRoles(); len(left) != 0 {
+	if left := s.db.RolesWithPrefix("v-"); len(left) != 0 {
 		t.Errorf("Close left database roles behind: %v", left)
 	}
 	assertNoSecrets(t, rec.Text(), pw)
@@ -142,8 +142,8 @@ func TestStaticRoleFollowsRotation(t *testing.T) {
 	s := startServer(t, time.Minute, time.Hour, time.Second)
 	_, rec, cfg := configured(t, tokenArgs(t, s.addr, "--vault-role", "", "--vault-static-role", "bench-static")...)
 	user, pw := credentials(t, cfg)
-	if user != staticUser || pw != s.db.password(staticUser) {
-		t.Fatalf("static credentials: user %q, password matches the server's: %v", user, pw == s.db.password(staticUser))
+	if user != staticUser || pw != s.db.Password(staticUser) {
+		t.Fatalf("static credentials: user %q, password matches the server's: %v", user, pw == s.db.Password(staticUser))
 	}
 	rotation := rec.WaitKind(t, "rotation", 1, 10*time.Second)[0]
 	_, pw2 := credentials(t, cfg)
@@ -294,7 +294,7 @@ func TestForcedRotationRevokesTheOldLease(t *testing.T) {
 	if rev := rec.WaitKind(t, "revocation", 1, 20*time.Second); len(rev) != 1 {
 		t.Errorf("revocation events %v, want the old lease's alone", rev)
 	}
-	for _, name := range s.db.dynamicRoles() {
+	for _, name := range s.db.RolesWithPrefix("v-") {
 		if name == old.username {
 			t.Errorf("role %s of the revoked old lease still exists", name)
 		}

@@ -169,8 +169,8 @@ func TestCredsSecret(t *testing.T) {
 	if len(pass) != passwordLength || !hasEveryCharset(pass) {
 		t.Fatalf("password does not follow Vault's default policy")
 	}
-	r, ok := e.db.role(user)
-	if !ok || r.password != pass || !slices.Equal(r.grants, []string{"app_read", "app_write"}) {
+	r, ok := e.db.Role(user)
+	if !ok || r.Password != pass || !slices.Equal(r.Grants, []string{"app_read", "app_write"}) {
 		t.Fatalf("database role = %+v %v", r, ok)
 	}
 	l := e.srv.Leases()
@@ -180,8 +180,8 @@ func TestCredsSecret(t *testing.T) {
 	if l[0].IssueTime.Before(start) || l[0].IssueTime.After(time.Now()) {
 		t.Fatalf("lease issued at %v, outside the read", l[0].IssueTime)
 	}
-	if !l[0].ExpireTime.Equal(l[0].IssueTime.Add(time.Hour)) || !r.validUntil.Equal(l[0].ExpireTime.Add(validUntilBuffer)) {
-		t.Fatalf("lease issued %v expires %v, VALID UNTIL %v; want issue+1h and issue+1h+5s", l[0].IssueTime, l[0].ExpireTime, r.validUntil)
+	if !l[0].ExpireTime.Equal(l[0].IssueTime.Add(time.Hour)) || !r.ValidUntil.Equal(l[0].ExpireTime.Add(validUntilBuffer)) {
+		t.Fatalf("lease issued %v expires %v, VALID UNTIL %v; want issue+1h and issue+1h+5s", l[0].IssueTime, l[0].ExpireTime, r.ValidUntil)
 	}
 }
 
@@ -229,8 +229,8 @@ func TestRenewCapsAtMaxTTL(t *testing.T) {
 	if end := l.IssueTime.Add(2 * time.Hour); l.ExpireTime.After(end) || !l.ExpireTime.After(end.Add(-time.Second)) {
 		t.Fatalf("lease issued %v expires %v, want within the second before issue+max_ttl", l.IssueTime, l.ExpireTime)
 	}
-	if db, _ := e.db.role(user); !db.validUntil.Equal(l.ExpireTime.Add(validUntilBuffer)) {
-		t.Fatalf("VALID UNTIL = %v, want the lease's expiry %v + 5s", db.validUntil, l.ExpireTime)
+	if db, _ := e.db.Role(user); !db.ValidUntil.Equal(l.ExpireTime.Add(validUntilBuffer)) {
+		t.Fatalf("VALID UNTIL = %v, want the lease's expiry %v + 5s", db.ValidUntil, l.ExpireTime)
 	}
 }
 
@@ -259,7 +259,7 @@ func TestRevokeDropsRole(t *testing.T) {
 	if err := c.Sys().Revoke(s.LeaseID); err != nil {
 		t.Fatalf("revoke: %v", err)
 	}
-	if _, ok := e.db.role(user); ok || !e.db.wasDropped(user) {
+	if _, ok := e.db.Role(user); ok || !e.db.WasDropped(user) {
 		t.Fatalf("role %s still exists after revoke", user)
 	}
 	if len(e.srv.Leases()) != 0 {
@@ -273,7 +273,7 @@ func TestRevokeDropsRole(t *testing.T) {
 
 	// A failed drop keeps the lease (the reaper retries) and is reported.
 	s, _, _ = readCreds(t, c, "readonly")
-	e.db.setFailDrop(true)
+	e.db.SetFailDrop(true)
 	err = c.Sys().Revoke(s.LeaseID)
 	var re *api.ResponseError
 	if !asResponseError(err, &re) || re.StatusCode != http.StatusBadRequest || !strings.HasPrefix(re.Errors[0], "failed to revoke entry: ") {
@@ -282,7 +282,7 @@ func TestRevokeDropsRole(t *testing.T) {
 	if len(e.srv.Leases()) != 1 {
 		t.Fatalf("lease lost after a failed revoke")
 	}
-	e.db.setFailDrop(false)
+	e.db.SetFailDrop(false)
 }
 
 // api/lifetime_watcher.go: the auth mode watches each creds secret with
@@ -322,7 +322,7 @@ func TestLifetimeWatcherEndsAtMaxTTL(t *testing.T) {
 	if renewals == 0 {
 		t.Fatal("watcher done without a renewal")
 	}
-	eventually(t, testWait, "role dropped at max_ttl", func() bool { return e.db.wasDropped(user) })
+	eventually(t, testWait, "role dropped at max_ttl", func() bool { return e.db.WasDropped(user) })
 	// CalculateTTL works in whole seconds, so the last renewal may end the
 	// lease up to a second before max_ttl, never earlier. (A lower bound:
 	// a slow machine only makes the role live longer.)
@@ -337,7 +337,7 @@ func TestReaperDropsExpiredRoles(t *testing.T) {
 	e := startServer(t, nil)
 	c := e.client(t, testRootToken)
 	s, user, _ := readCreds(t, c, "blink")
-	eventually(t, testWait, "expired lease revoked", func() bool { return e.db.wasDropped(user) })
+	eventually(t, testWait, "expired lease revoked", func() bool { return e.db.WasDropped(user) })
 	if len(e.srv.Leases()) != 0 {
 		t.Fatal("expired lease kept")
 	}
@@ -357,7 +357,7 @@ func TestTokenExpiryRevokesItsLeases(t *testing.T) {
 	}
 	c.SetToken(login.Auth.ClientToken)
 	_, user, _ := readCreds(t, c, "readonly")
-	eventually(t, testWait, "lease of the expired token revoked", func() bool { return e.db.wasDropped(user) })
+	eventually(t, testWait, "lease of the expired token revoked", func() bool { return e.db.WasDropped(user) })
 	_, err = c.Logical().Read("database/creds/readonly")
 	wantResponseError(t, err, http.StatusForbidden, "permission denied")
 }
@@ -404,7 +404,7 @@ func TestStaticCredsRotate(t *testing.T) {
 	// read, so that is the password current when the read began, a newer
 	// one, or the one before (rotate runs ALTER ROLE, then serves).
 	read := func() (string, map[string]any) {
-		before := len(e.db.passwordsOf(staticUser))
+		before := len(e.db.PasswordsOf(staticUser))
 		s, err := c.Logical().Read("database/static-creds/static-app")
 		if err != nil || s == nil {
 			t.Fatalf("static-creds: %v", err)
@@ -413,7 +413,7 @@ func TestStaticCredsRotate(t *testing.T) {
 			t.Fatalf("static creds carry a lease: %+v", s)
 		}
 		p, _ := s.Data["password"].(string)
-		if set := e.db.passwordsOf(staticUser); p == "" || !slices.Contains(set[max(0, before-2):], p) {
+		if set := e.db.PasswordsOf(staticUser); p == "" || !slices.Contains(set[max(0, before-2):], p) {
 			t.Fatalf("static-creds served a password the database did not have during the read (%d set before, %d after)", before, len(set))
 		}
 		return p, s.Data

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/api"
+
+	"github.com/authbench/authbench/stack/vault/vaultsrv/vaultsrvtest"
 )
 
 const (
@@ -49,17 +51,17 @@ func testConfig(db DB) Config {
 	}
 }
 
-// testEnv is a running server on 127.0.0.1 backed by a fakeDB.
+// testEnv is a running server on 127.0.0.1 backed by an in-memory DB.
 type testEnv struct {
 	srv  *Server
-	db   *fakeDB
+	db   *vaultsrvtest.DB
 	addr string
 }
 
 // startServer serves testConfig, changed by mutate, until the test ends.
 func startServer(t *testing.T, mutate func(*Config)) *testEnv {
 	t.Helper()
-	db := newFakeDB(staticUser)
+	db := vaultsrvtest.NewDB(staticUser)
 	cfg := testConfig(db)
 	if mutate != nil {
 		mutate(&cfg)

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/authbench/authbench/stack/vault/vaultsrv/vaultsrvtest"
 )
 
 func TestConfigValidation(t *testing.T) {
@@ -26,13 +28,13 @@ func TestConfigValidation(t *testing.T) {
 		},
 	}
 	for name, mutate := range cases {
-		cfg := testConfig(newFakeDB())
+		cfg := testConfig(vaultsrvtest.NewDB())
 		mutate(&cfg)
 		if _, err := New(cfg); err == nil {
 			t.Errorf("%s: New succeeded", name)
 		}
 	}
-	s, err := New(Config{RootToken: "r", DB: newFakeDB(), DynamicRoles: map[string]DynamicRole{"d": {}}})
+	s, err := New(Config{RootToken: "r", DB: vaultsrvtest.NewDB(), DynamicRoles: map[string]DynamicRole{"d": {}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +93,7 @@ func TestUsernameAndPassword(t *testing.T) {
 // Serve revokes every open lease when its context ends, so a stopped
 // stand-in leaves no database role behind.
 func TestServeRevokesLeasesOnStop(t *testing.T) {
-	db := newFakeDB(staticUser)
+	db := vaultsrvtest.NewDB(staticUser)
 	srv, err := New(testConfig(db))
 	if err != nil {
 		t.Fatal(err)
@@ -109,14 +111,14 @@ func TestServeRevokesLeasesOnStop(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("Serve: %v", err)
 	}
-	if !db.wasDropped(user) || len(srv.Leases()) != 0 {
+	if !db.WasDropped(user) || len(srv.Leases()) != 0 {
 		t.Fatal("lease left open after Serve returned")
 	}
 }
 
 // Serve fails at once when a static role's first rotation fails.
 func TestServeFailsWithoutStaticUser(t *testing.T) {
-	srv, err := New(testConfig(newFakeDB()))
+	srv, err := New(testConfig(vaultsrvtest.NewDB()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +155,7 @@ func TestRun(t *testing.T) {
 	var log syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	cfg := testConfig(newFakeDB(staticUser))
+	cfg := testConfig(vaultsrvtest.NewDB(staticUser))
 	go func() { done <- Run(ctx, cfg, &log) }()
 	re := regexp.MustCompile(`listening on http://(127\.0\.0\.1:\d+) `)
 	eventually(t, testWait, "startup line", func() bool { return re.MatchString(log.String()) })
