@@ -96,7 +96,7 @@ func (f *RunFiles) WriteTick(t *Tick) error {
 	f.tickW.Write(b)
 	f.tickW.WriteByte('\n')
 	if t.intervals == nil {
-		return errors.New("writing run files: the tick was not made by Registry.Tick, it has no interval histograms")
+		return errors.New("the tick has no interval histograms: it was not made by Registry.Tick")
 	}
 	svc := t.intervals.svc
 	if svc != nil && f.svcW == nil {
@@ -109,13 +109,13 @@ func (f *RunFiles) WriteTick(t *Tick) error {
 			continue
 		}
 		if err := outputInterval(f.hlogW[i], t, t.intervals.lat[i], ""); err != nil {
-			return fmt.Errorf("writing %s: %v", f.hlogs[i].Name(), err)
+			return fmt.Errorf("writing %s: %w", f.hlogs[i].Name(), err)
 		}
 		if svc == nil {
 			continue
 		}
 		if err := outputInterval(f.svcW, t, svc[i], f.ops[i]); err != nil {
-			return fmt.Errorf("writing %s: %v", f.svc.Name(), err)
+			return fmt.Errorf("writing %s: %w", f.svc.Name(), err)
 		}
 	}
 	if t.IntervalS >= 0.5 { // a last, partial tick is too short to judge throughput by
@@ -137,7 +137,7 @@ func outputInterval(w *hdr.HistogramLogWriter, t *Tick, h *hdr.Histogram, tag st
 func (f *RunFiles) openServiceLog() error {
 	fh, err := os.Create(filepath.Join(f.Dir, ServiceFile))
 	if err != nil {
-		return fmt.Errorf("cannot write to run directory %s: %v", f.Dir, unwrapPath(err))
+		return fmt.Errorf("cannot write to run directory %s: %w", f.Dir, unwrapPath(err))
 	}
 	f.svc = fh
 	f.svcW = newHlogWriter(fh, "authbench service time (open loop) in microseconds, one interval per op and second (Tag=op)", f.startMs)
