@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/authbench/authbench/stack"
+	_ "github.com/authbench/authbench/stack/all" // every component, the base included
 	"github.com/authbench/authbench/stack/kdc"
 	"github.com/authbench/authbench/stack/spiffe"
 	"github.com/authbench/authbench/stack/vault"

@@ -36,7 +36,7 @@ func (s *State) AdminConnConfigAt(host string, port int, app string) (*pgx.ConnC
 
 // ExecAdmin runs one statement as AdminUser in the benchmark database.
 func (s *State) ExecAdmin(ctx context.Context, sql string, args ...any) error {
-	conn, err := s.connectAdmin(ctx, s.Database)
+	conn, err := s.ConnectAdmin(ctx)
 	if err != nil {
 		return err
 	}
@@ -45,20 +45,6 @@ func (s *State) ExecAdmin(ctx context.Context, sql string, args ...any) error {
 		return fmt.Errorf("admin statement failed: %w", err)
 	}
 	return nil
-}
-
-// connectAdmin connects as AdminUser to database db.
-func (s *State) connectAdmin(ctx context.Context, db string) (*pgx.Conn, error) {
-	cfg, err := s.AdminConnConfig()
-	if err != nil {
-		return nil, err
-	}
-	cfg.Database = db
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("connect to postgresql as %s: %w (is the stack up? see %s)", s.AdminUser, err, s.PGLogFile)
-	}
-	return conn, nil
 }
 
 // ConnString builds a libpq key/value connection string from key, value

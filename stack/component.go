@@ -11,13 +11,14 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// Component is an optional server of the stack besides PostgreSQL and
-// HAProxy (the KDC, the SPIFFE Workload API, Vault, Prometheus). Each lives
-// in its own package under stack/, registers itself from init with
-// Register, and keeps its persisted state in its own section of state.json
-// (see Section). Components reach each other only through what State
-// offers: users (AddUser), pg_hba and postgresql.conf lines (AddHBA,
-// AddPGConf), client CAs (AddClientCA) and the database as admin.
+// Component is a part of the stack: the PKI, PostgreSQL, HAProxy, the KDC,
+// the SPIFFE Workload API, Vault, Prometheus. Each lives in its own package
+// under stack/, registers itself from init with Register or
+// RegisterOrdered, and keeps its persisted state in its own section of
+// state.json (see Section). Components reach each other only through what
+// State offers: users (AddUser), pg_hba and postgresql.conf lines (AddHBA,
+// AddPGConf), client CAs (AddClientCA), the database as admin (DatabaseServer)
+// and user credentials (Credentials).
 type Component interface {
 	// Name is the component's name: its state.json section, its
 	// `--without` name, its built-in server's `serve-<name>`.
@@ -32,7 +33,8 @@ type Component interface {
 	// users, pg_hba lines, postgresql.conf lines and client CAs to s; it
 	// runs before PostgreSQL's configuration is written.
 	Prepare(ctx context.Context, s *State, log io.Writer) error
-	// Finish runs once PostgreSQL and HAProxy are up and the roles exist.
+	// Finish runs once every Starter has started (PostgreSQL and HAProxy
+	// are up, the roles exist).
 	Finish(ctx context.Context, s *State, log io.Writer) error
 	// Stop stops the component's processes and waits until they are gone.
 	Stop(s *State, log io.Writer) error
@@ -40,6 +42,20 @@ type Component interface {
 	Status(s *State) []ComponentStatus
 	// Env returns the component's variables for `stack env`.
 	Env(s *State) []EnvVar
+}
+
+// Starter is a Component that starts between Prepare and Finish: the
+// servers the others' Finish depends on (PostgreSQL, HAProxy).
+type Starter interface {
+	// Start starts the component's servers, or reloads running ones.
+	Start(ctx context.Context, s *State, log io.Writer) error
+}
+
+// Checker is a Component that checks, before Up changes anything, that it
+// can run: its binaries are installed, its user can reach the state dir.
+type Checker interface {
+	// Check says what is missing and how to get it.
+	Check(dir string) error
 }
 
 // FlagOwner is a Component with flags of `stack up`.
@@ -74,31 +90,48 @@ type Rotator interface {
 	Rotate(ctx context.Context, s *State, user string) (string, error)
 }
 
+// Order places a component in each of the core's sequences (lower first).
+// Start orders Prepare, Start and Finish; Stop orders Down (a component
+// stops before those it depends on: Vault before HAProxy and PostgreSQL);
+// Status orders `stack status` and Env.
+type Order struct {
+	Start, Stop, Status int
+}
+
 type registered struct {
-	order int
+	order Order
 	c     Component
 }
 
-// registry holds the registered components, sorted by order.
+// registry holds the registered components.
 var registry []registered
 
 // Register adds c to the stack; order places it among the others (lower
-// first: Prepare and Finish run in that order, Stop in the reverse). A
-// second component with c's name panics at init.
+// first: Prepare, Start and Finish run in that order, Stop in the reverse,
+// Status in that order). A second component with c's name panics at init.
 func Register(order int, c Component) {
+	RegisterOrdered(Order{Start: order, Stop: -order, Status: order}, c)
+}
+
+// RegisterOrdered is Register with a separate place in each sequence.
+func RegisterOrdered(order Order, c Component) {
 	for _, r := range registry {
 		if r.c.Name() == c.Name() {
 			panic(fmt.Sprintf("stack: component %q registered twice", c.Name()))
 		}
 	}
 	registry = append(registry, registered{order, c})
-	slices.SortStableFunc(registry, func(a, b registered) int { return a.order - b.order })
 }
 
 // Components returns the registered components in start order.
-func Components() []Component {
-	out := make([]Component, len(registry))
-	for i, r := range registry {
+func Components() []Component { return sorted(func(o Order) int { return o.Start }) }
+
+// sorted returns the registered components ordered by key.
+func sorted(key func(Order) int) []Component {
+	rs := slices.Clone(registry)
+	slices.SortStableFunc(rs, func(a, b registered) int { return key(a.order) - key(b.order) })
+	out := make([]Component, len(rs))
+	for i, r := range rs {
 		out[i] = r.c
 	}
 	return out
@@ -122,7 +155,12 @@ func (s *State) mergeComponents(cfg Config) {
 
 // eachEnabled runs f on the enabled components in start order.
 func (s *State) eachEnabled(f func(Component) error) error {
-	for _, c := range Components() {
+	return s.eachEnabledIn(Components(), f)
+}
+
+// eachEnabledIn runs f on the enabled components of comps, in order.
+func (s *State) eachEnabledIn(comps []Component, f func(Component) error) error {
+	for _, c := range comps {
 		if c.Enabled(s) {
 			if err := f(c); err != nil {
 				return err
@@ -137,28 +175,35 @@ func (s *State) eachEnabled(f func(Component) error) error {
 // error: its processes cannot be stopped from here.
 func (s *State) stopComponents(log io.Writer) error {
 	var errs []error
+	if _, err := database(); err != nil {
+		errs = append(errs, err)
+	}
 	for _, name := range slices.Sorted(maps.Keys(s.sections)) {
 		if _, ok := Lookup(name); !ok {
 			errs = append(errs, fmt.Errorf("the stack in %s has component %q, which this program does not register: import github.com/authbench/authbench/stack/all to stop it", s.Dir, name))
 		}
 	}
-	comps := Components()
-	for i := len(comps) - 1; i >= 0; i-- {
-		if c := comps[i]; c.Enabled(s) {
-			errs = append(errs, c.Stop(s, log))
-		}
-	}
+	_ = s.eachEnabledIn(sorted(func(o Order) int { return o.Stop }), func(c Component) error {
+		errs = append(errs, c.Stop(s, log))
+		return nil
+	})
 	return errors.Join(errs...)
 }
 
 func (s *State) componentStatus() []ComponentStatus {
 	var out []ComponentStatus
-	_ = s.eachEnabled(func(c Component) error { out = append(out, c.Status(s)...); return nil })
+	_ = s.eachEnabledIn(sorted(func(o Order) int { return o.Status }), func(c Component) error {
+		out = append(out, c.Status(s)...)
+		return nil
+	})
 	return out
 }
 
 func (s *State) componentEnv() []EnvVar {
 	var out []EnvVar
-	_ = s.eachEnabled(func(c Component) error { out = append(out, c.Env(s)...); return nil })
+	_ = s.eachEnabledIn(sorted(func(o Order) int { return o.Status }), func(c Component) error {
+		out = append(out, c.Env(s)...)
+		return nil
+	})
 	return out
 }

@@ -97,3 +97,11 @@ func (c Config) NeedsExe() bool {
 	}
 	return false
 }
+
+// HAProxy names used in the runtime API, e.g. "disable server pg/pg1".
+const (
+	// HAProxyBackend is the backend holding the database servers.
+	HAProxyBackend = "pg"
+	// HAProxyServer is the PostgreSQL server's name in HAProxyBackend.
+	HAProxyServer = "pg1"
+)

@@ -1,14 +1,13 @@
 package stack
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
-
-	"github.com/jackc/pgx/v5"
+	"strings"
 )
 
 // What components add to the stack. Merge and Prepare call these; Up
@@ -56,28 +55,44 @@ func appendNew(list []string, lines ...string) []string {
 }
 
 // HBALine is a pg_hba line letting user in from addr with method over TLS.
-func HBALine(user, addr, method string) string { return hbaLine(user, addr, method) }
+func HBALine(user, addr, method string) string {
+	return fmt.Sprintf("hostssl all %s %s %s", hbaQuote(user), addr, method)
+}
 
-// ConfQuote quotes a postgresql.conf string value.
-func ConfQuote(v string) string { return confQuote(v) }
+// plainName is a role name pg_hba.conf takes unquoted.
+var plainName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 
-// MaxSocketPath is the longest unix socket path the kernel accepts.
-const MaxSocketPath = maxSocketPath
+// safeName is what a role name may contain (CNs may be DNS names).
+var safeName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.@-]*$`)
 
-// GiveToPostgres makes path owned by the user PostgreSQL runs as (a no-op
-// unless the stack runs as root), for files PostgreSQL reads.
-func (s *State) GiveToPostgres(path string) error {
-	pu, err := pgRunner(s.Dir)
-	if err != nil {
-		return err
-	}
-	if o := pu.owner(); o != nil {
-		if err := os.Chown(path, o.UID, o.GID); err != nil {
-			return fmt.Errorf("give %s to user %s: %w", path, pu.name, err)
-		}
+// ValidRoleName says what is wrong with a role name the stack refuses.
+func ValidRoleName(name string) error {
+	if !safeName.MatchString(name) || len(name) > 63 {
+		return fmt.Errorf("role name %q is not allowed: use up to 63 letters, digits, _ . @ -", name)
 	}
 	return nil
 }
+
+// hbaQuote quotes a role name unless it is a plain identifier that is not
+// a pg_hba keyword.
+func hbaQuote(name string) string {
+	switch name {
+	case "all", "sameuser", "samerole", "samegroup", "replication":
+	default:
+		if plainName.MatchString(name) {
+			return name
+		}
+	}
+	return `"` + name + `"`
+}
+
+// ConfQuote quotes a postgresql.conf string value.
+func ConfQuote(v string) string {
+	return "'" + strings.ReplaceAll(v, "'", "''") + "'"
+}
+
+// MaxSocketPath is the longest unix socket path the kernel accepts.
+const MaxSocketPath = 107
 
 // MkdirTraversable creates dir if need be and makes it 0755 even when it
 // already existed, so that other users can reach the files inside.
@@ -89,23 +104,6 @@ func MkdirTraversable(dir string) error {
 		return fmt.Errorf("make %s traversable: %w", dir, err)
 	}
 	return nil
-}
-
-// EnsureRole creates role name with options (e.g. "NOLOGIN") in the
-// benchmark database's cluster unless it exists.
-func (s *State) EnsureRole(ctx context.Context, name, options string) error {
-	conn, err := s.ConnectAdmin(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	return ensureRole(ctx, conn, name, options)
-}
-
-// ConnectAdmin connects to the benchmark database as AdminUser, directly
-// to PostgreSQL (see AdminConnConfig); the caller closes the connection.
-func (s *State) ConnectAdmin(ctx context.Context) (*pgx.Conn, error) {
-	return s.connectAdmin(ctx, s.Database)
 }
 
 // HostPort joins host and port, e.g. "127.0.0.1:5432".

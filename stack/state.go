@@ -8,8 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-
-	"github.com/authbench/authbench/stack/pki"
 )
 
 // stateFile is the state file's name inside the state directory.
@@ -97,7 +95,7 @@ func (s *State) save() error {
 	if err != nil {
 		return fmt.Errorf("encode stack state: %w", err)
 	}
-	return pki.WriteFileAtomic(filepath.Join(s.Dir, stateFile), append(data, '\n'), 0o644, nil)
+	return WriteFileAtomic(filepath.Join(s.Dir, stateFile), append(data, '\n'), 0o644, nil)
 }
 
 // newState lays out a fresh state for dir with newly reserved ports.
@@ -176,14 +174,7 @@ func (s *State) StatsURL() string {
 	return fmt.Sprintf("http://127.0.0.1:%d/stats", s.StatsPort)
 }
 
-func (s *State) serverCertFiles() (certPath, keyPath string) {
+// ServerCertFiles returns PostgreSQL's server certificate and key paths.
+func (s *State) ServerCertFiles() (certPath, keyPath string) {
 	return filepath.Join(s.CertsDir, "server.crt"), filepath.Join(s.CertsDir, "server.key")
 }
-
-func (s *State) pgDir() string { return filepath.Dir(s.PGDataDir) }
-
-func (s *State) haproxyDir() string { return filepath.Dir(s.HAProxyConfig) }
-
-func (s *State) haproxyPIDFile() string { return filepath.Join(s.haproxyDir(), "haproxy.pid") }
-
-func (s *State) haproxyLogFile() string { return filepath.Join(s.haproxyDir(), "haproxy.log") }

@@ -1,14 +1,10 @@
 package stack
 
-import (
-	"github.com/authbench/authbench/internal/proc"
-
-	"fmt"
-)
+import "fmt"
 
 // ComponentStatus is one server process of the stack.
 type ComponentStatus struct {
-	// Name is "postgres" or "haproxy".
+	// Name is the process's name, e.g. "postgres" or "haproxy".
 	Name string
 	// PID is the process id from the pid file (0 when there is none).
 	PID int
@@ -24,11 +20,7 @@ func Status(dir string) ([]ComponentStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	pg, lb := s.postgresPID(), s.haproxyPID()
-	return append([]ComponentStatus{
-		{Name: "postgres", PID: pg, Address: HostPort("127.0.0.1", s.PGPort), Running: proc.Alive(pg)},
-		{Name: "haproxy", PID: lb, Address: HostPort(s.LBHost, s.LBPort), Running: proc.Alive(lb)},
-	}, s.componentStatus()...), nil
+	return s.componentStatus(), nil
 }
 
 // String renders the status as one line, e.g. "postgres pid 42 127.0.0.1:5432 running".

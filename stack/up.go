@@ -2,7 +2,6 @@ package stack
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,16 +18,14 @@ func Up(ctx context.Context, cfg Config, log io.Writer) (*State, error) {
 	if log == nil {
 		log = io.Discard
 	}
-	b, err := findBinaries()
-	if err != nil {
+	if _, err := database(); err != nil {
 		return nil, err
 	}
 	dir, err := makeStateDir(cfg.Dir)
 	if err != nil {
 		return nil, err
 	}
-	pu, err := pgRunner(dir)
-	if err != nil {
+	if err := check(dir); err != nil {
 		return nil, err
 	}
 	unlock, err := lockDir(dir)
@@ -46,18 +43,29 @@ func Up(ctx context.Context, cfg Config, log io.Writer) (*State, error) {
 	if err := s.save(); err != nil {
 		return nil, err
 	}
-	if err := s.up(ctx, b, pu, log); err != nil {
+	if err := s.up(ctx, log); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// up runs the steps of Up once the state is known.
-func (s *State) up(ctx context.Context, b binaries, pu *pgUser, log io.Writer) error {
-	ca, err := s.setupPKI(pu)
-	if err != nil {
-		return err
+// check runs every Checker, so that a missing server binary or an
+// unusable state dir fails Up before anything starts.
+func check(dir string) error {
+	for _, c := range Components() {
+		if ch, ok := c.(Checker); ok {
+			if err := ch.Check(dir); err != nil {
+				return err
+			}
+		}
 	}
+	return nil
+}
+
+// up runs the three phases of Up once the state is known: Prepare (what
+// PostgreSQL's configuration needs), Start (the servers the others use),
+// Finish (what needs them).
+func (s *State) up(ctx context.Context, log io.Writer) error {
 	if err := s.eachEnabled(func(c Component) error { return c.Prepare(ctx, s, log) }); err != nil {
 		return err
 	}
@@ -66,13 +74,12 @@ func (s *State) up(ctx context.Context, b binaries, pu *pgUser, log io.Writer) e
 	if err := s.save(); err != nil {
 		return err
 	}
-	if err := s.upPostgres(ctx, b, pu, log); err != nil {
-		return err
-	}
-	if err := s.bootstrap(ctx, ca, log); err != nil {
-		return err
-	}
-	if err := s.upHAProxy(ctx, b, log); err != nil {
+	if err := s.eachEnabled(func(c Component) error {
+		if st, ok := c.(Starter); ok {
+			return st.Start(ctx, s, log)
+		}
+		return nil
+	}); err != nil {
 		return err
 	}
 	if err := s.eachEnabled(func(c Component) error { return c.Finish(ctx, s, log) }); err != nil {
@@ -105,15 +112,7 @@ func Down(dir string, log io.Writer) error {
 		return err
 	}
 	defer unlock()
-	cerr := s.stopComponents(log)
-	herr := s.stopHAProxy(log)
-	b, _ := findBinaries() // without pg_ctl, stopPostgres signals directly
-	pu, perr := pgRunner(abs)
-	if perr != nil {
-		pu = &pgUser{} // cannot run pg_ctl as postgres: signals still work
-		b.pgCtl = ""
-	}
-	return errors.Join(cerr, herr, s.stopPostgres(b, pu, log))
+	return s.stopComponents(log)
 }
 
 // makeStateDir returns dir as an absolute path, creating it (0755: when

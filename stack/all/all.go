@@ -5,7 +5,10 @@ package all
 
 import (
 	// The components, each registering itself with stack.Register.
+	_ "github.com/authbench/authbench/stack/haproxy"
 	_ "github.com/authbench/authbench/stack/kdc"
+	_ "github.com/authbench/authbench/stack/pki"
+	_ "github.com/authbench/authbench/stack/postgres"
 	_ "github.com/authbench/authbench/stack/prometheus"
 	_ "github.com/authbench/authbench/stack/spiffe"
 	_ "github.com/authbench/authbench/stack/vault"

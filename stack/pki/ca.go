@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/authbench/authbench/stack"
 )
 
 // CA file names inside the CA directory.
@@ -39,13 +41,8 @@ type CA struct {
 	ServerKeyOwner *Owner
 }
 
-// Owner is a numeric file owner.
-type Owner struct {
-	// UID is the user id.
-	UID int
-	// GID is the group id.
-	GID int
-}
+// Owner is a numeric file owner (stack.Owner).
+type Owner = stack.Owner
 
 // LoadOrCreateCA returns the CA stored in dir (dir/ca.crt, dir/ca.key) or,
 // when neither file exists, creates a new one named commonName.

@@ -18,7 +18,6 @@ import (
 
 	"github.com/authbench/authbench/internal/proc"
 	"github.com/authbench/authbench/stack"
-	"github.com/authbench/authbench/stack/pki"
 )
 
 // DefaultMetricsAddr is where `authbench run` serves /metrics unless told
@@ -178,7 +177,7 @@ func (p *State) writeFiles() (changed bool, err error) {
 	cfg := []byte(p.config())
 	old, _ := os.ReadFile(p.ConfigFile)
 	if !bytes.Equal(old, cfg) {
-		if err := pki.WriteFileAtomic(p.ConfigFile, cfg, 0o644, nil); err != nil {
+		if err := stack.WriteFileAtomic(p.ConfigFile, cfg, 0o644, nil); err != nil {
 			return false, err
 		}
 		changed = true
@@ -187,7 +186,7 @@ func (p *State) writeFiles() (changed bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("encode prometheus targets: %w", err)
 	}
-	return changed, pki.WriteFileAtomic(p.TargetsFile, append(targets, '\n'), 0o644, nil)
+	return changed, stack.WriteFileAtomic(p.TargetsFile, append(targets, '\n'), 0o644, nil)
 }
 
 // config renders prometheus.yml: the scrape job of dashboards/prometheus.yml

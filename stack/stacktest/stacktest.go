@@ -9,6 +9,11 @@ import (
 	"time"
 
 	"github.com/authbench/authbench/stack"
+	// The stack's base, which every stack has: a test's stack needs no
+	// other component unless it enables one.
+	_ "github.com/authbench/authbench/stack/haproxy"
+	_ "github.com/authbench/authbench/stack/pki"
+	_ "github.com/authbench/authbench/stack/postgres"
 )
 
 // upTimeout bounds how long Start waits for the stack.

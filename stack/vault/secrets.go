@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/authbench/authbench/stack"
-	"github.com/authbench/authbench/stack/pki"
 )
 
 // readSecrets reads each file's trimmed content; a missing or empty file
@@ -48,7 +47,7 @@ func readOrCreateSecret(path string, gen func() string) (string, error) {
 		return "", fmt.Errorf("read %s: %w", path, err)
 	}
 	v := gen()
-	if err := pki.WriteFileAtomic(path, []byte(v+"\n"), 0o600, nil); err != nil {
+	if err := stack.WriteFileAtomic(path, []byte(v+"\n"), 0o600, nil); err != nil {
 		return "", err
 	}
 	return v, nil

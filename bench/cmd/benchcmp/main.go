@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/authbench/authbench/bench"
+	_ "github.com/authbench/authbench/stack/all" // the stack bench runs: every component
 )
 
 func main() {

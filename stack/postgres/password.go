@@ -1,4 +1,4 @@
-package stack
+package postgres
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/authbench/authbench/stack/pki"
+	"github.com/authbench/authbench/stack"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -17,7 +17,7 @@ import (
 // random one first if there is none. The password is never logged: the
 // session stops logging statements, and the ALTER ROLE is a parameter-free
 // simple-protocol statement whose literal pgx quotes.
-func (s *State) ensurePassword(ctx context.Context, conn *pgx.Conn, user string) error {
+func (s cluster) ensurePassword(ctx context.Context, conn *pgx.Conn, user string) error {
 	password, err := s.readOrCreatePassword(user)
 	if err != nil {
 		return err
@@ -46,7 +46,7 @@ func setPassword(ctx context.Context, conn *pgx.Conn, user, password string) err
 
 // readOrCreatePassword returns user's password, writing a new random one to
 // its 0600 file when the file does not exist yet.
-func (s *State) readOrCreatePassword(user string) (string, error) {
+func (s cluster) readOrCreatePassword(user string) (string, error) {
 	path := s.UserPasswordFile(user)
 	data, err := os.ReadFile(path)
 	if err == nil {
@@ -62,7 +62,7 @@ func (s *State) readOrCreatePassword(user string) (string, error) {
 		return "", fmt.Errorf("create secrets directory: %w", err)
 	}
 	password := rand.Text() // 26 base32 characters, 130 bits
-	if err := pki.WriteFileAtomic(path, []byte(password), 0o600, nil); err != nil {
+	if err := stack.WriteFileAtomic(path, []byte(password), 0o600, nil); err != nil {
 		return "", err
 	}
 	return password, nil

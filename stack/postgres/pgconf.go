@@ -1,22 +1,22 @@
-package stack
+package postgres
 
 import (
 	"bytes"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
-	"github.com/authbench/authbench/stack/pki"
+	"github.com/authbench/authbench/stack"
 )
 
 // pgConfInclude is the file, next to postgresql.conf, holding our settings.
 const pgConfInclude = "authbench.conf"
 
 // pgConf renders the settings Up owns, then the caller's extra lines.
-func (s *State) pgConf() string {
-	crt, key := s.serverCertFiles()
+func (s cluster) pgConf() string {
+	crt, key := s.ServerCertFiles()
 	lines := []string{
 		"# Written by `authbench stack up` on every run: edit Config.ExtraPGConf instead.",
 		"listen_addresses = '127.0.0.1'",
@@ -25,9 +25,9 @@ func (s *State) pgConf() string {
 		"max_connections = 400",
 		"shared_buffers = 128MB",
 		"ssl = on",
-		"ssl_cert_file = " + confQuote(crt),
-		"ssl_key_file = " + confQuote(key),
-		"ssl_ca_file = " + confQuote(s.ClientCAFile),
+		"ssl_cert_file = " + stack.ConfQuote(crt),
+		"ssl_key_file = " + stack.ConfQuote(key),
+		"ssl_ca_file = " + stack.ConfQuote(s.ClientCAFile),
 		"password_encryption = 'scram-sha-256'",
 		"default_transaction_isolation = 'serializable'",
 	}
@@ -36,22 +36,22 @@ func (s *State) pgConf() string {
 
 // pgHBA renders pg_hba.conf: cert for the admin, one line per cert or
 // password user, the caller's extra lines, and a final reject. No trust.
-func (s *State) pgHBA() (string, error) {
+func (s cluster) pgHBA() (string, error) {
 	lines := []string{
 		"# Written by `authbench stack up` on every run: edit Config.ExtraHBA instead.",
 		"# TYPE  DATABASE USER ADDRESS METHOD",
-		hbaLine(s.AdminUser, "127.0.0.1/32", "cert"),
-		hbaLine(s.AdminUser, "::1/128", "cert"),
+		stack.HBALine(s.AdminUser, "127.0.0.1/32", "cert"),
+		stack.HBALine(s.AdminUser, "::1/128", "cert"),
 	}
 	for _, u := range s.Users {
-		if err := validName(u.Name); err != nil {
+		if err := stack.ValidRoleName(u.Name); err != nil {
 			return "", err
 		}
 		switch u.Method {
-		case MethodCert:
-			lines = append(lines, hbaLine(u.Name, "127.0.0.1/32", "cert"))
-		case MethodPassword:
-			lines = append(lines, hbaLine(u.Name, "127.0.0.1/32", "scram-sha-256"))
+		case stack.MethodCert:
+			lines = append(lines, stack.HBALine(u.Name, "127.0.0.1/32", "cert"))
+		case stack.MethodPassword:
+			lines = append(lines, stack.HBALine(u.Name, "127.0.0.1/32", "scram-sha-256"))
 		}
 	}
 	lines = append(lines, s.ExtraHBA...)
@@ -59,44 +59,9 @@ func (s *State) pgHBA() (string, error) {
 	return strings.Join(lines, "\n") + "\n", nil
 }
 
-func hbaLine(user, addr, method string) string {
-	return fmt.Sprintf("hostssl all %s %s %s", hbaQuote(user), addr, method)
-}
-
-// plainName is a role name pg_hba.conf takes unquoted.
-var plainName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
-
-// safeName is what a role name may contain (CNs may be DNS names).
-var safeName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.@-]*$`)
-
-func validName(name string) error {
-	if !safeName.MatchString(name) || len(name) > 63 {
-		return fmt.Errorf("role name %q is not allowed: use up to 63 letters, digits, _ . @ -", name)
-	}
-	return nil
-}
-
-// hbaQuote quotes a role name unless it is a plain identifier that is not
-// a pg_hba keyword.
-func hbaQuote(name string) string {
-	switch name {
-	case "all", "sameuser", "samerole", "samegroup", "replication":
-	default:
-		if plainName.MatchString(name) {
-			return name
-		}
-	}
-	return `"` + name + `"`
-}
-
-// confQuote quotes a postgresql.conf string value.
-func confQuote(v string) string {
-	return "'" + strings.ReplaceAll(v, "'", "''") + "'"
-}
-
 // writePGFiles writes the client CA bundle, our postgresql.conf include and
 // pg_hba.conf; it reports whether any of them changed.
-func (s *State) writePGFiles(pu *pgUser) (bool, error) {
+func (s cluster) writePGFiles(pu *pgUser) (bool, error) {
 	bundle, err := s.clientCABundle()
 	if err != nil {
 		return false, err
@@ -109,7 +74,7 @@ func (s *State) writePGFiles(pu *pgUser) (bool, error) {
 		path  string
 		data  []byte
 		perm  os.FileMode
-		owner *pki.Owner
+		owner *stack.Owner
 	}{
 		{s.ClientCAFile, bundle, 0o644, nil},
 		{filepath.Join(s.PGDataDir, pgConfInclude), []byte(s.pgConf()), 0o600, pu.owner()},
@@ -120,7 +85,7 @@ func (s *State) writePGFiles(pu *pgUser) (bool, error) {
 		if old, err := os.ReadFile(f.path); err == nil && bytes.Equal(old, f.data) {
 			continue
 		}
-		if err := pki.WriteFileAtomic(f.path, f.data, f.perm, f.owner); err != nil {
+		if err := stack.WriteFileAtomic(f.path, f.data, f.perm, f.owner); err != nil {
 			return false, err
 		}
 		changed = true
@@ -129,7 +94,7 @@ func (s *State) writePGFiles(pu *pgUser) (bool, error) {
 }
 
 // includePGConf makes postgresql.conf include our settings file.
-func (s *State) includePGConf() error {
+func (s cluster) includePGConf() error {
 	path := filepath.Join(s.PGDataDir, "postgresql.conf")
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
@@ -143,4 +108,21 @@ func (s *State) includePGConf() error {
 		return fmt.Errorf("add authbench settings to postgresql.conf: %w", err)
 	}
 	return nil
+}
+
+// clientCABundle returns the CA followed by every ExtraClientCAs file.
+func (s cluster) clientCABundle() ([]byte, error) {
+	var buf bytes.Buffer
+	for _, path := range append([]string{s.CAFile}, s.ExtraClientCAs...) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read client CA: %w", err)
+		}
+		if block, _ := pem.Decode(data); block == nil || block.Type != "CERTIFICATE" {
+			return nil, fmt.Errorf("client CA file %s holds no PEM certificate: pass a PEM bundle", path)
+		}
+		buf.Write(bytes.TrimSpace(data))
+		buf.WriteByte('\n')
+	}
+	return buf.Bytes(), nil
 }

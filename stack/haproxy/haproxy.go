@@ -1,8 +1,6 @@
-package stack
+package haproxy
 
 import (
-	"github.com/authbench/authbench/internal/proc"
-
 	"bufio"
 	"bytes"
 	"context"
@@ -10,29 +8,20 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/authbench/authbench/stack/pki"
+	"github.com/authbench/authbench/internal/proc"
+	"github.com/authbench/authbench/stack"
 )
-
-// HAProxy names used in the runtime API, e.g. "disable server pg/pg1".
-const (
-	// HAProxyBackend is the backend holding the database servers.
-	HAProxyBackend = "pg"
-	// HAProxyServer is the PostgreSQL server's name in HAProxyBackend.
-	HAProxyServer = "pg1"
-)
-
-// maxSocketPath is the longest unix socket path the kernel accepts.
-const maxSocketPath = 107
 
 // haproxyConfig renders HAProxy's configuration: TCP passthrough (TLS ends
 // at PostgreSQL) with a plain TCP health check, since pgsql-check cannot
 // pass SCRAM or cert authentication.
-func (s *State) haproxyConfig() string {
+func (s lb) haproxyConfig() string {
 	lb := strconv.Itoa(s.LBPort)
 	binds := "    bind 127.0.0.1:" + lb + "\n"
 	if s.LBIPv6 {
@@ -63,18 +52,18 @@ listen stats
     stats enable
     stats uri /stats
     stats refresh 5s
-`, s.HAProxySocket, binds, HAProxyBackend, HAProxyBackend, HAProxyServer, s.PGPort, s.StatsPort)
+`, s.HAProxySocket, binds, stack.HAProxyBackend, stack.HAProxyBackend, stack.HAProxyServer, s.PGPort, s.StatsPort)
 }
 
 // upHAProxy writes the configuration and starts HAProxy unless it runs.
-func (s *State) upHAProxy(ctx context.Context, b binaries, log io.Writer) error {
-	if len(s.HAProxySocket) > maxSocketPath {
-		return fmt.Errorf("state dir %s is too deep for HAProxy's unix socket (%d > %d characters): use a shorter path", s.Dir, len(s.HAProxySocket), maxSocketPath)
+func (s lb) upHAProxy(ctx context.Context, bin string, log io.Writer) error {
+	if len(s.HAProxySocket) > stack.MaxSocketPath {
+		return fmt.Errorf("state dir %s is too deep for HAProxy's unix socket (%d > %d characters): use a shorter path", s.Dir, len(s.HAProxySocket), stack.MaxSocketPath)
 	}
 	if err := os.MkdirAll(s.haproxyDir(), 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", s.haproxyDir(), err)
 	}
-	if err := pki.WriteFileAtomic(s.HAProxyConfig, []byte(s.haproxyConfig()), 0o600, nil); err != nil {
+	if err := stack.WriteFileAtomic(s.HAProxyConfig, []byte(s.haproxyConfig()), 0o600, nil); err != nil {
 		return err
 	}
 	if pid := s.haproxyPID(); proc.Alive(pid) {
@@ -82,11 +71,11 @@ func (s *State) upHAProxy(ctx context.Context, b binaries, log io.Writer) error 
 		return nil
 	}
 	fmt.Fprintf(log, "haproxy: starting on %s:%d, stats %s\n", s.LBHost, s.LBPort, s.StatsURL())
-	return s.startHAProxy(ctx, b)
+	return s.startHAProxy(ctx, bin)
 }
 
 // startHAProxy starts HAProxy as a daemon and waits for its frontend.
-func (s *State) startHAProxy(ctx context.Context, b binaries) error {
+func (s lb) startHAProxy(ctx context.Context, bin string) error {
 	logf, err := os.OpenFile(s.haproxyLogFile(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("open haproxy log: %w", err)
@@ -94,7 +83,7 @@ func (s *State) startHAProxy(ctx context.Context, b binaries) error {
 	defer logf.Close()
 	start, _ := logf.Seek(0, io.SeekEnd)
 	_ = os.Remove(s.HAProxySocket) // a stale socket from a killed HAProxy
-	cmd := proc.Command(ctx, nil, s.haproxyDir(), b.haproxy, "-f", s.HAProxyConfig, "-D", "-p", s.haproxyPIDFile())
+	cmd := proc.Command(ctx, nil, s.haproxyDir(), bin, "-f", s.HAProxyConfig, "-D", "-p", s.haproxyPIDFile())
 	// A file, not a pipe: the daemon keeps stderr open, a pipe would never close.
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Run(); err != nil {
@@ -109,7 +98,7 @@ const haproxyStartTimeout = 60 * time.Second
 
 // logSince returns the telling line HAProxy logged after offset start:
 // its first ALERT (the cause; later ones say it is exiting).
-func (s *State) logSince(start int64) string {
+func (s lb) logSince(start int64) string {
 	data, err := os.ReadFile(s.haproxyLogFile())
 	if err != nil || int64(len(data)) < start {
 		return "no output"
@@ -146,13 +135,13 @@ func waitListening(ctx context.Context, addr string, timeout time.Duration) erro
 }
 
 // stopHAProxy stops HAProxy (SIGTERM, SIGKILL as a last resort).
-func (s *State) stopHAProxy(log io.Writer) error {
+func (s lb) stopHAProxy(log io.Writer) error {
 	pid := s.haproxyPID()
 	if !proc.Alive(pid) {
 		return nil
 	}
 	fmt.Fprintf(log, "haproxy: stopping (pid %d)\n", pid)
-	if err := proc.Stop(pid, syscall.SIGTERM, StopTimeout); err != nil {
+	if err := proc.Stop(pid, syscall.SIGTERM, stack.StopTimeout); err != nil {
 		return err
 	}
 	_ = os.Remove(s.haproxyPIDFile())
@@ -160,11 +149,11 @@ func (s *State) stopHAProxy(log io.Writer) error {
 }
 
 // haproxyPID returns HAProxy's pid from its pid file (0: none).
-func (s *State) haproxyPID() int { return proc.ReadPID(s.haproxyPIDFile()) }
+func (s lb) haproxyPID() int { return proc.ReadPID(s.haproxyPIDFile()) }
 
-// HAProxyCommand sends one command to HAProxy's runtime API (for example
+// command sends one command to HAProxy's runtime API (for example
 // "disable server pg/pg1" or "show servers state") and returns its answer.
-func (s *State) HAProxyCommand(cmd string) (string, error) {
+func (s lb) command(cmd string) (string, error) {
 	conn, err := net.DialTimeout("unix", s.HAProxySocket, 5*time.Second)
 	if err != nil {
 		return "", fmt.Errorf("reach haproxy's runtime API: %w (is the stack up?)", err)
@@ -189,3 +178,9 @@ func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
 }
+
+func (s lb) haproxyDir() string { return filepath.Dir(s.HAProxyConfig) }
+
+func (s lb) haproxyPIDFile() string { return filepath.Join(s.haproxyDir(), "haproxy.pid") }
+
+func (s lb) haproxyLogFile() string { return filepath.Join(s.haproxyDir(), "haproxy.log") }

@@ -1,4 +1,4 @@
-package stack
+package postgres
 
 import (
 	"fmt"
@@ -11,16 +11,12 @@ import (
 // (Debian keeps them off PATH).
 var pgBinDirs = []string{"/usr/lib/postgresql/15/bin"}
 
-// haproxyPaths are where haproxy is looked for when it is not on PATH
-// (/usr/sbin is often missing from a user's PATH).
-var haproxyPaths = []string{"/usr/sbin/haproxy"}
-
-// binaries are the server programs the stack runs.
+// binaries are PostgreSQL's programs the stack runs.
 type binaries struct {
-	initdb, pgCtl, haproxy string
+	initdb, pgCtl string
 }
 
-// findBinaries locates initdb, pg_ctl, postgres and haproxy.
+// findBinaries locates initdb, pg_ctl and postgres.
 func findBinaries() (binaries, error) {
 	var b binaries
 	dir, err := pgBinDir()
@@ -28,16 +24,7 @@ func findBinaries() (binaries, error) {
 		return b, err
 	}
 	b.initdb, b.pgCtl = filepath.Join(dir, "initdb"), filepath.Join(dir, "pg_ctl")
-	if b.haproxy, err = exec.LookPath("haproxy"); err == nil {
-		return b, nil
-	}
-	for _, p := range haproxyPaths {
-		if firstMissing(filepath.Dir(p), filepath.Base(p)) == "" {
-			b.haproxy = p
-			return b, nil
-		}
-	}
-	return b, fmt.Errorf(`haproxy 2.6 not found (haproxy): run "make deps" or apt-get install haproxy`)
+	return b, nil
 }
 
 // pgBinDir returns the directory holding initdb, pg_ctl and postgres.

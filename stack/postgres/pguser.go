@@ -1,4 +1,4 @@
-package stack
+package postgres
 
 import (
 	"fmt"
@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"syscall"
 
-	"github.com/authbench/authbench/stack/pki"
+	"github.com/authbench/authbench/stack"
 )
 
 // pgSystemUser is who runs PostgreSQL when authbench runs as root.
@@ -91,11 +91,11 @@ func (p *pgUser) canEnter(fi fs.FileInfo) bool {
 }
 
 // owner is the owner PostgreSQL's files need; nil for the current user.
-func (p *pgUser) owner() *pki.Owner {
+func (p *pgUser) owner() *stack.Owner {
 	if p.cred == nil {
 		return nil
 	}
-	return &pki.Owner{UID: int(p.cred.Uid), GID: int(p.cred.Gid)}
+	return &stack.Owner{UID: int(p.cred.Uid), GID: int(p.cred.Gid)}
 }
 
 // chownTree gives root and everything below it to the user (root only).

@@ -1,8 +1,6 @@
-package stack
+package postgres
 
 import (
-	"github.com/authbench/authbench/internal/proc"
-
 	"context"
 	"fmt"
 	"io"
@@ -11,11 +9,14 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/authbench/authbench/internal/proc"
+	"github.com/authbench/authbench/stack"
 )
 
 // upPostgres creates the cluster if needed, (re)writes its configuration
 // and starts it unless it runs; a running server reloads changed files.
-func (s *State) upPostgres(ctx context.Context, b binaries, pu *pgUser, log io.Writer) error {
+func (s cluster) upPostgres(ctx context.Context, b binaries, pu *pgUser, log io.Writer) error {
 	if err := s.initdb(ctx, b, pu, log); err != nil {
 		return err
 	}
@@ -39,7 +40,7 @@ func (s *State) upPostgres(ctx context.Context, b binaries, pu *pgUser, log io.W
 // way in but the pg_hba.conf written later (--auth=reject: no trust, ever).
 // It builds in a side directory and renames it, so a failed initdb leaves
 // nothing half-made behind.
-func (s *State) initdb(ctx context.Context, b binaries, pu *pgUser, log io.Writer) error {
+func (s cluster) initdb(ctx context.Context, b binaries, pu *pgUser, log io.Writer) error {
 	if exists(filepath.Join(s.PGDataDir, "PG_VERSION")) {
 		return nil
 	}
@@ -70,7 +71,7 @@ func (s *State) initdb(ctx context.Context, b binaries, pu *pgUser, log io.Write
 
 // startPostgres runs pg_ctl start or restart and waits until it accepts
 // connections.
-func (s *State) startPostgres(ctx context.Context, b binaries, pu *pgUser, action string) error {
+func (s cluster) startPostgres(ctx context.Context, b binaries, pu *pgUser, action string) error {
 	cmd := s.pgCtl(ctx, b, pu, action, "-l", s.PGLogFile, "-m", "fast", "-w", "-t", "60", "-s")
 	if err := proc.Run(cmd, "pg_ctl "+action); err != nil {
 		if line := proc.FileTail(s.PGLogFile); line != "" {
@@ -83,7 +84,7 @@ func (s *State) startPostgres(ctx context.Context, b binaries, pu *pgUser, actio
 
 // stopPostgres stops the server with a fast shutdown and makes sure the
 // postmaster is gone, killing its process group as a last resort.
-func (s *State) stopPostgres(b binaries, pu *pgUser, log io.Writer) error {
+func (s cluster) stopPostgres(b binaries, pu *pgUser, log io.Writer) error {
 	pid := s.postgresPID()
 	if !proc.Alive(pid) {
 		return nil
@@ -95,25 +96,11 @@ func (s *State) stopPostgres(b binaries, pu *pgUser, log io.Writer) error {
 	} else if err := proc.Run(s.pgCtl(context.Background(), b, pu, "stop", "-m", "fast", "-w", "-t", "20", "-s"), "pg_ctl stop"); err != nil {
 		fmt.Fprintf(log, "postgres: %v; killing pid %d\n", err, pid)
 	}
-	return proc.EnsureGone(pid, max(StopTimeout-time.Since(start), time.Second))
-}
-
-// RestartPostgres restarts PostgreSQL with a fast shutdown (all sessions are
-// cut), for fault tests. HAProxy keeps running and sees the backend drop.
-func (s *State) RestartPostgres(ctx context.Context) error {
-	b, err := findBinaries()
-	if err != nil {
-		return err
-	}
-	pu, err := pgRunner(s.Dir)
-	if err != nil {
-		return err
-	}
-	return s.startPostgres(ctx, b, pu, "restart")
+	return proc.EnsureGone(pid, max(stack.StopTimeout-time.Since(start), time.Second))
 }
 
 // reloadPostgres makes a running server re-read its configuration files.
-func (s *State) reloadPostgres(ctx context.Context) error {
+func (s cluster) reloadPostgres(ctx context.Context) error {
 	if !proc.Alive(s.postgresPID()) {
 		return nil
 	}
@@ -135,7 +122,7 @@ const pgReloadTimeout = 60 * time.Second
 // reload runs pg_ctl reload and waits until new sessions see the new
 // configuration: pg_ctl only sends SIGHUP, and a client connecting right
 // after must meet the new pg_hba.conf.
-func (s *State) reload(ctx context.Context, b binaries, pu *pgUser) error {
+func (s cluster) reload(ctx context.Context, b binaries, pu *pgUser) error {
 	before, err := s.confLoadTime(ctx)
 	if err != nil {
 		return err
@@ -157,8 +144,8 @@ func (s *State) reload(ctx context.Context, b binaries, pu *pgUser) error {
 }
 
 // confLoadTime returns when the configuration a new session gets was loaded.
-func (s *State) confLoadTime(ctx context.Context) (time.Time, error) {
-	conn, err := s.connectAdmin(ctx, "postgres")
+func (s cluster) confLoadTime(ctx context.Context) (time.Time, error) {
+	conn, err := connectAdmin(ctx, s.State, "postgres")
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -171,11 +158,18 @@ func (s *State) confLoadTime(ctx context.Context) (time.Time, error) {
 }
 
 // pgCtl builds a pg_ctl command for the data directory.
-func (s *State) pgCtl(ctx context.Context, b binaries, pu *pgUser, action string, args ...string) *exec.Cmd {
+func (s cluster) pgCtl(ctx context.Context, b binaries, pu *pgUser, action string, args ...string) *exec.Cmd {
 	return proc.Command(ctx, pu.cred, s.pgDir(), b.pgCtl, append([]string{action, "-D", s.PGDataDir}, args...)...)
 }
 
 // postgresPID returns the postmaster's pid from postmaster.pid (0: none).
-func (s *State) postgresPID() int {
+func (s cluster) postgresPID() int {
 	return proc.ReadPID(filepath.Join(s.PGDataDir, "postmaster.pid"))
+}
+
+func (s cluster) pgDir() string { return filepath.Dir(s.PGDataDir) }
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

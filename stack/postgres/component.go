@@ -1,0 +1,175 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/authbench/authbench/internal/proc"
+	"github.com/authbench/authbench/stack"
+)
+
+// The stack component "postgres": PostgreSQL 15 with TLS and strict
+// pg_hba rules in DIR/pg, the benchmark database, its roles and their
+// passwords. It writes its configuration from what the other components
+// contributed to the State (users, pg_hba and postgresql.conf lines, client
+// CAs) and offers the database to them as stack.Database. Its paths and
+// port are the core's State fields (PGPort, PGDataDir, PGLogFile), which
+// clients and state.json files of earlier versions name.
+
+// Name is the component's name.
+const Name = "postgres"
+
+// PostgreSQL starts after the others prepared (Start phase), stops after
+// everything that uses it, and is the first line of `stack status`.
+func init() {
+	stack.RegisterOrdered(stack.Order{Start: 50, Stop: 90, Status: -20}, component{})
+}
+
+// cluster is a State seen as PostgreSQL's cluster.
+type cluster struct{ *stack.State }
+
+type component struct{}
+
+func (component) Name() string { return Name }
+
+// Merge does nothing: PostgreSQL's ports and paths are the core's.
+func (component) Merge(stack.Config, *stack.State) {}
+
+// Enabled: every stack has PostgreSQL.
+func (component) Enabled(*stack.State) bool { return true }
+
+// Check fails when PostgreSQL 15 is missing or its user cannot reach dir.
+func (component) Check(dir string) error {
+	if _, err := findBinaries(); err != nil {
+		return err
+	}
+	_, err := pgRunner(dir)
+	return err
+}
+
+func (component) Prepare(context.Context, *stack.State, io.Writer) error { return nil }
+
+// Start creates the cluster if needed, writes its configuration, starts or
+// reloads it and creates the database and every user's role.
+func (component) Start(ctx context.Context, s *stack.State, log io.Writer) error {
+	b, err := findBinaries()
+	if err != nil {
+		return err
+	}
+	pu, err := pgRunner(s.Dir)
+	if err != nil {
+		return err
+	}
+	c := cluster{s}
+	if err := c.upPostgres(ctx, b, pu, log); err != nil {
+		return err
+	}
+	return c.bootstrap(ctx, log)
+}
+
+func (component) Finish(context.Context, *stack.State, io.Writer) error { return nil }
+
+// Stop stops PostgreSQL; without pg_ctl or the postgres user it signals.
+func (component) Stop(s *stack.State, log io.Writer) error {
+	b, _ := findBinaries() // without pg_ctl, stopPostgres signals directly
+	pu, err := pgRunner(s.Dir)
+	if err != nil {
+		pu = &pgUser{} // cannot run pg_ctl as postgres: signals still work
+		b.pgCtl = ""
+	}
+	return cluster{s}.stopPostgres(b, pu, log)
+}
+
+func (component) Status(s *stack.State) []stack.ComponentStatus {
+	pid := cluster{s}.postgresPID()
+	return []stack.ComponentStatus{{Name: Name, PID: pid, Address: stack.HostPort("127.0.0.1", s.PGPort), Running: proc.Alive(pid)}}
+}
+
+// Env: the database and its users are in the core's variables
+// (AUTHBENCH_DATABASE, AUTHBENCH_PASSWORD_FILE, AUTHBENCH_ADMIN_USER, ...).
+func (component) Env(*stack.State) []stack.EnvVar { return nil }
+
+// ConnectAdmin connects as AdminUser to database db.
+func (component) ConnectAdmin(ctx context.Context, s *stack.State, db string) (*pgx.Conn, error) {
+	return connectAdmin(ctx, s, db)
+}
+
+// EnsureRole creates role name with options unless it exists.
+func (component) EnsureRole(ctx context.Context, conn *pgx.Conn, name, options string) error {
+	return ensureRole(ctx, conn, name, options)
+}
+
+// SyncUser sets up u's role and credentials and reloads pg_hba.conf.
+func (component) SyncUser(ctx context.Context, s *stack.State, u stack.User) error {
+	return cluster{s}.syncUser(ctx, u)
+}
+
+// Restart restarts PostgreSQL with a fast shutdown.
+func (component) Restart(ctx context.Context, s *stack.State) error {
+	b, err := findBinaries()
+	if err != nil {
+		return err
+	}
+	pu, err := pgRunner(s.Dir)
+	if err != nil {
+		return err
+	}
+	return cluster{s}.startPostgres(ctx, b, pu, "restart")
+}
+
+// FileOwner is the user PostgreSQL runs as, when it is not the current one.
+func (component) FileOwner(s *stack.State) (*stack.Owner, error) {
+	pu, err := pgRunner(s.Dir)
+	if err != nil {
+		return nil, err
+	}
+	return pu.owner(), nil
+}
+
+// SetUpUser gives a password user the password in its file.
+func (component) SetUpUser(ctx context.Context, s *stack.State, conn *pgx.Conn, u stack.User) error {
+	if u.Method != stack.MethodPassword {
+		return nil
+	}
+	return cluster{s}.ensurePassword(ctx, conn, u.Name)
+}
+
+// RotatesMode: PostgreSQL rotates passwords.
+func (component) RotatesMode(mode string) bool { return mode == stack.MethodPassword }
+
+// Rotate sets a new random password, then writes it to the file the
+// password mode reads; a connection made in between fails once and is
+// retried by the driver.
+func (component) Rotate(ctx context.Context, s *stack.State, user string) (string, error) {
+	conn, err := connectAdmin(ctx, s, s.Database)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	password := rand.Text()
+	if err := setPassword(ctx, conn, user, password); err != nil {
+		return "", err
+	}
+	if err := stack.WriteFileAtomic(s.UserPasswordFile(user), []byte(password), 0o600, nil); err != nil {
+		return "", err
+	}
+	return "new password for " + user, nil
+}
+
+// connectAdmin connects as AdminUser to database db.
+func connectAdmin(ctx context.Context, s *stack.State, db string) (*pgx.Conn, error) {
+	cfg, err := s.AdminConnConfig()
+	if err != nil {
+		return nil, err
+	}
+	cfg.Database = db
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to postgresql as %s: %w (is the stack up? see %s)", s.AdminUser, err, s.PGLogFile)
+	}
+	return conn, nil
+}
