@@ -1,14 +1,19 @@
 // Package stack is the core of the local stack: PostgreSQL 15 with TLS and
-// strict pg_hba rules, HAProxy in TCP mode in front of it and the PKI they
-// use, plus the components that plug into it, all on loopback under one
-// state directory with free ports.
+// strict pg_hba rules, HAProxy in TCP mode in front of it, the PKI they use
+// and the components that plug into it, all on loopback under one state
+// directory with free ports. The core only orchestrates; every server is a
+// component.
 //
 // # The map
 //
 //	stack/                 the core: Up, Down, Status, Env, State (state.json),
-//	                       locking, PostgreSQL, HAProxy, the PKI's files, users
-//	                       and roles, the Component interface and its registry
-//	stack/pki/             the CA and certificate files (a library of the core)
+//	                       locking, the Component interface and its registry,
+//	                       the contributions API, WriteFileAtomic
+//	stack/pki/             component "pki": the CA and certificate library, the
+//	                       server, admin and cert users' certificates, cert rotation
+//	stack/postgres/        component "postgres": PostgreSQL (initdb, config,
+//	                       roles, passwords, password rotation); the DatabaseServer
+//	stack/haproxy/         component "haproxy": HAProxy, its runtime API; the LoadBalancer
 //	stack/kdc/             component "kerberos": MIT KDC, keytabs, gss users
 //	stack/spiffe/          component "spiffe": the SPIFFE Workload API
 //	  spiffeissuer/        its built-in issuer (`stack serve-spiffe`)
@@ -16,31 +21,44 @@
 //	  vaultsrv/            a real vault/bao); its built-in stand-in (`stack serve-vault`)
 //	stack/prometheus/      component "prometheus": Prometheus scraping the driver
 //	stack/all/             imports every component, registering them
-//	stack/stacktest/       test harness: a throwaway stack per test
+//	stack/stacktest/       test harness: a throwaway stack per test (registers
+//	                       the base: pki, postgres, haproxy)
 //	internal/proc/         process supervision for every server above
 //
 // # Components
 //
 // A Component is a package under stack/ that registers itself from init
-// with Register (its order says when it starts). It owns everything about
-// itself: its settings (Config.Enable), its section of state.json
-// (Section, SetSection: one top-level key per component, as in earlier
-// versions' files), its `stack up` flags (FlagOwner), its built-in
-// server's entry point (Server: `authbench stack serve-<name>`), its status
-// lines, its `stack env` variables and its part of credential rotation
-// (Rotator). Components never import each other: they contribute to the
-// stack only through State (AddUser, AddHBA, AddPGConf, AddClientCA,
-// EnsureRole, ConnectAdmin, GiveToPostgres) and the core runs them:
+// with Register (one order) or RegisterOrdered (its place in the start,
+// stop and status sequences). It owns everything about itself: its
+// settings (Config.Enable), its section of state.json (Section,
+// SetSection: one top-level key per component, as in earlier versions'
+// files), its `stack up` flags (FlagOwner), its built-in server's entry
+// point (Server: `authbench stack serve-<name>`), its status lines, its
+// `stack env` variables and its part of credential rotation (Rotator).
+// The base every stack has (pki, postgres, haproxy) keeps its ports and
+// paths in State's own fields, which clients, `stack env` and state.json
+// files of earlier versions name.
 //
-//	Up:   Merge (all) → save → PKI → Prepare (enabled, in order) → save →
-//	      PostgreSQL (initdb, config, start or reload, roles) → HAProxy →
-//	      Finish (enabled, in order)
-//	Down: Stop (enabled, reverse order) → HAProxy → PostgreSQL
+// Components never import each other: they contribute to the stack only
+// through State (AddUser, AddHBA, AddPGConf, AddClientCA, EnsureRole,
+// ConnectAdmin, GiveToPostgres), and the core asks them by role: the
+// DatabaseServer (postgres) connects as admin, makes roles and syncs users;
+// Credentials components (pki: certificates, postgres: passwords) set up
+// each user's credential when the database makes its role; the
+// LoadBalancer (haproxy) answers HAProxyCommand. The core runs them:
+//
+//	Up:     Check (all) → Merge (all) → save → Prepare (enabled, start
+//	        order: pki issues, kdc starts) → save → Start (Starters:
+//	        postgres, then haproxy) → Finish (vault, prometheus)
+//	Down:   Stop in stop order (prometheus, vault, spiffe, kdc, haproxy,
+//	        postgres): what uses the database stops before it
+//	Status: status order (postgres, haproxy, kdc, spiffe, vault, prometheus)
 //
 // Adding a component: a new package stack/<name> with a type implementing
-// Component (plus FlagOwner, Server, Rotator as it needs), an init that
-// calls Register, and one blank import in stack/all. The CLI, `stack
-// status`, `stack env` and `stack down` pick it up from the registry.
+// Component (plus FlagOwner, Server, Rotator, Starter as it needs), an
+// init that calls Register, and one blank import in stack/all. The CLI,
+// `stack status`, `stack env` and `stack down` pick it up from the
+// registry.
 //
 // # Errors
 //

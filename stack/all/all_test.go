@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,8 +113,24 @@ func TestEveryComponent(t *testing.T) {
 		}
 		seen[e.Name] = true
 	}
-	if err := stack.Down(st.Dir, nil); err != nil {
+	status, err := stack.Status(st.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(status) < 2 || status[0].Name != "postgres" || status[1].Name != "haproxy" {
+		t.Errorf("stack status %v, want postgres then haproxy first", status)
+	}
+	var down bytes.Buffer
+	if err := stack.Down(st.Dir, &down); err != nil {
 		t.Fatalf("down: %v", err)
+	}
+	// What connects to the database stops before the load balancer, and
+	// the load balancer before the database.
+	order := []string{"prometheus:", "vault:", "kdc:", "haproxy:", "postgres:"}
+	for i := 1; i < len(order); i++ {
+		if a, b := strings.Index(down.String(), order[i-1]), strings.Index(down.String(), order[i]); a < 0 || b < a {
+			t.Errorf("down log:\n%s\nwant %s stopping before %s", down.String(), order[i-1], order[i])
+		}
 	}
 	for _, c := range stack.Components() {
 		for _, s := range c.Status(st) {
