@@ -46,7 +46,7 @@ func (c *Conn) Flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Host, "host", envOr("AUTHBENCH_HOST", "localhost"), "load balancer host name (also the TLS and Kerberos host name) [$AUTHBENCH_HOST]")
 	fs.IntVar(&c.Port, "port", port, "load balancer port [$AUTHBENCH_PORT]")
 	fs.StringVar(&c.Database, "database", envOr("AUTHBENCH_DATABASE", "authbench"), "database name [$AUTHBENCH_DATABASE]")
-	fs.StringVar(&c.User, "user", "", "SQL user (default: the auth mode's user from `stack env`)")
+	fs.StringVar(&c.User, "user", "", "SQL user (default: the auth mode's user from the stack's environment, e.g. $AUTHBENCH_CERT_USER)")
 	fs.StringVar(&c.CAFile, "ca", os.Getenv("AUTHBENCH_CA"), "CA certificate that signed the server's certificate [$AUTHBENCH_CA]")
 	fs.StringVar(&c.SSLMode, "sslmode", SSLVerifyFull, "TLS verification: verify-full, or verify-ca/require/disable together with --insecure")
 	fs.BoolVar(&c.Insecure, "insecure", false, "allow an --sslmode weaker than verify-full (printed in the summary)")

@@ -32,6 +32,9 @@ func startRotations(ctx context.Context, o *runOpts, p *pool, reg *results.Regis
 				return
 			case <-t.C:
 				detail, err := forceRotation(ctx, o.auth, p)
+				if err != nil && ctx.Err() != nil {
+					return // the run ended during the rotation: nothing failed
+				}
 				if err != nil {
 					reg.Event("rotation-failed", o.auth, oneLine(err.Error()), false)
 					continue

@@ -266,7 +266,7 @@ func (component) Env(st *stack.State) []stack.EnvVar {
 // --prometheus-scrape-interval. Prometheus is off unless one of them is
 // given; once a stack has it, it keeps it.
 func (component) AddFlags(fs *pflag.FlagSet) func() (any, error) {
-	with := fs.Bool("with-prometheus", false, "also run Prometheus (Debian prometheus) scraping the driver's --metrics-addr; its URL is AUTHBENCH_PROMETHEUS_URL in `stack env`")
+	with := fs.Bool("with-prometheus", false, "also run Prometheus (Debian prometheus) scraping the driver's --metrics-addr; its URL is exported as AUTHBENCH_PROMETHEUS_URL")
 	targets := fs.StringSlice("prometheus-target", nil, "metrics address Prometheus scrapes, repeatable (default "+DefaultMetricsAddr+"); implies --with-prometheus")
 	interval := fs.Duration("prometheus-scrape-interval", DefaultScrapeInterval, "Prometheus scrape interval, 1s to 5s; implies --with-prometheus")
 	return func() (any, error) {
