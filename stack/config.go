@@ -45,6 +45,11 @@ type Config struct {
 	// Exe is the authbench binary that runs the built-in servers
 	// (`authbench stack serve-…`); the CLI passes its own path.
 	Exe string
+	// PreferBuiltin makes a component that could run a real server found on
+	// PATH (vault or bao) run its built-in stand-in unless its settings name
+	// one; the test harness sets it, so that a test gets the server it asks
+	// for whatever is installed.
+	PreferBuiltin bool
 	// components holds the settings of the components Enable asked for.
 	components map[string]any
 }

@@ -20,7 +20,7 @@ import (
 
 // Secrets the tests plant; none may appear in any output.
 const (
-	testToken    = "hvs.planted-root-token-0123456789"
+	testToken    = "planted-root-token-0123456789"
 	testRoleID   = "planted-role-id-4d1c"
 	testSecretID = "planted-secret-id-77e0"
 	staticUser   = "app_static"
@@ -34,17 +34,22 @@ type testServer struct {
 }
 
 // startServer runs the stand-in with a dynamic role "bench" (ttl, max),
-// a static role "bench-static" rotated every rotation, and the AppRole.
-func startServer(t *testing.T, ttl, maxTTL, rotation time.Duration) *testServer {
+// a static role "bench-static" rotated every rotation, and the AppRole;
+// mutate may change the rest of its Config.
+func startServer(t *testing.T, ttl, maxTTL, rotation time.Duration, mutate ...func(*vaultsrv.Config)) *testServer {
 	t.Helper()
 	db := vaultsrvtest.NewDB(staticUser)
-	srv, err := vaultsrv.New(vaultsrv.Config{
+	cfg := vaultsrv.Config{
 		RootToken:    testToken,
 		AppRole:      vaultsrv.AppRole{RoleName: "authbench", RoleID: testRoleID, SecretID: testSecretID},
 		DynamicRoles: map[string]vaultsrv.DynamicRole{"bench": {DefaultTTL: ttl, MaxTTL: maxTTL}},
 		StaticRoles:  map[string]vaultsrv.StaticRole{"bench-static": {Username: staticUser, RotationPeriod: rotation}},
-		DB:           db, ReapInterval: 20 * time.Millisecond,
-	})
+		DB:           db, ReapInterval: 20 * time.Millisecond, StaticQueueTick: 20 * time.Millisecond,
+	}
+	for _, f := range mutate {
+		f(&cfg)
+	}
+	srv, err := vaultsrv.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

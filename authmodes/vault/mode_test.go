@@ -30,7 +30,7 @@ func TestDynamicCredentialsRotateAndRetire(t *testing.T) {
 	s := startServer(t, 3*time.Second, time.Minute, time.Hour)
 	m, rec, cfg := configured(t, tokenArgs(t, s.addr)...)
 	user, pw := credentials(t, cfg)
-	if !strings.HasPrefix(user, "v-root-bench-") || cfg.ConnConfig.User != user || pw != s.db.Password(user) {
+	if !strings.HasPrefix(user, "v-token-bench-") || cfg.ConnConfig.User != user || pw != s.db.Password(user) {
 		t.Fatalf("BeforeConnect gave user %q (pool user %q); the password must be the one the server set", user, cfg.ConnConfig.User)
 	}
 	first := m.k.current()

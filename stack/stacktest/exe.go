@@ -1,6 +1,8 @@
 package stacktest
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -18,8 +20,10 @@ var (
 // Exe returns an authbench binary built once per test process, for the
 // stack's built-in servers (`authbench stack serve-…`) and for tests that
 // run the CLI. Every test process builds into a temporary name and renames
-// it onto one shared path, so nothing accumulates in the temp dir; a server
-// still running an older copy keeps its own (renaming never touches it).
+// it onto one shared path per source tree (so that tests of two checkouts
+// running at once never run each other's binary), so nothing accumulates
+// in the temp dir; a server still running an older copy keeps its own
+// (renaming never touches it).
 func Exe(t testing.TB) string {
 	t.Helper()
 	exeOnce.Do(func() {
@@ -34,7 +38,7 @@ func Exe(t testing.TB) string {
 			exeErr = "go build authbench: " + err.Error() + ": " + string(out)
 			return
 		}
-		exePath = filepath.Join(dir, "authbench")
+		exePath = filepath.Join(dir, "authbench-"+moduleTag())
 		if err := os.Rename(tmp, exePath); err != nil {
 			exeErr = err.Error()
 		}
@@ -43,4 +47,24 @@ func Exe(t testing.TB) string {
 		t.Fatal(exeErr)
 	}
 	return exePath
+}
+
+// moduleTag names the source tree the test runs in: a short hash of the
+// directory holding go.mod.
+func moduleTag() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "unknown"
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			dir = d
+			break
+		}
+		if d == filepath.Dir(d) {
+			break
+		}
+	}
+	sum := sha256.Sum256([]byte(dir))
+	return hex.EncodeToString(sum[:6])
 }

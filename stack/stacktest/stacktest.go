@@ -22,7 +22,9 @@ const upTimeout = 3 * time.Minute
 // Start brings up a stack in a fresh temporary state dir and stops and
 // removes it when the test ends, failed or not. Options may change the
 // Config (users, extra pg_hba/postgresql.conf lines, client CAs) but not
-// its Dir. With -short the test is skipped; missing server binaries fail
+// its Dir. Components run their built-in stand-ins unless the test's
+// settings name a real server (Config.PreferBuiltin). With -short the test
+// is skipped; missing server binaries fail
 // the test (`make test` installs them).
 func Start(t testing.TB, cfg ...func(*stack.Config)) *stack.State {
 	t.Helper()
@@ -49,6 +51,7 @@ func Start(t testing.TB, cfg ...func(*stack.Config)) *stack.State {
 		f(&c)
 	}
 	c.Dir = dir
+	c.PreferBuiltin = true // a real Vault only when the test names one (vaulttest)
 	if c.NeedsExe() {
 		c.Exe = Exe(t)
 	}

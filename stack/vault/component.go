@@ -15,7 +15,8 @@ import (
 )
 
 // The Vault component gives the stack a credential server on 127.0.0.1:
-// `vault` or `bao` in dev mode when one is on PATH, configured through its
+// `vault` or `bao` in dev mode when one is on PATH, supervised by
+// `authbench stack serve-vault` (supervise.go) and configured through its
 // API (real.go), otherwise the built-in stand-in (vaultsrv) run as
 // `authbench stack serve-vault` (serve.go). Either way it serves the
 // database secrets engine against the database through the load balancer:
@@ -45,8 +46,9 @@ const (
 	// MethodVault marks users whose credentials come from Vault; the Vault
 	// component writes their pg_hba lines.
 	MethodVault = "vault"
-	// builtin is State.Server for the built-in stand-in.
-	builtin = "builtin"
+	// Builtin is State.Server (and Settings.Server) for the built-in
+	// stand-in.
+	Builtin = "builtin"
 )
 
 // Defaults of Settings.
@@ -57,6 +59,10 @@ const (
 	DefaultMaxTTL = 10 * time.Minute
 	// DefaultStaticRotation is the static role's rotation_period.
 	DefaultStaticRotation = time.Minute
+	// DefaultTokenTTL is the AppRole's token_ttl.
+	DefaultTokenTTL = time.Hour
+	// DefaultTokenMaxTTL is the AppRole's token_max_ttl.
+	DefaultTokenMaxTTL = 24 * time.Hour
 )
 
 func init() { stack.Register(30, component{}) }
@@ -70,6 +76,15 @@ type Settings struct {
 	MaxTTL time.Duration `json:"max_ttl"`
 	// StaticRotation is the static role's password rotation period.
 	StaticRotation time.Duration `json:"static_rotation"`
+	// TokenTTL is the TTL of the AppRole's tokens.
+	TokenTTL time.Duration `json:"token_ttl,omitempty"`
+	// TokenMaxTTL caps the renewals of the AppRole's tokens.
+	TokenMaxTTL time.Duration `json:"token_max_ttl,omitempty"`
+	// Server pins the credential server: Builtin for the stand-in or the
+	// path of a vault or bao binary; "" picks vault or bao from PATH, else
+	// the stand-in (the stand-in when Config.PreferBuiltin). A pin stays
+	// until another pin replaces it.
+	Server string `json:"server,omitempty"`
 }
 
 // Enable asks cfg's Up for Vault with settings s.
@@ -86,6 +101,12 @@ func (c Settings) withDefaults() Settings {
 	if c.StaticRotation <= 0 {
 		c.StaticRotation = DefaultStaticRotation
 	}
+	if c.TokenTTL <= 0 {
+		c.TokenTTL = DefaultTokenTTL
+	}
+	if c.TokenMaxTTL <= 0 {
+		c.TokenMaxTTL = max(DefaultTokenMaxTTL, c.TokenTTL)
+	}
 	return c
 }
 
@@ -95,7 +116,10 @@ func (c Settings) Validate() error {
 	if c.DefaultTTL > c.MaxTTL {
 		return fmt.Errorf("vault default TTL %s is longer than its max TTL %s: raise --vault-max-ttl or lower --vault-default-ttl", c.DefaultTTL, c.MaxTTL)
 	}
-	if c.DefaultTTL < time.Second || c.StaticRotation < time.Second {
+	if c.TokenTTL > c.TokenMaxTTL {
+		return fmt.Errorf("vault token TTL %s is longer than its max TTL %s: raise --vault-token-max-ttl or lower --vault-token-ttl", c.TokenTTL, c.TokenMaxTTL)
+	}
+	if c.DefaultTTL < time.Second || c.StaticRotation < time.Second || c.TokenTTL < time.Second {
 		return fmt.Errorf("vault TTLs and the static rotation period must be at least 1s")
 	}
 	return nil
@@ -142,6 +166,8 @@ func (component) AddFlags(fs *pflag.FlagSet) func() (any, error) {
 	fs.DurationVar(&c.DefaultTTL, "vault-default-ttl", DefaultTTL, "lease TTL of the dynamic database credentials Vault issues (role "+Role+")")
 	fs.DurationVar(&c.MaxTTL, "vault-max-ttl", DefaultMaxTTL, "longest a dynamic credential's lease can be renewed to")
 	fs.DurationVar(&c.StaticRotation, "vault-static-rotation", DefaultStaticRotation, "how often Vault rotates the password of the static role "+StaticRole)
+	fs.DurationVar(&c.TokenTTL, "vault-token-ttl", DefaultTokenTTL, "TTL of the tokens an AppRole login (role "+AppRole+") gets")
+	fs.DurationVar(&c.TokenMaxTTL, "vault-token-max-ttl", DefaultTokenMaxTTL, "longest an AppRole token can be renewed to; the vault auth mode logs in again after it")
 	return func() (any, error) {
 		if err := c.Validate(); err != nil {
 			return nil, err
@@ -155,10 +181,16 @@ func (component) AddFlags(fs *pflag.FlagSet) func() (any, error) {
 // (Up resets the extra pg_hba lines to cfg's on every run).
 func (component) Merge(cfg stack.Config, st *stack.State) {
 	if s, ok := cfg.Settings(Name); ok {
+		set := s.(Settings).withDefaults()
 		if Of(st) == nil {
 			stack.SetSection(st, Name, &State{})
+		} else if set.Server == "" {
+			set.Server = Of(st).Settings.Server // a pin stays
 		}
-		Of(st).Settings = s.(Settings).withDefaults()
+		if set.Server == "" && cfg.PreferBuiltin {
+			set.Server = Builtin
+		}
+		Of(st).Settings = set
 	}
 	v := Of(st)
 	if v == nil {
@@ -171,10 +203,10 @@ func (component) Merge(cfg stack.Config, st *stack.State) {
 	}
 	v.Addr = "http://" + stack.HostPort("127.0.0.1", v.Port)
 	if !st.Running(Name) {
-		v.Server = findVault()
+		v.Server = v.Settings.server()
 	}
 	st.AddUser(stack.User{Name: StaticUser, Method: MethodVault})
-	if v.Server != builtin {
+	if v.Server != Builtin {
 		st.AddUser(stack.User{Name: realAdminUser, Method: stack.MethodPassword})
 	}
 	st.AddHBA(
@@ -187,8 +219,9 @@ func (component) Merge(cfg stack.Config, st *stack.State) {
 
 func (component) Enabled(st *stack.State) bool { return Of(st) != nil }
 
-// Prepare checks the settings and writes the secret files that are missing.
-func (component) Prepare(ctx context.Context, st *stack.State, log io.Writer) error {
+// Prepare checks the settings and writes the secret files that are missing
+// (replacing a root token of an older authbench first).
+func (c component) Prepare(ctx context.Context, st *stack.State, log io.Writer) error {
 	v := Of(st)
 	if err := v.Settings.Validate(); err != nil {
 		return err
@@ -198,6 +231,9 @@ func (component) Prepare(ctx context.Context, st *stack.State, log io.Writer) er
 	}
 	if err := os.MkdirAll(st.ComponentDir(Name), 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", st.ComponentDir(Name), err)
+	}
+	if err := c.migrateRootToken(st, log); err != nil {
+		return err
 	}
 	for _, f := range []struct {
 		path string
@@ -211,20 +247,21 @@ func (component) Prepare(ctx context.Context, st *stack.State, log io.Writer) er
 }
 
 // Finish creates GroupRole and starts the server (restarting it when its
-// TTLs changed), then records what it runs with.
+// settings changed), then records what it runs with.
 func (c component) Finish(ctx context.Context, st *stack.State, log io.Writer) error {
 	if err := st.EnsureRole(ctx, GroupRole, "NOLOGIN"); err != nil {
 		return err
 	}
 	v := Of(st)
 	if st.Running(Name) && (v.Running == nil || *v.Running != v.Settings) {
-		fmt.Fprintln(log, "vault: TTLs changed, restarting")
+		fmt.Fprintln(log, "vault: settings changed, restarting")
 		if err := c.Stop(st, log); err != nil {
 			return err
 		}
+		v.Server = v.Settings.server()
 	}
 	var err error
-	if v.Server == builtin {
+	if v.Server == Builtin {
 		err = st.StartServer(ctx, Name, log)
 	} else {
 		err = startReal(ctx, st, log)
@@ -239,21 +276,17 @@ func (c component) Finish(ctx context.Context, st *stack.State, log io.Writer) e
 }
 
 func (v *State) serverName() string {
-	if v.Server == builtin {
+	if v.Server == Builtin {
 		return "built-in credential server"
 	}
 	return filepath.Base(v.Server)
 }
 
 // Stop stops the server. A real Vault loses its leases with its in-memory
-// storage, so they are revoked first; the built-in server revokes its own
-// on SIGTERM. Either way no dynamic role outlives the server.
+// storage, so its supervisor (supervise.go) revokes them first; the
+// built-in server revokes its own on SIGTERM. Either way no dynamic role
+// outlives the server.
 func (component) Stop(st *stack.State, log io.Writer) error {
-	if Of(st).Server != builtin && st.Running(Name) {
-		if err := revokeRealLeases(st); err != nil {
-			fmt.Fprintf(log, "vault: could not revoke its leases before stopping: %v\n", err)
-		}
-	}
 	return st.StopServer(Name, log)
 }
 

@@ -3,6 +3,7 @@ package vault_test
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +20,7 @@ import (
 	"github.com/authbench/authbench/stack"
 	"github.com/authbench/authbench/stack/stacktest"
 	"github.com/authbench/authbench/stack/vault"
+	"github.com/authbench/authbench/stack/vault/vaulttest"
 )
 
 func TestVaultConfigValidate(t *testing.T) {
@@ -29,6 +31,7 @@ func TestVaultConfigValidate(t *testing.T) {
 		{vault.Settings{}, ""},
 		{vault.Settings{DefaultTTL: 10 * time.Second, MaxTTL: 20 * time.Second}, ""},
 		{vault.Settings{DefaultTTL: time.Hour, MaxTTL: time.Minute}, "--vault-max-ttl"},
+		{vault.Settings{TokenTTL: 2 * time.Hour, TokenMaxTTL: time.Hour}, "--vault-token-max-ttl"},
 		{vault.Settings{DefaultTTL: time.Millisecond}, "at least 1s"},
 	} {
 		err := tc.cfg.Validate()
@@ -49,16 +52,19 @@ const (
 )
 
 func TestVault(t *testing.T) {
-	st := stacktest.Start(t, func(c *stack.Config) {
-		vault.Enable(c, vault.Settings{DefaultTTL: vaultTestTTL, MaxTTL: vaultTestMaxTTL, StaticRotation: time.Hour})
+	vaulttest.Servers(t, func(t *testing.T, srv vaulttest.Server) {
+		cfg := vault.Settings{Server: srv.Server, DefaultTTL: vaultTestTTL, MaxTTL: vaultTestMaxTTL, StaticRotation: time.Hour}
+		st := stacktest.Start(t, func(c *stack.Config) { vault.Enable(c, cfg) })
+		t.Run("files and env", func(t *testing.T) { testVaultFilesAndEnv(t, st) })
+		t.Run("pg_hba", func(t *testing.T) { testVaultHBA(t, st) })
+		t.Run("approle and dynamic user", func(t *testing.T) { testVaultDynamic(t, st) })
+		t.Run("static user", func(t *testing.T) { testVaultStatic(t, st) })
+		t.Run("revoke drops the role", func(t *testing.T) { testVaultRevoke(t, st) })
+		t.Run("expired leases are dropped", func(t *testing.T) { testVaultExpiry(t, st) })
+		t.Run("stop revokes, up restarts", func(t *testing.T) { testVaultRestart(t, st, cfg) })
+		t.Run("an old dotted root token is migrated", func(t *testing.T) { testVaultOldToken(t, st, cfg) })
+		t.Run("a failed start says why", func(t *testing.T) { testVaultStartFailure(t, st, cfg) })
 	})
-	t.Run("files and env", func(t *testing.T) { testVaultFilesAndEnv(t, st) })
-	t.Run("pg_hba", func(t *testing.T) { testVaultHBA(t, st) })
-	t.Run("approle and dynamic user", func(t *testing.T) { testVaultDynamic(t, st) })
-	t.Run("static user", func(t *testing.T) { testVaultStatic(t, st) })
-	t.Run("revoke drops the role", func(t *testing.T) { testVaultRevoke(t, st) })
-	t.Run("expired leases are dropped", func(t *testing.T) { testVaultExpiry(t, st) })
-	t.Run("stop revokes, up restarts", func(t *testing.T) { testVaultRestart(t, st) })
 }
 
 func testVaultFilesAndEnv(t *testing.T, st *stack.State) {
@@ -141,7 +147,8 @@ func testVaultDynamic(t *testing.T, st *stack.State) {
 		t.Errorf("credential server's database connection: %v, host %s port %d, TLS %v", err, cc.Host, cc.Port, cc.TLSConfig != nil)
 	}
 	admin := stacktest.Admin(t, st)
-	if got := vaultQuery(t, admin, "SELECT count(*)::text FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.application_name = 'authbench-vault' AND s.ssl"); got == "0" {
+	// The stand-in names itself; a real Vault logs in as vault_admin.
+	if got := vaultQuery(t, admin, "SELECT count(*)::text FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE (a.application_name = 'authbench-vault' OR a.usename = 'vault_admin') AND s.ssl"); got == "0" {
 		t.Error("no TLS session of the credential server in pg_stat_activity")
 	}
 }
@@ -196,7 +203,7 @@ func testVaultExpiry(t *testing.T, st *stack.State) {
 	}
 }
 
-func testVaultRestart(t *testing.T, st *stack.State) {
+func testVaultRestart(t *testing.T, st *stack.State, vc vault.Settings) {
 	client := vaultClient(t, st, readTrim(t, vault.Of(st).TokenFile))
 	user, _, _ := readCreds(t, client, vault.Mount+"/creds/"+vault.Role)
 	if err := st.StopBuiltin("vault"); err != nil {
@@ -205,15 +212,66 @@ func testVaultRestart(t *testing.T, st *stack.State) {
 	if n := countRoles(t, st, user); n != 0 {
 		t.Errorf("stopping the credential server left role %s behind", user)
 	}
+	vaultUp(t, st, vc)
+	if user, pw, _ := readCreds(t, client, vault.Mount+"/creds/"+vault.Role); user == "" || pw == "" {
+		t.Error("no credentials after the restart")
+	}
+}
+
+// testVaultOldToken: a state dir whose root token an older authbench wrote
+// ("hvs.…", which Vault and OpenBao refuse as a custom id) comes up again
+// with a new token, and the server takes it.
+func testVaultOldToken(t *testing.T, st *stack.State, vc vault.Settings) {
+	if err := st.StopBuiltin("vault"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(vault.Of(st).TokenFile, []byte("hvs.OLDSTYLETOKEN0123456789\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vaultUp(t, st, vc)
+	tok := readTrim(t, vault.Of(st).TokenFile)
+	if strings.Contains(tok, ".") {
+		t.Fatalf("root token still dotted after stack up")
+	}
+	readCreds(t, vaultClient(t, st, tok), vault.Mount+"/creds/"+vault.Role)
+}
+
+// testVaultStartFailure: a server that cannot start (its port taken) fails
+// `stack up` with the server's own reason and no secret; then it starts.
+func testVaultStartFailure(t *testing.T, st *stack.State, vc vault.Settings) {
+	if err := st.StopBuiltin("vault"); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(vault.Of(st).Port)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cfg := stack.Config{Dir: st.Dir, Exe: st.Exe}
-	vault.Enable(&cfg, vault.Settings{DefaultTTL: vaultTestTTL, MaxTTL: vaultTestMaxTTL, StaticRotation: time.Hour})
+	vault.Enable(&cfg, vc)
+	_, err = stack.Up(ctx, cfg, nil)
+	ln.Close()
+	if err == nil || !strings.Contains(err.Error(), "address already in use") {
+		t.Errorf("stack up with the vault port taken: %v; want the server's own reason", err)
+	}
+	for _, f := range []string{vault.Of(st).TokenFile, vault.Of(st).SecretIDFile} {
+		if sec := readTrim(t, f); err != nil && strings.Contains(err.Error(), sec) {
+			t.Errorf("the start failure names a secret")
+		}
+	}
+	vaultUp(t, st, vc)
+}
+
+// vaultUp runs stack up again on st's dir with vc.
+func vaultUp(t *testing.T, st *stack.State, vc vault.Settings) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := stack.Config{Dir: st.Dir, Exe: st.Exe}
+	vault.Enable(&cfg, vc)
 	if _, err := stack.Up(ctx, cfg, nil); err != nil {
 		t.Fatalf("stack up again: %v", err)
-	}
-	if user, pw, _ := readCreds(t, client, vault.Mount+"/creds/"+vault.Role); user == "" || pw == "" {
-		t.Error("no credentials after the restart")
 	}
 }
 

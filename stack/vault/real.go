@@ -1,8 +1,8 @@
 package vault
 
-// A real `vault` or `bao` in dev mode: everything about it is in this file.
-// Not exercised by the tests on machines without the binaries; see
-// docs/vault.md for how to try it.
+// A real `vault` or `bao` in dev mode: configured through its API here,
+// run under `authbench stack serve-vault` by supervise.go. The tests run it
+// when bao is on PATH (`make openbao`; CI requires it).
 
 import (
 	"context"
@@ -15,7 +15,6 @@ import (
 	"github.com/hashicorp/vault/api"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/authbench/authbench/internal/proc"
 	"github.com/authbench/authbench/stack"
 )
 
@@ -29,47 +28,23 @@ func findVault() string {
 			return p
 		}
 	}
-	return builtin
+	return Builtin
 }
 
-// startReal runs `vault|bao server -dev` on the component's port. The root
-// token goes through the environment (VAULT_/BAO_DEV_ROOT_TOKEN_ID), not
-// argv, and the banner that repeats it (stdout) is discarded; the server's
-// log (stderr) goes to DIR/vault/vault.log. Then it configures the server
-// through its API.
+// server is the credential server these settings pick: Server, else
+// vault or bao from PATH, else the stand-in.
+func (c Settings) server() string {
+	if c.Server != "" {
+		return c.Server
+	}
+	return findVault()
+}
+
+// startReal runs `vault|bao server -dev` on the component's port under
+// `authbench stack serve-vault` (see supervise), then configures it through
+// its API.
 func startReal(ctx context.Context, st *stack.State, log io.Writer) error {
-	v := Of(st)
-	if pid := st.PID(Name); proc.Alive(pid) {
-		fmt.Fprintf(log, "vault: already running (pid %d)\n", pid)
-		return configureReal(ctx, st)
-	}
-	secrets, err := readSecrets(st, v.TokenFile)
-	if err != nil {
-		return err
-	}
-	listen := stack.HostPort("127.0.0.1", v.Port)
-	cmd := proc.Command(context.WithoutCancel(ctx), nil, st.ComponentDir(Name), v.Server, "server", "-dev", "-dev-no-store-token")
-	for _, prefix := range []string{"VAULT", "BAO"} {
-		cmd.Env = append(cmd.Env, prefix+"_DEV_ROOT_TOKEN_ID="+secrets[0], prefix+"_DEV_LISTEN_ADDRESS="+listen)
-	}
-	started, err := proc.Start(proc.Spec{Name: Name, Cmd: cmd, LogFile: st.LogFile(Name), DiscardStdout: true, PIDFile: st.PIDFile(Name)})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(log, "vault: started %s -dev on %s (pid %d, log %s)\n", v.Server, listen, started.PID, st.LogFile(Name))
-	client, err := RootClient(st)
-	if err != nil {
-		return err
-	}
-	// Ready once sys/health says the dev server is unsealed.
-	if err := proc.WaitReady(ctx, proc.Ready{
-		Name: Name, PID: started.PID, LogFile: st.LogFile(Name), LogOffset: started.LogOffset,
-		Timeout: stack.ReadyTimeout, Every: 200 * time.Millisecond,
-		Probe: func(string) bool {
-			h, err := client.Sys().HealthWithContext(ctx)
-			return err == nil && h.Initialized && !h.Sealed
-		},
-	}); err != nil {
+	if err := st.StartServer(ctx, Name, log); err != nil {
 		return err
 	}
 	return configureReal(ctx, st)
@@ -179,6 +154,10 @@ func dynamicRole(st *stack.State) map[string]any {
 	}
 }
 
+// appRolePolicies are the policies of an AppRole token: Vault adds
+// "default" to the role's token_policies.
+func appRolePolicies() []string { return []string{AppRole, "default"} }
+
 // policy lets the AppRole read both roles' credentials and renew and
 // revoke its leases.
 func policy() string {
@@ -199,7 +178,8 @@ func writeAppRole(ctx context.Context, st *stack.State, client *api.Client) erro
 	}
 	base := "auth/approle/role/" + AppRole
 	if err := write(ctx, client, base, map[string]any{
-		"token_policies": []string{AppRole}, "token_ttl": "1h", "token_max_ttl": "24h",
+		"token_policies": []string{AppRole},
+		"token_ttl":      int(v.Settings.TokenTTL.Seconds()), "token_max_ttl": int(v.Settings.TokenMaxTTL.Seconds()),
 	}); err != nil {
 		return err
 	}
@@ -213,15 +193,38 @@ func writeAppRole(ctx context.Context, st *stack.State, client *api.Client) erro
 	return err
 }
 
-// revokeRealLeases revokes every lease under the mount's creds.
+// revokeRealLeases revokes every lease under the mount's creds. OpenBao
+// revokes a prefix asynchronously, so it then waits (at most
+// revokePrefixWait) until sys/leases/lookup lists none.
 func revokeRealLeases(st *stack.State) error {
 	client, err := RootClient(st)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), revokePrefixWait)
 	defer cancel()
-	return client.Sys().RevokePrefixWithContext(ctx, Mount+"/creds/")
+	prefix := Mount + "/creds/"
+	if err := client.Sys().RevokePrefixWithContext(ctx, prefix); err != nil {
+		return err
+	}
+	for deadline := time.Now().Add(revokePrefixWait); ; time.Sleep(200 * time.Millisecond) {
+		left, err := client.Logical().ListWithContext(ctx, "sys/leases/lookup/"+prefix+Role+"/")
+		if err != nil || left == nil || len(asSlice(left.Data["keys"])) == 0 {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d leases still open %s after revoking them", len(asSlice(left.Data["keys"])), revokePrefixWait)
+		}
+	}
+}
+
+// revokePrefixWait bounds the revocation of every lease when the server
+// stops; within stack.StopTimeout, so that SIGKILL does not come first.
+const revokePrefixWait = 15 * time.Second
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
 }
 
 func write(ctx context.Context, client *api.Client, path string, data map[string]any) error {

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -53,5 +54,31 @@ func readOrCreateSecret(path string, gen func() string) (string, error) {
 	return v, nil
 }
 
-// newRootToken is a service-token-shaped random root token.
-func newRootToken() string { return "hvs." + rand.Text() }
+// migrateRootToken replaces a root token file written by an older
+// authbench ("hvs.…", which Vault and OpenBao refuse as a custom id),
+// stopping the server that runs with it first.
+func (c component) migrateRootToken(st *stack.State, log io.Writer) error {
+	v := Of(st)
+	data, err := os.ReadFile(v.TokenFile)
+	if err != nil || validRootToken(strings.TrimSpace(string(data))) {
+		return nil // a missing file is created by Prepare
+	}
+	fmt.Fprintln(log, "vault: replacing the root token of an older authbench (Vault and OpenBao refuse its form)")
+	if err := c.Stop(st, log); err != nil {
+		return err
+	}
+	v.Server = v.Settings.server()
+	if err := os.Remove(v.TokenFile); err != nil {
+		return fmt.Errorf("remove the old root token file: %w", err)
+	}
+	return nil
+}
+
+// validRootToken reports whether Vault and OpenBao accept id as a custom
+// root token id: no period, so no "hvs."/"s." prefix either.
+func validRootToken(id string) bool { return id != "" && !strings.Contains(id, ".") }
+
+// newRootToken is a random root token id that Vault and OpenBao both
+// accept for -dev-root-token-id: no period and no "hvs."/"s." prefix
+// (their token stores refuse custom ids that look like their own tokens).
+func newRootToken() string { return "authbench-root-" + rand.Text() }

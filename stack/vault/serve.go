@@ -49,7 +49,10 @@ func ServerConfig(st *stack.State) (vaultsrv.Config, *vaultsrv.PostgresDB, error
 		Addr:      stack.HostPort("127.0.0.1", v.Port),
 		Mount:     Mount,
 		RootToken: secrets[0],
-		AppRole:   vaultsrv.AppRole{RoleName: AppRole, RoleID: secrets[1], SecretID: secrets[2]},
+		AppRole: vaultsrv.AppRole{
+			RoleName: AppRole, RoleID: secrets[1], SecretID: secrets[2],
+			TokenTTL: set.TokenTTL, TokenMaxTTL: set.TokenMaxTTL, Policies: appRolePolicies(),
+		},
 		DynamicRoles: map[string]vaultsrv.DynamicRole{Role: {
 			DefaultTTL: set.DefaultTTL, MaxTTL: set.MaxTTL, GrantRoles: []string{stack.RWRole, GroupRole},
 		}},
@@ -60,12 +63,16 @@ func ServerConfig(st *stack.State) (vaultsrv.Config, *vaultsrv.PostgresDB, error
 	}, db, nil
 }
 
-// Serve runs the stack's built-in credential server in the foreground
-// until ctx ends, then revokes every lease it issued (dropping their
+// Serve runs the stack's credential server in the foreground until ctx
+// ends: a real vault or bao dev server under supervise, or the built-in
+// stand-in, which then revokes every lease it issued (dropping their
 // database roles). `stack up` starts it as a detached child and waits for
 // its ready line. SIGUSR1 seals it and SIGUSR2 unseals it, for fault
 // tests. Nothing it prints holds a token, secret_id or password.
 func (component) Serve(ctx context.Context, st *stack.State, stdout io.Writer) error {
+	if v := Of(st); v != nil && v.Server != Builtin {
+		return supervise(ctx, st, stdout)
+	}
 	cfg, db, err := ServerConfig(st)
 	if err != nil {
 		return err

@@ -43,6 +43,10 @@ const (
 	DefaultMount = "database"
 	// DefaultReapInterval is how often expired leases and tokens are looked for.
 	DefaultReapInterval = 200 * time.Millisecond
+	// DefaultStaticQueueTick is how often due static-role rotations are
+	// looked for: the database backend's queueTickInterval (5s), so a
+	// rotation lands up to that long after it was due, as on OpenBao.
+	DefaultStaticQueueTick = 5 * time.Second
 )
 
 // Config configures a Server.
@@ -66,6 +70,9 @@ type Config struct {
 	// ReapInterval is how often the reaper looks for expired leases, expired
 	// tokens and due rotations; DefaultReapInterval when zero.
 	ReapInterval time.Duration
+	// StaticQueueTick is how often due static-role rotations are looked
+	// for; DefaultStaticQueueTick when zero.
+	StaticQueueTick time.Duration
 	// ErrorLog, if set, receives one line per background failure (a failed
 	// revocation or rotation). It never receives a token or a password.
 	ErrorLog io.Writer
@@ -126,6 +133,9 @@ func (cfg Config) withDefaults() Config {
 	if cfg.ReapInterval <= 0 {
 		cfg.ReapInterval = DefaultReapInterval
 	}
+	if cfg.StaticQueueTick <= 0 {
+		cfg.StaticQueueTick = DefaultStaticQueueTick
+	}
 	cfg.AppRole = cfg.AppRole.withDefaults()
 	cfg.DynamicRoles = dynamicWithDefaults(cfg.DynamicRoles)
 	return cfg
@@ -164,6 +174,10 @@ func (cfg Config) validate() error {
 	switch {
 	case cfg.RootToken == "":
 		return errors.New("vaultsrv: RootToken is required")
+	case strings.Contains(cfg.RootToken, "."):
+		// Vault's and OpenBao's token stores refuse a custom id with a
+		// period (so "hvs."/"s." prefixes too): `-dev-root-token-id` fails.
+		return errors.New("vaultsrv: RootToken must not contain a period: Vault and OpenBao refuse such custom token ids")
 	case cfg.DB == nil:
 		return errors.New("vaultsrv: DB is required")
 	case cfg.AppRole.RoleID != "" && cfg.AppRole.SecretID == "":

@@ -3,6 +3,7 @@ package vaultsrv
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -147,7 +148,7 @@ func TestTokenLookupAndRenewSelf(t *testing.T) {
 			d, r.Warnings, tokenMaxTTL, minLeft(tokenMaxTTL, issued))
 	}
 	_, err = e.client(t, testRootToken).Auth().Token().RenewSelf(0)
-	wantResponseError(t, err, http.StatusBadRequest, "invalid lease ID")
+	wantResponseError(t, err, http.StatusBadRequest, "lease is not renewable")
 }
 
 // api/secret.go ParseSecret: lease_id, lease_duration and renewable land in
@@ -163,7 +164,7 @@ func TestCredsSecret(t *testing.T) {
 	if s.LeaseDuration != 3600 || !s.Renewable || s.MountType != "database" {
 		t.Fatalf("secret = %d s renewable %v mount %q, want 3600 s renewable database", s.LeaseDuration, s.Renewable, s.MountType)
 	}
-	if !strings.HasPrefix(user, "v-root-readonly-") || len(user) > 63 {
+	if !strings.HasPrefix(user, "v-token-readonly-") || len(user) > 63 {
 		t.Fatalf("username = %q", user)
 	}
 	if len(pass) != passwordLength || !hasEveryCharset(pass) {
@@ -439,19 +440,24 @@ func TestStaticCredsRotate(t *testing.T) {
 	})
 }
 
-// Routing as Vault's: an unknown path under a valid token is 404
-// {"errors":[]} (read as a nil secret by api/logical.go); a method the path
+// Routing as OpenBao's: an unknown path under a valid token is 404, inside
+// a mount "unsupported path", elsewhere "no handler for route" naming it
+// (read as a nil secret by api/logical.go); a method the path
 // does not take is 405 "unsupported operation"; an HTTP method Vault maps
 // to no operation is 405 {"errors":[]}.
 func TestUnknownPathAndMethod(t *testing.T) {
 	e := startServer(t, nil)
 	c := e.client(t, testRootToken)
-	for _, p := range []string{"database/nothing", "database/creds/a/b", "secret/data/x"} {
+	unsupported := `{"errors":["1 error occurred:\n\t* unsupported path\n\n"]}`
+	for p, want := range map[string]string{
+		"database/nothing": unsupported, "database/creds/a/b": unsupported,
+		"secret/data/x": `{"errors":["no handler for route \"secret/data/x\". route entry not found."]}`,
+	} {
 		if s, err := c.Logical().Read(p); s != nil || err != nil {
 			t.Fatalf("read %s = %v, %v; want nil, nil", p, s, err)
 		}
 		code, body := e.raw(t, http.MethodGet, "/v1/"+p, testRootToken, "")
-		if code != http.StatusNotFound || strings.TrimSpace(body) != `{"errors":[]}` {
+		if code != http.StatusNotFound || strings.TrimSpace(body) != want {
 			t.Fatalf("GET %s = %d %s", p, code, body)
 		}
 	}
@@ -471,4 +477,48 @@ func asResponseError(err error, re **api.ResponseError) bool {
 	r, ok := err.(*api.ResponseError)
 	*re = r
 	return ok
+}
+
+// auth/token/revoke-self (api/auth_token.go RevokeSelf): the token is 403
+// at once and the leases it read are revoked with it, as OpenBao's
+// token store does; sys/leases/lookup, its LIST form and
+// sys/leases/revoke-prefix answer as OpenBao's (differential_test.go holds
+// them to a real one).
+func TestRevokeSelfLookupAndPrefix(t *testing.T) {
+	e := startServer(t, nil)
+	root := e.client(t, testRootToken)
+	c := e.client(t, "")
+	login, err := c.Logical().Write("auth/approle/login", map[string]any{"role_id": testRoleID, "secret_id": testSecretID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetToken(login.Auth.ClientToken)
+	s, user, _ := readCreds(t, c, "readonly")
+	l, err := root.Sys().Lookup(s.LeaseID)
+	if err != nil || l.Data["id"] != s.LeaseID || l.Data["path"] != "database/creds/readonly" || l.Data["last_renewal"] != nil {
+		t.Fatalf("lookup = %+v, %v", l, err)
+	}
+	list, err := root.Logical().List("sys/leases/lookup/database/creds/")
+	if err != nil || list == nil || fmt.Sprint(list.Data["keys"]) != "[readonly/]" {
+		t.Fatalf("list = %+v, %v", list, err)
+	}
+	if err := c.Auth().Token().RevokeSelf(""); err != nil {
+		t.Fatalf("revoke-self: %v", err)
+	}
+	_, err = c.Logical().Read("database/creds/readonly")
+	wantResponseError(t, err, http.StatusForbidden, "permission denied")
+	if !e.db.WasDropped(user) {
+		t.Fatalf("lease of the revoked token kept its role %s", user)
+	}
+	_, err = root.Sys().Lookup(s.LeaseID)
+	wantResponseError(t, err, http.StatusBadRequest, "invalid lease")
+
+	_, a, _ := readCreds(t, root, "readonly")
+	_, b, _ := readCreds(t, root, "short")
+	if err := root.Sys().RevokePrefix("database/creds/readonly"); err != nil {
+		t.Fatalf("revoke-prefix: %v", err)
+	}
+	if !e.db.WasDropped(a) || e.db.WasDropped(b) {
+		t.Fatalf("revoke-prefix dropped %s: %v, %s: %v; want only the first", a, e.db.WasDropped(a), b, e.db.WasDropped(b))
+	}
 }

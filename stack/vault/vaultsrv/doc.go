@@ -11,10 +11,14 @@
 //	PUT|POST  /v1/auth/approle/login             no token; {"role_id","secret_id"}
 //	GET       /v1/auth/token/lookup-self
 //	PUT|POST  /v1/auth/token/renew-self          {"increment"}
+//	PUT|POST  /v1/auth/token/revoke-self         204; its leases are revoked too
 //	GET       /v1/<mount>/creds/<role>           dynamic role: a new database login
 //	GET       /v1/<mount>/static-creds/<role>    static role: a rotated password
 //	PUT|POST  /v1/sys/leases/renew[/<lease_id>]  {"lease_id","increment"}
 //	PUT|POST  /v1/sys/leases/revoke[/<lease_id>] {"lease_id"}; 204
+//	PUT|POST  /v1/sys/leases/revoke-prefix/<p>   204
+//	PUT|POST  /v1/sys/leases/lookup              {"lease_id"}
+//	LIST      /v1/sys/leases/lookup/<prefix>/    {"keys"}
 //
 // Everything except sys/health and the AppRole login needs a token in the
 // X-Vault-Token header (or "Authorization: Bearer"). Requests are checked in
@@ -28,6 +32,7 @@
 //	respond.go   Vault's response envelope and error bodies
 //	tokens.go    root and AppRole tokens: login, lookup-self, renew-self
 //	leases.go    dynamic credentials: issue, renew, revoke, expiry
+//	lookup.go    sys/leases/lookup (and LIST) and revoke-prefix
 //	static.go    static roles: periodic password rotation
 //	health.go    sys/health
 //	ttl.go       Vault's TTL arithmetic (sdk/framework CalculateTTL)
@@ -49,20 +54,27 @@
 //
 // # Deliberate differences from Vault
 //
+// differential_test.go sends the same requests to a real OpenBao (v2.6.2)
+// and to the stand-in and holds them to the same status codes, error
+// texts and answer shapes; what it found is now the stand-in's behaviour:
+// the root token's display name "token" (users v-token-…), OpenBao's 404
+// texts ("unsupported path" inside a mount, "no handler for route …"
+// outside), "lease is not renewable" for the root token's renew-self,
+// revoke-self, lease lookup and revoke-prefix, and a token's leases
+// revoked with it.
+//
 // There is no storage and no policy engine: every valid token may use every
 // endpoint, and state lives in memory. Because a restart would orphan every
 // database role it made, Serve revokes all leases when it stops. A lease
 // never outlives its max_ttl, where Vault's whole-second arithmetic can
-// overshoot it by under a second. Static roles may rotate more often than
-// Vault's 5s minimum, for tests.
-//
-// Error bodies follow Vault up to 1.16: a missing, unknown or expired token
-// gets 403 {"errors":["permission denied"]}. Vault 1.17 and later add
-// "invalid token" to that message for an unknown or expired token
-// (hashicorp/vault#25953); clients that match on "permission denied", as
-// api.LifetimeWatcher does, behave the same with both. Every path nothing
-// answers gets 404 {"errors":[]}, where Vault sometimes names the missing
-// route; api.Logical reads any 404 as a nil secret.
+// overshoot it by under a second. Static roles are rotated on a queue
+// checked every StaticQueueTick (OpenBao's 5s), but may have periods under
+// OpenBao's 5s minimum, for tests. sys/leases/revoke-prefix revokes before
+// it answers, where OpenBao answers first and revokes in the background.
+// A missing, unknown or expired token gets 403 {"errors":["permission
+// denied"]}, as OpenBao 2.6 answers; Vault 1.17 and later add "invalid
+// token" (hashicorp/vault#25953), and clients that match on "permission
+// denied", as api.LifetimeWatcher does, behave the same with both.
 //
 // Passwords are sent to the database as SCRAM-SHA-256 verifiers, so they
 // stay out of its statement log, and they are never written to any log.

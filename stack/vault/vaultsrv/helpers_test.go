@@ -48,6 +48,9 @@ func testConfig(db DB) Config {
 		StaticRoles:  map[string]StaticRole{"static-app": {Username: staticUser, RotationPeriod: time.Hour}},
 		DB:           db,
 		ReapInterval: 50 * time.Millisecond,
+		// Rotations are checked at each reap, not on OpenBao's 5s queue,
+		// so that a 1s rotation period rotates within the test's wait.
+		StaticQueueTick: 50 * time.Millisecond,
 	}
 }
 

@@ -74,7 +74,7 @@ func NewUUID() string {
 //
 //	{{ printf "v-%s-%s-%s-%s" (.DisplayName | truncate 8) (.RoleName | truncate 8) (random 20) (unix_time) | truncate 63 }}
 //
-// where DisplayName is the token's display name ("approle", "root").
+// where DisplayName is the token's display name ("approle", "token" for the root token).
 func newUsername(displayName, roleName string, now time.Time) string {
 	name := fmt.Sprintf("v-%s-%s-%s-%d",
 		truncate(displayName, 8), truncate(roleName, 8), randomString(20, base62), now.Unix())

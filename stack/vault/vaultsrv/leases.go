@@ -12,6 +12,7 @@ type lease struct {
 	id, role, username string
 	tokenID            string // the token that read the creds
 	issued, expire     time.Time
+	lastRenewal        time.Time // zero until renewed
 	defaultTTL, maxTTL time.Duration
 	revoking           bool // a DropRole is under way
 }
@@ -117,7 +118,7 @@ func (s *Server) setExpire(id string, expire time.Time) bool {
 	if l == nil || l.revoking {
 		return false
 	}
-	l.expire = expire
+	l.expire, l.lastRenewal = expire, s.now()
 	return true
 }
 

@@ -66,7 +66,8 @@ var (
 	errPermissionDenied = &apiError{http.StatusForbidden, []string{"permission denied"}}
 	// errSealed: consts.ErrSealed, turned into 503 by AdjustErrorStatusCode.
 	errSealed = &apiError{http.StatusServiceUnavailable, []string{"Vault is sealed"}}
-	// errNotFound: a route nothing answers, 404 with an empty list.
+	// errNotFound: an empty LIST, or a path outside /v1/: 404 with an
+	// empty list.
 	errNotFound = &apiError{http.StatusNotFound, []string{}}
 	// errUnsupportedOperation: logical.ErrUnsupportedOperation, 405, for a
 	// known path that does not take the request's method.

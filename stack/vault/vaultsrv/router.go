@@ -109,7 +109,7 @@ func (s *Server) handle(r *http.Request, path, op string) (*response, error) {
 		req.token = tok
 	}
 	if rt == nil {
-		return nil, errNotFound
+		return nil, s.routeNotFound(path)
 	}
 	h, ok := rt.ops[op]
 	if !ok {
@@ -140,6 +140,12 @@ func (s *Server) resolve(path string) (*route, string) {
 			return &route{ops: map[string]handler{opUpdate: s.handleRenew}, mount: "system"}, id
 		}
 	}
+	if p, ok := strings.CutPrefix(path, "sys/leases/lookup/"); ok && p != "" {
+		return &route{ops: map[string]handler{opList: s.handleLeaseList}, mount: "system"}, p
+	}
+	if p, ok := strings.CutPrefix(path, "sys/leases/revoke-prefix/"); ok && p != "" {
+		return &route{ops: map[string]handler{opUpdate: s.handleRevokePrefix}, mount: "system"}, p
+	}
 	for _, prefix := range []string{"sys/leases/revoke/", "sys/revoke/"} {
 		if id, ok := strings.CutPrefix(path, prefix); ok && id != "" {
 			return &route{ops: map[string]handler{opUpdate: s.handleRevoke}, mount: "system"}, id
@@ -160,6 +166,10 @@ func (s *Server) fixedRoute(path string) *route {
 		return &route{ops: map[string]handler{opRead: s.handleLookupSelf}, mount: "token"}
 	case "auth/token/renew-self":
 		return &route{ops: map[string]handler{opUpdate: s.handleRenewSelf}, mount: "token"}
+	case "auth/token/revoke-self":
+		return &route{ops: map[string]handler{opUpdate: s.handleRevokeSelf}, mount: "token"}
+	case "sys/leases/lookup":
+		return &route{ops: map[string]handler{opUpdate: s.handleLeaseLookup}, mount: "system"}
 	case "sys/leases/renew", "sys/renew":
 		return &route{ops: map[string]handler{opUpdate: s.handleRenew}, mount: "system"}
 	case "sys/leases/revoke", "sys/revoke":
@@ -187,6 +197,23 @@ func (s *Server) mountRoute(path string) (*route, string) {
 		return &route{ops: map[string]handler{opRead: s.handleStaticCreds}, mount: "database"}, name
 	}
 	return nil, ""
+}
+
+// routeNotFound is Vault's 404 for a path no route answers: inside a
+// mount the backend's "unsupported path" (logical.ErrUnsupportedPath in a
+// multierror, as OpenBao sends it), elsewhere the router's "no handler for
+// route" naming the path.
+func (s *Server) routeNotFound(path string) error {
+	mounts := []string{s.cfg.Mount + "/", "sys/", "auth/token/", "cubbyhole/", "identity/"}
+	if s.cfg.AppRole.RoleID != "" {
+		mounts = append(mounts, "auth/approle/")
+	}
+	for _, m := range mounts {
+		if strings.HasPrefix(path+"/", m) {
+			return &apiError{http.StatusNotFound, []string{"1 error occurred:\n\t* unsupported path\n\n"}}
+		}
+	}
+	return &apiError{http.StatusNotFound, []string{fmt.Sprintf("no handler for route %q. route entry not found.", path)}}
 }
 
 // readBody parses a JSON object body; an empty body is an empty object.

@@ -169,25 +169,29 @@ func (s *Server) logf(format string, args ...any) {
 	_, _ = fmt.Fprintf(s.cfg.ErrorLog, "vaultsrv: "+format+"\n", args...)
 }
 
-// reap runs until ctx is done, every cfg.ReapInterval expiring tokens,
-// revoking expired leases and rotating due static passwords.
+// reap runs until ctx is done, every cfg.ReapInterval expiring tokens and
+// revoking expired leases, every cfg.StaticQueueTick rotating due static
+// passwords.
+// Static roles are rotated on their own, slower tick (cfg.StaticQueueTick),
+// as the database backend's rotation queue does.
 func (s *Server) reap(ctx context.Context) {
 	t := time.NewTicker(s.cfg.ReapInterval)
 	defer t.Stop()
+	q := time.NewTicker(s.cfg.StaticQueueTick)
+	defer q.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 			if !s.Sealed() {
-				s.reapOnce(ctx)
+				s.expireTokens(ctx)
+				s.revokeExpired(ctx)
+			}
+		case <-q.C:
+			if !s.Sealed() {
+				s.rotateDueStatic(ctx)
 			}
 		}
 	}
-}
-
-func (s *Server) reapOnce(ctx context.Context) {
-	s.expireTokens(ctx)
-	s.revokeExpired(ctx)
-	s.rotateDueStatic(ctx)
 }

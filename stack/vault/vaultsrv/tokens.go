@@ -14,7 +14,7 @@ import (
 // token is one entry of the token store (Vault's logical.TokenEntry).
 type token struct {
 	id, accessor string
-	displayName  string // "root", "approle": the username template's DisplayName
+	displayName  string // "token" (root), "approle": the username template's DisplayName
 	path         string // the path that created it
 	entityID     string
 	policies     []string
@@ -25,10 +25,11 @@ type token struct {
 	renewable    bool
 }
 
-// newRootToken is `vault server -dev`'s root token: policy root, no TTL.
+// newRootToken is `vault server -dev`'s root token: policy root, no TTL,
+// display name "token" (so its dynamic users are v-token-…, as OpenBao's).
 func newRootToken(id string, now time.Time) *token {
 	return &token{
-		id: id, accessor: newAccessor(), displayName: "root", path: "auth/token/root",
+		id: id, accessor: newAccessor(), displayName: "token", path: "auth/token/root",
 		policies: []string{"root"}, issued: now,
 	}
 }
@@ -162,7 +163,7 @@ func (s *Server) handleLookupSelf(req *request) (*response, error) {
 // handleRenewSelf is auth/token/renew-self: the token's TTL becomes the
 // increment (or its creation TTL), capped at its max TTL from issue, as the
 // expiration manager's RenewToken does with CalculateTTL. A token without a
-// lease (root) answers Vault's 400 "invalid lease ID".
+// lease (root) answers OpenBao's 400 "lease is not renewable".
 func (s *Server) handleRenewSelf(req *request) (*response, error) {
 	inc, err := parseDurationSecond(req.body["increment"])
 	if err != nil {
@@ -173,7 +174,7 @@ func (s *Server) handleRenewSelf(req *request) (*response, error) {
 	defer s.mu.Unlock()
 	t := req.token
 	if t.expire.IsZero() || !t.renewable {
-		return nil, badRequest("invalid lease ID")
+		return nil, badRequest("lease is not renewable")
 	}
 	ttl, warnings, err := calculateTTL(now, inc, t.ttl, t.maxTTL, t.issued)
 	if err != nil {
@@ -181,6 +182,20 @@ func (s *Server) handleRenewSelf(req *request) (*response, error) {
 	}
 	t.expire = leaseExpiry(now, ttl, t.issued, t.maxTTL)
 	return &response{Auth: authBlockFor(t, now), Warnings: warnings}, nil
+}
+
+// handleRevokeSelf is auth/token/revoke-self: the token is gone at once
+// and the leases it read are revoked with it (token_store.go
+// handleRevokeSelf → revokeTree, expiration.go RevokeByToken); 204.
+func (s *Server) handleRevokeSelf(req *request) (*response, error) {
+	id := req.token.id
+	s.mu.Lock()
+	delete(s.tokens, id)
+	s.mu.Unlock()
+	if err := s.revokeWhere(req.ctx, func(l *lease) bool { return l.tokenID == id }); err != nil {
+		s.logf("revoking the leases of a revoked token: %v", err)
+	}
+	return nil, nil
 }
 
 // expireTokens deletes expired tokens and revokes the leases they created,
