@@ -19,7 +19,17 @@
 // instead of all at once; the old lease stays renewed meanwhile.
 //
 // Static credentials: the password is read again when Vault's rotation is
-// due; the user stays the same, so open connections stay.
+// due; the user stays the same, so open connections stay. The first
+// password is proved with one login before the pool opens: refused (28P01)
+// because Vault rotated it right after the read, it is read again until
+// Vault serves the new one, which the pool's first connection then uses.
+//
+// The mode's own token, after an AppRole login, is renewed every third of
+// its TTL and replaced by a new login once a renewal comes back short (its
+// max TTL). Vault revokes every lease a token read when the token goes, so
+// right after a new login the mode reads new dynamic credentials under the
+// new token and retires the old user's connections before the old token
+// expires.
 //
 // `run --rotate-every` forces a rotation through ForceRotation: new dynamic
 // credentials at once, the old user's connections retired as above, and the
@@ -52,6 +62,8 @@
 //	keeper.go   the current set: when to replace it, and replacing it
 //	events.go   what happened to the credentials, as events
 //	loop.go     the background loop and the lease watchers
+//	token.go    the mode's own token: renewals and new logins
+//	firstconn.go the first static login, retried after a rotation
 //	rotate.go   ForceRotation for `run --rotate-every` (authmodes.Rotator)
 //	pool.go     the pgxpool hooks: BeforeConnect, PrepareConn, OnPgError
 package vault

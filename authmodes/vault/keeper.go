@@ -58,7 +58,6 @@ type keeper struct {
 	closed   atomic.Bool
 	stopLoop context.CancelFunc
 	loopDone chan struct{}
-	token    atomic.Pointer[api.LifetimeWatcher]
 }
 
 func newKeeper(c *conf, client *api.Client, env authmodes.Env) *keeper {
@@ -173,10 +172,12 @@ func (k *keeper) update(ctx context.Context, background bool) (*credSet, error) 
 }
 
 // change says why a set replaces another; forced is a rotation asked for
-// by `run --rotate-every`.
+// by `run --rotate-every`; a non-zero deadline is when the old set's
+// leases end (its token expires), which its retirement must beat.
 type change struct {
-	why    string
-	forced bool
+	why      string
+	forced   bool
+	deadline time.Time
 }
 
 // verify asks Vault whether a suspect set still stands; false when it was
@@ -261,9 +262,18 @@ func (k *keeper) install(set, old *credSet, why change) *credSet {
 	k.mu.Unlock()
 	k.stats.sets.Add(1)
 	if old != nil && old.username != set.username {
-		span := k.retireSpan(old, now)
+		span, after := k.retireSpan(old, now), time.Duration(0)
+		if !why.deadline.IsZero() {
+			// Vault revokes the old leases at the deadline: stop renewing them
+			// just before, once the connections are retired.
+			span = min(span, max(0, why.deadline.Sub(now)/2))
+			after = max(span, why.deadline.Sub(now)-retireGrace/2)
+		}
 		old.supersede(now, span)
-		time.AfterFunc(span+retireGrace, func() { k.retired(old, why.forced) })
+		if after == 0 || after > span+retireGrace {
+			after = span + retireGrace
+		}
+		time.AfterFunc(after, func() { k.retired(old, why.forced) })
 	}
 	if set.renewable {
 		k.watch(set)

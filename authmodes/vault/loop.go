@@ -12,8 +12,8 @@ import (
 const revokeTimeout = 5 * time.Second
 
 // start runs the background loop until close; auth, when not nil, is an
-// AppRole login whose token is renewed and, at its max TTL, replaced by a
-// new login.
+// AppRole login whose token keepToken renews and, at its max TTL, replaces
+// by a new login.
 func (k *keeper) start(auth *api.Secret) {
 	ctx, cancel := context.WithCancel(context.Background())
 	k.stopLoop, k.loopDone = cancel, make(chan struct{})
@@ -22,7 +22,7 @@ func (k *keeper) start(auth *api.Secret) {
 		k.run(ctx)
 	}()
 	if auth != nil {
-		k.watchToken(ctx, auth)
+		go k.keepToken(ctx, auth)
 	}
 }
 
@@ -108,48 +108,6 @@ func (k *keeper) follow(set *credSet, w *api.LifetimeWatcher) {
 	}
 }
 
-// watchToken renews an AppRole token while it is renewable and logs in
-// again when it cannot be renewed any more: Vault revokes a token's leases
-// with it, so an expired login would take the credentials along.
-func (k *keeper) watchToken(ctx context.Context, auth *api.Secret) {
-	if !auth.Auth.Renewable || auth.Auth.LeaseDuration <= 0 {
-		return
-	}
-	w, err := k.client.NewLifetimeWatcher(&api.LifetimeWatcherInput{Secret: auth})
-	if err != nil {
-		return
-	}
-	k.token.Store(w)
-	go w.Start()
-	go func() {
-		for {
-			select {
-			case <-w.RenewCh():
-			case <-w.DoneCh():
-				if ctx.Err() != nil {
-					return
-				}
-				k.relogin(ctx)
-				return
-			}
-		}
-	}()
-}
-
-// relogin logs in with AppRole again and watches the new token.
-func (k *keeper) relogin(ctx context.Context) {
-	lctx, cancel := context.WithTimeout(ctx, fetchTimeout)
-	defer cancel()
-	auth, err := k.c.appRoleLogin(lctx, k.client)
-	if err != nil {
-		k.event("error", "AppRole login again: "+oneLine(err.Error()), false)
-		return
-	}
-	k.stats.logins.Add(1)
-	k.event("login", fmt.Sprintf("AppRole login again (role_id from %s), token ttl %ds", k.c.roleIDFile, auth.Auth.LeaseDuration), false)
-	k.watchToken(ctx, auth)
-}
-
 // close stops the loop and every watcher and revokes the leases the mode
 // still holds, so no database user of this run outlives it. The pool must
 // be closed first.
@@ -158,9 +116,6 @@ func (k *keeper) close() {
 	if k.stopLoop != nil {
 		k.stopLoop()
 		<-k.loopDone
-	}
-	if w := k.token.Load(); w != nil {
-		w.Stop()
 	}
 	k.mu.Lock()
 	sets := k.sets

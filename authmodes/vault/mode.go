@@ -72,6 +72,7 @@ func (m *mode) Configure(ctx context.Context, cfg *pgxpool.Config, env authmodes
 		k.close()
 		return err
 	}
+	k.proveStatic(ctx, cfg)
 	cfg.ConnConfig.User, cfg.ConnConfig.Password = set.username, ""
 	k.hook(cfg)
 	k.start(auth)
