@@ -6,15 +6,19 @@ GO ?= go
 BIN := bin/authbench
 STACK_DIR ?= .stack
 # Debian packages the local stack runs (checked one by one; only missing ones are installed).
-DEB_PACKAGES := postgresql haproxy krb5-kdc krb5-admin-server krb5-user prometheus chromium
+DEB_PACKAGES := postgresql haproxy krb5-kdc krb5-admin-server krb5-user prometheus chromium xz-utils
 TEST_TIMEOUT ?= 25m
 FUZZTIME ?= 30s
 DURATION ?= 10m
 BENCH_FLAGS ?=
+# The shared OpenBao binary the tests run against as a real Vault-API
+# server: CI clones the repository beside shared/ (see .ci/run).
+OPENBAO_DIR ?= $(abspath $(CURDIR)/../shared/tools/openbao)
+TOOLS := .tools
 # package:target of every fuzz target; go test -fuzz takes one target per run.
 FUZZ_TARGETS := ./results:FuzzReadHlog ./results:FuzzReadTicks ./results:FuzzReadSummary ./workloads/orders:FuzzParseMix
 
-.PHONY: all deps build test unit demo demo-down vet clean bench fuzz soak
+.PHONY: all deps build test unit demo demo-down vet clean bench fuzz soak openbao
 
 all: build
 
@@ -39,6 +43,21 @@ vet:
 ## test: every test, the integration tests against the real stack included
 test: deps vet
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+## openbao: unpack OpenBao from $(OPENBAO_DIR) into .tools/bao, checksum verified;
+## the tests run against it with PATH=$$PWD/.tools:$$PATH (AUTHBENCH_REQUIRE_REAL_VAULT=1 makes it required)
+openbao: $(TOOLS)/bao
+
+$(TOOLS)/bao: $(OPENBAO_DIR)/bao.xz $(OPENBAO_DIR)/bao.sha256
+	@mkdir -p $(TOOLS)
+	@xz -dc $(OPENBAO_DIR)/bao.xz > $@.tmp
+	@echo "$$(cut -d' ' -f1 $(OPENBAO_DIR)/bao.sha256)  $@.tmp" | sha256sum -c --quiet - || \
+		{ rm -f $@.tmp; echo "openbao: $(OPENBAO_DIR)/bao.xz does not unpack to the binary bao.sha256 names: fetch the shared tool again"; exit 1; }
+	@chmod +x $@.tmp && mv $@.tmp $@
+	@$@ version
+
+$(OPENBAO_DIR)/bao.xz $(OPENBAO_DIR)/bao.sha256:
+	@echo "openbao: no $@: put the shared tools beside the repository (../shared/tools/openbao) or pass OPENBAO_DIR=…"; exit 1
 
 ## unit: only the tests that need no servers
 unit:
@@ -84,4 +103,4 @@ demo-down:
 	$(BIN) stack down --dir $(STACK_DIR)
 
 clean:
-	rm -rf bin
+	rm -rf bin $(TOOLS)

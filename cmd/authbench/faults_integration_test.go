@@ -19,6 +19,7 @@ import (
 	"github.com/authbench/authbench/stack/spiffe"
 	"github.com/authbench/authbench/stack/stacktest"
 	"github.com/authbench/authbench/stack/vault"
+	"github.com/authbench/authbench/stack/vault/vaulttest"
 )
 
 // The fault tests' bank and credential lifetimes: short enough that the
@@ -41,7 +42,7 @@ func TestFaultsAgainstStack(t *testing.T) {
 	var cfg stack.Config
 	kdc.Enable(&cfg, kdc.Settings{TicketLifetime: faultTicketLife})
 	spiffe.Enable(&cfg, spiffe.Settings{TTL: faultSVIDTTL})
-	vault.Enable(&cfg, vault.Settings{})
+	vault.Enable(&cfg, vault.Settings{Server: vault.Builtin}) // the real one: TestVaultFaultsAgainstOpenBao
 	st := stacktest.Start(t, func(c *stack.Config) { *c = cfg })
 	c := newCLI(t, st)
 	c.mustRun("init", "bank", "--accounts", strconv.Itoa(faultAccounts), "--initial-balance", strconv.Itoa(faultBalance))
@@ -54,6 +55,19 @@ func TestFaultsAgainstStack(t *testing.T) {
 	t.Run("stops without --tolerate-errors", f.testStopsWithoutTolerate)
 	t.Run("kdc stopped", f.testKDCStopped)
 	t.Run("spiffe issuer restarted", f.testIssuerRestarted)
+	t.Run("vault restarted and lease revoked", f.testVaultFaults)
+}
+
+// TestVaultFaultsAgainstOpenBao runs the Vault faults of
+// TestFaultsAgainstStack, whose stack runs the stand-in, against a real
+// OpenBao (bao on PATH), on a stack with only the Vault component.
+func TestVaultFaultsAgainstOpenBao(t *testing.T) {
+	var cfg stack.Config
+	vault.Enable(&cfg, vault.Settings{Server: vaulttest.Real(t).Server})
+	st := stacktest.Start(t, func(c *stack.Config) { *c = cfg })
+	c := newCLI(t, st)
+	c.mustRun("init", "bank", "--accounts", strconv.Itoa(faultAccounts), "--initial-balance", strconv.Itoa(faultBalance))
+	f := &faultFixture{st: st, c: c, cfg: cfg}
 	t.Run("vault restarted and lease revoked", f.testVaultFaults)
 }
 

@@ -21,27 +21,44 @@ import (
 	"github.com/authbench/authbench/stack"
 	"github.com/authbench/authbench/stack/stacktest"
 	"github.com/authbench/authbench/stack/vault"
+	"github.com/authbench/authbench/stack/vault/vaulttest"
 )
 
 // TestVaultAgainstStack runs the vault auth mode through HAProxy against
-// the stack's credential server (default_ttl 10s, max_ttl 20s, static
-// rotation every 5s): rotations under load, a revocation mid-run, a static
-// role, AppRole, the one-line errors, and no secret in any output.
+// each credential server the stack can run — the stand-in, and a real
+// OpenBao when bao is on PATH (vaulttest.Servers) — with default_ttl
+// 10s, max_ttl 20s, static rotation every 5s (OpenBao's minimum) and AppRole
+// tokens of 8s renewable to 16s: rotations under load, a revocation
+// mid-run, a static role, a static role started again and again, AppRole,
+// an AppRole token shorter than the run, the one-line errors, and no secret
+// in any output.
 func TestVaultAgainstStack(t *testing.T) {
-	st := stacktest.Start(t, func(c *stack.Config) {
-		vault.Enable(c, vault.Settings{DefaultTTL: 10 * time.Second, MaxTTL: 20 * time.Second, StaticRotation: 5 * time.Second})
-	})
-	c := newCLI(t, st)
-	c.mustRun("init", "bank", "--accounts", "500", "--initial-balance", "1000")
-	v := &vaultFixture{st: st, c: c, root: strings.TrimSpace(readFile(t, vault.Of(st).TokenFile))}
-	v.planted = []string{v.root, strings.TrimSpace(readFile(t, vault.Of(st).SecretIDFile))}
+	vaulttest.Servers(t, func(t *testing.T, srv vaulttest.Server) {
+		st := stacktest.Start(t, func(c *stack.Config) {
+			vault.Enable(c, vault.Settings{Server: srv.Server, DefaultTTL: 10 * time.Second, MaxTTL: 20 * time.Second,
+				StaticRotation: 5 * time.Second, TokenTTL: vaultTokenTTL, TokenMaxTTL: vaultTokenMaxTTL})
+		})
+		c := newCLI(t, st)
+		c.mustRun("init", "bank", "--accounts", "500", "--initial-balance", "1000")
+		v := &vaultFixture{st: st, c: c, root: strings.TrimSpace(readFile(t, vault.Of(st).TokenFile))}
+		v.planted = []string{v.root, strings.TrimSpace(readFile(t, vault.Of(st).SecretIDFile))}
 
-	t.Run("rotations under load", v.testRotations)
-	t.Run("revocation mid-run", v.testRevocation)
-	t.Run("static role", v.testStatic)
-	t.Run("approle", v.testAppRole)
-	t.Run("one-line errors", v.testErrors)
+		t.Run("rotations under load", v.testRotations)
+		t.Run("revocation mid-run", v.testRevocation)
+		t.Run("static role", v.testStatic)
+		t.Run("static role started repeatedly", v.testStaticStarts)
+		t.Run("approle", v.testAppRole)
+		t.Run("approle token shorter than the run", v.testAppRoleTokenLife)
+		t.Run("one-line errors", v.testErrors)
+	})
 }
+
+// The AppRole's token lifetime in TestVaultAgainstStack: shorter than the
+// runs, so that the mode must log in again under load.
+const (
+	vaultTokenTTL    = 8 * time.Second
+	vaultTokenMaxTTL = 16 * time.Second
+)
 
 // vaultFixture is the shared stack, CLI and the secrets no output may hold.
 type vaultFixture struct {
@@ -195,6 +212,68 @@ func (v *vaultFixture) testAppRole(t *testing.T) {
 	if strings.Contains(o.stdout+o.stderr, "wrong-secret-id-31337") {
 		t.Error("the wrong secret_id was printed")
 	}
+}
+
+// staticStarts and staticStartRun: the runs of testStaticStarts, each
+// started at another point of the 5s rotation (and of the server's 5s
+// queue): fewer and shorter than the 45s, since what can fail is
+// the first connections of a run, and every run still spans a rotation.
+const (
+	staticStarts   = 5
+	staticStartRun = "8s"
+)
+
+// testStaticStarts starts short runs on the static role one after another:
+// a run that starts right as Vault rotates the password must still not
+// fail a transaction (the mode reads the rotated password again).
+func (v *vaultFixture) testStaticStarts(t *testing.T) {
+	for i := range staticStarts {
+		dir := filepath.Join(t.TempDir(), "run")
+		o := v.c.run("run", "bank", "--auth", "vault", "--vault-static-role", vault.StaticRole, "--concurrency", "8",
+			"--duration", staticStartRun, "--metrics-addr", "", "--out", dir)
+		if o.code != 0 {
+			t.Fatalf("start %d: exit %d: %s", i+1, o.code, o.stderr)
+		}
+		s := readSummary(t, dir)
+		if n := vaultFailed(s); n != 0 {
+			t.Errorf("start %d: %d failed transactions (errors %v)", i+1, n, s.Errors)
+		}
+		t.Logf("start %d: %d rotation events, %d rejected logins", i+1, len(vaultEventsOf(s, "rotation")), len(vaultEventsOf(s, "rejected")))
+		v.assertNoLeak(t, o, dir, "", nil)
+	}
+}
+
+// testAppRoleTokenLife runs on AppRole with tokens of 8s renewable to 16s
+// for longer than three of them live: the mode must log in again at least
+// three times, fail no transaction, and retire every old user's connections
+// before Vault revokes its lease with the old token — a lease revoked under
+// a live connection would end its session (57P01, a connection error the
+// driver retries) or be seen as a revocation. (45s instead of the issue's
+// 60s: a new login comes every ~11s, so still at least three.)
+func (v *vaultFixture) testAppRoleTokenLife(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r := v.start(t, 3*time.Minute, "run", "bank", "--auth", "vault", "--vault-auth", "approle", "--concurrency", "8",
+		"--duration", "45s", "--out", dir)
+	o := r.result()
+	if o.code != 0 {
+		t.Fatalf("run failed (exit %d): %s", o.code, o.stderr)
+	}
+	s := readSummary(t, dir)
+	logins := vaultEventsOf(s, "login")
+	if len(logins) < 4 {
+		t.Errorf("%d logins, want the first and at least three more: %+v", len(logins), logins)
+	}
+	if n := vaultFailed(s); n != 0 {
+		t.Errorf("%d failed transactions across token changes (errors %v)", n, s.Errors)
+	}
+	if rev := vaultEventsOf(s, "revocation"); len(rev) != 0 {
+		t.Errorf("leases revoked while in use: %+v", rev)
+	}
+	if n := s.Retried["connection"] + s.Retried["auth"]; n != 0 {
+		t.Errorf("%d connection or auth errors retried (%v): a lease went away under a live connection", n, s.Retried)
+	}
+	v.c.mustRun("check", "bank", "--run", dir)
+	v.assertNoLeak(t, o, dir, r.metrics(), nil)
 }
 
 func (v *vaultFixture) testErrors(t *testing.T) {
@@ -451,7 +530,8 @@ func (v *vaultFixture) waitNoDynamicRoles(t *testing.T) {
 // extra passwords) is in stdout, stderr, the run directory or /metrics.
 func (v *vaultFixture) assertNoLeak(t *testing.T, o outcome, dir, metrics string, extra []string) {
 	t.Helper()
-	texts := map[string]string{"stdout": o.stdout, "stderr": o.stderr, "/metrics": metrics}
+	texts := map[string]string{"stdout": o.stdout, "stderr": o.stderr, "/metrics": metrics,
+		"the credential server's log": readFile(t, filepath.Join(v.st.Dir, "vault", "vault.log"))}
 	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			texts[path] = readFile(t, path)
