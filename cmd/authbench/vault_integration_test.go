@@ -46,9 +46,10 @@ func TestVaultAgainstStack(t *testing.T) {
 		t.Run("rotations under load", v.testRotations)
 		t.Run("revocation mid-run", v.testRevocation)
 		t.Run("static role", v.testStatic)
-		t.Run("static role started repeatedly", v.testStaticStarts)
+		// Once per test run: on OpenBao when it is there, else on the stand-in.
+		t.Run("static role started repeatedly", func(t *testing.T) { vaulttest.OnceOnReal(t, srv); v.testStaticStarts(t) })
 		t.Run("approle", v.testAppRole)
-		t.Run("approle token shorter than the run", v.testAppRoleTokenLife)
+		t.Run("approle token shorter than the run", func(t *testing.T) { vaulttest.OnceOnReal(t, srv); v.testAppRoleTokenLife(t) })
 		t.Run("one-line errors", v.testErrors)
 	})
 }

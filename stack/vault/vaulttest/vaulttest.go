@@ -52,6 +52,16 @@ func Servers(t *testing.T, f func(t *testing.T, srv Server)) {
 	t.Run(name, func(t *testing.T) { f(t, Real(t)) })
 }
 
+// OnceOnReal skips a test on the stand-in when a real server runs it in
+// the same test run, for tests whose point is the real server's behaviour
+// (CI time); without a real server they run on the stand-in.
+func OnceOnReal(t testing.TB, srv Server) {
+	t.Helper()
+	if _, ok := realVault(); ok && srv.Server == vault.Builtin {
+		t.Skip("runs against the real server in this test run")
+	}
+}
+
 // realVault finds bao, else vault, on PATH.
 func realVault() (Server, bool) {
 	for _, name := range []string{"bao", "vault"} {
