@@ -21,21 +21,21 @@ func TestAppRoleTokenIsRenewedAndReplaced(t *testing.T) {
 		"--vault-role-id-file", writeFile(t, dir, "role-id", testRoleID),
 		"--vault-secret-id-file", writeFile(t, dir, "secret-id", testSecretID))
 	first, _ := credentials(t, cfg)
-	eventually(t, "three logins", time.Minute, func() bool { return len(rec.kinds("login")) >= 3 })
-	if len(rec.kinds("renewal")) == 0 {
-		t.Errorf("no token renewal before the logins: %s", rec.all())
+	rec.WaitKind(t, "login", 3, time.Minute)
+	if len(rec.Kind("renewal")) == 0 {
+		t.Errorf("no token renewal before the logins: %s", rec.Text())
 	}
-	rot := rec.kinds("rotation")
-	if len(rot) < 2 || !strings.Contains(rot[0].detail, "new Vault token") {
+	rot := rec.WaitKind(t, "rotation", 2, time.Minute)
+	if len(rot) < 2 || !strings.Contains(rot[0].Detail, "new Vault token") {
 		t.Fatalf("rotations %+v, want new credentials after each login", rot)
 	}
 	if now, _ := credentials(t, cfg); now == first {
 		t.Errorf("still user %s after new logins", first)
 	}
 	if cur := m.k.current(); cur.has(flagRevoked) {
-		t.Errorf("current credentials revoked: %s", rec.all())
+		t.Errorf("current credentials revoked: %s", rec.Text())
 	}
-	for _, r := range rec.kinds("revocation") {
-		t.Errorf("a lease was revoked while the mode used it: %s", r.detail)
+	for _, r := range rec.Kind("revocation") {
+		t.Errorf("a lease was revoked while the mode used it: %s", r.Detail)
 	}
 }
