@@ -16,6 +16,8 @@ BENCH_FLAGS ?=
 OPENBAO_DIR ?= $(abspath $(CURDIR)/../shared/tools/openbao)
 TOOLS := .tools
 # package:target of every fuzz target; go test -fuzz takes one target per run.
+# Go modules of their own (their heavier dependencies stay out of go.mod); `make test` vets and tests each.
+SUB_MODULES := deploy
 FUZZ_TARGETS := ./results:FuzzReadHlog ./results:FuzzReadTicks ./results:FuzzReadSummary ./workloads/orders:FuzzParseMix
 
 .PHONY: all deps build test unit demo demo-down vet clean bench fuzz soak openbao
@@ -43,6 +45,7 @@ vet:
 ## test: every test, the integration tests against the real stack included
 test: deps vet
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	@for m in $(SUB_MODULES); do echo "== module $$m"; (cd $$m && $(GO) vet ./... && $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...) || exit 1; done
 
 ## openbao: unpack OpenBao from $(OPENBAO_DIR) into .tools/bao, checksum verified;
 ## the tests run against it with PATH=$$PWD/.tools:$$PATH (AUTHBENCH_REQUIRE_REAL_VAULT=1 makes it required)

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/authbench/authbench/stack/stacktest"
+	"github.com/compose-spec/compose-go/v2/types"
 )
 
 // commandTimeout bounds one offline run; a line that parses fails fast.
@@ -85,11 +86,11 @@ func composeLines(t *testing.T) []cmdLine {
 		}
 		var scratch []string
 		for _, v := range s.Volumes {
-			if v.Type == "volume" {
+			if v.Type == types.VolumeTypeVolume {
 				scratch = append(scratch, v.Target)
 			}
 		}
-		out = append(out, cmdLine{where: "compose service " + name, args: args, env: s.Environment, scratch: scratch})
+		out = append(out, cmdLine{where: "compose service " + name, args: args, env: envOf(s), scratch: scratch})
 	}
 	return out
 }
@@ -101,7 +102,10 @@ func k8sLines(t *testing.T) []cmdLine {
 	objs := mustLoadK8s(t)
 	var out []cmdLine
 	for _, o := range objs {
-		pod := o.Spec.Template.Spec
+		if o.job == nil {
+			continue
+		}
+		pod := o.job.Spec.Template.Spec
 		emptyDirs := map[string]bool{}
 		for _, v := range pod.Volumes {
 			emptyDirs[v.Name] = v.EmptyDir != nil

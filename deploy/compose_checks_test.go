@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// The checks themselves, on compose files broken on purpose.
+// The loader and our checks, on compose files broken on purpose.
 
 func wantProblems(t *testing.T, got []string, want ...string) {
 	t.Helper()
@@ -19,10 +19,85 @@ func wantProblems(t *testing.T, got []string, want ...string) {
 	}
 }
 
+// TestComposeLoaderRejectsBrokenFiles feeds compose-go one mistake at a
+// time: a misspelled field, an unknown condition, and references that do
+// not resolve. Each must be an error naming the culprit.
+func TestComposeLoaderRejectsBrokenFiles(t *testing.T) {
+	for _, c := range []struct{ name, yaml, want string }{
+		{"misspelled service field", `
+services:
+  a:
+    image: busybox
+    enviroment: {X: "1"}
+`, "enviroment"},
+		{"misspelled field in a merged anchor", `
+x-base: &base
+  image: busybox
+  helthcheck: {test: ["CMD", "true"]}
+services:
+  a:
+    <<: *base
+`, "helthcheck"},
+		{"misspelled top-level key", `
+services:
+  a: {image: busybox}
+volume:
+  data: {}
+`, "volume"},
+		{"unknown depends_on condition", `
+services:
+  a: {image: busybox}
+  b:
+    image: busybox
+    depends_on:
+      a: {condition: service_done}
+`, "condition"},
+		{"unknown service in depends_on", `
+services:
+  a:
+    image: busybox
+    depends_on: [ghost]
+`, "ghost"},
+		{"undeclared network", `
+services:
+  a: {image: busybox, networks: [nowhere]}
+`, "nowhere"},
+		{"undeclared volume", `
+services:
+  a: {image: busybox, volumes: ["undeclared:/data"]}
+`, "undeclared"},
+		{"undeclared config", `
+services:
+  a: {image: busybox, configs: [nocfg]}
+`, "nocfg"},
+		{"depends_on cycle", `
+services:
+  a: {image: busybox, depends_on: [b]}
+  b: {image: busybox, depends_on: [a]}
+`, "cycle"},
+		{"neither image nor build", `
+services:
+  a: {command: ["true"]}
+`, "neither an image nor a build"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := parseCompose(c.yaml, t.TempDir())
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("loader error %v, want one mentioning %q", err, c.want)
+			}
+		})
+	}
+}
+
 func TestReferenceChecksCatchBrokenCompose(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "present.cfg"), nil, 0o644); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"present.cfg", "app/present.conf"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	f, err := parseCompose(`
 x-base: &base
@@ -30,56 +105,57 @@ x-base: &base
 services:
   a:
     <<: *base
-    depends_on: [ghost, b]
-    networks: [nowhere]
+    depends_on: [b]
     volumes:
-      - undeclared:/data
+      - data:/data
       - ./missing.cfg:/etc/missing.cfg:ro
       - ./present.cfg:/etc/present.cfg:ro
       - /etc/passwd:/etc/passwd:ro
-    env_file: [./missing.env]
-    configs: [nocfg]
   b:
     build: {context: ./nodir}
-    depends_on:
-      a: {condition: service_healthy}
-      c: {condition: service_done}
   c:
     image: busybox
+    depends_on:
+      a: {condition: service_healthy}
     entrypoint: ["/bin/sh", "/scripts/run.sh", "--config=/etc/present.cfg", "--other=/etc/app/missing.conf"]
     volumes:
       - ./scripts:/scripts:ro
-      - ./present.cfg:/etc/app/present.conf:ro
+      - ./present.cfg:/etc/present.cfg:ro
       - ./app:/etc/app:ro
+configs:
+  gone: {file: ./gone.cfg}
 volumes:
+  data: {}
   unused: {}
-`)
+networks:
+  idle: {}
+`, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if f.Services["a"].Image != "busybox" {
 		t.Fatalf("merge key not applied: service a has image %q", f.Services["a"].Image)
 	}
-	wantProblems(t, referenceProblems(f, dir),
-		"a depends on ghost, which is not a service",
-		"a uses network nowhere, which is not declared",
-		"a mounts volume undeclared, which is not declared",
-		"bind-mount source ./missing.cfg does not exist",
+	got := referenceProblems(f, dir)
+	wantProblems(t, got,
+		"bind-mount source missing.cfg does not exist",
 		"bind-mounts host path /etc/passwd",
-		"env_file ./missing.env does not exist",
-		"a uses config nocfg, which is not declared",
-		"b: build context ./nodir does not exist",
-		"b waits for a to be healthy, but a has no healthcheck",
-		`b depends on c with unknown condition "service_done"`,
+		"b: build context nodir does not exist",
+		"b: Dockerfile nodir/Dockerfile does not exist",
+		"c waits for a to be healthy, but a has no healthcheck",
+		"config gone: file gone.cfg does not exist",
 		"volume unused is declared but no service mounts it",
-		"depends_on cycle: a → b → a",
+		"network idle is declared but no service uses it",
 	)
-	for _, p := range referenceProblems(f, dir) {
-		if strings.Contains(p, "present.cfg") {
+	for _, p := range got {
+		if strings.Contains(p, "present") {
 			t.Errorf("an existing bind source was reported: %s", p)
 		}
 	}
 	wantProblems(t, scriptPathProblems(f, dir), "runs /scripts/run.sh", "runs /etc/app/missing.conf")
+	if ps := scriptPathProblems(f, dir); len(ps) != 2 {
+		t.Errorf("want 2 script problems (present.cfg exists), got %q", ps)
+	}
 }
 
 func TestPortChecksCatchCollisionsAndWildcards(t *testing.T) {
@@ -96,7 +172,7 @@ services:
     ports:
       - "3000:3000"
       - {target: 80, published: "8080", host_ip: 0.0.0.0}
-`)
+`, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,9 +188,17 @@ services:
 	}
 }
 
-func TestInterpolateUsesDefaults(t *testing.T) {
-	got := interpolate("a ${X:-v1} ${Y-v2} ${Z} ${X}", map[string]string{"Z": "z"})
-	if got != "a v1 v2 z " {
-		t.Errorf("interpolate = %q", got)
+func TestComposeDefaultsApply(t *testing.T) {
+	f, err := parseCompose(`
+services:
+  a:
+    image: busybox:${TAG:-1.37}
+    environment: {X: "${X-v2}", Y: "${Y:-}"}
+`, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img, env := f.Services["a"].Image, envOf(f.Services["a"]); img != "busybox:1.37" || env["X"] != "v2" || env["Y"] != "" {
+		t.Errorf("image %q, environment %v: want the file's own defaults", img, env)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	"gopkg.in/yaml.v3"
 )
 
@@ -25,17 +26,17 @@ func readFile(t *testing.T, name string) string {
 }
 
 // volumeAt returns the named volume mounted at the directory holding p.
-func volumeAt(s service, p string) string {
+func volumeAt(s types.ServiceConfig, p string) string {
 	m, ok := mountFor(s.Volumes, p)
-	if !ok || m.Type != "volume" {
+	if !ok || m.Type != types.VolumeTypeVolume {
 		return ""
 	}
 	return m.Source
 }
 
-func mountsVolume(s service, volume string) bool {
+func mountsVolume(s types.ServiceConfig, volume string) bool {
 	for _, m := range s.Volumes {
-		if m.Type == "volume" && m.Source == volume {
+		if m.Type == types.VolumeTypeVolume && m.Source == volume {
 			return true
 		}
 	}
@@ -44,20 +45,20 @@ func mountsVolume(s service, volume string) bool {
 
 func TestComposeKerberosMatchesTheLoadBalancer(t *testing.T) {
 	f := mustLoadCompose(t)
-	env, kdc := f.Services["authbench"].Environment, f.Services["kdc"]
+	env, kdc := envOf(f.Services["authbench"]), f.Services["kdc"]
 	host := env["AUTHBENCH_HOST"]
 	if _, ok := f.Services[host]; !ok || host != "lb" {
 		t.Errorf("AUTHBENCH_HOST=%q: want the lb service, the host clients dial and name in the SPN", host)
 	}
 	spn := env["PGKRBSRVNAME"] + "/" + host
-	if env["PGKRBSRVNAME"] != "customspn" || !strings.Contains(" "+kdc.Environment["SERVICE_PRINCIPALS"]+" ", " "+spn+" ") {
-		t.Errorf("the KDC's SERVICE_PRINCIPALS %q must hold %s", kdc.Environment["SERVICE_PRINCIPALS"], spn)
+	if env["PGKRBSRVNAME"] != "customspn" || !strings.Contains(" "+envOf(kdc)["SERVICE_PRINCIPALS"]+" ", " "+spn+" ") {
+		t.Errorf("the KDC's SERVICE_PRINCIPALS %q must hold %s", envOf(kdc)["SERVICE_PRINCIPALS"], spn)
 	}
-	if !strings.Contains(" "+kdc.Environment["USER_PRINCIPALS"]+" ", " "+env["AUTHBENCH_GSS_USER"]+" ") {
-		t.Errorf("the KDC's USER_PRINCIPALS %q lack the driver's GSS user %q", kdc.Environment["USER_PRINCIPALS"], env["AUTHBENCH_GSS_USER"])
+	if !strings.Contains(" "+envOf(kdc)["USER_PRINCIPALS"]+" ", " "+env["AUTHBENCH_GSS_USER"]+" ") {
+		t.Errorf("the KDC's USER_PRINCIPALS %q lack the driver's GSS user %q", envOf(kdc)["USER_PRINCIPALS"], env["AUTHBENCH_GSS_USER"])
 	}
 	for _, node := range []string{"roach-0", "roach-1", "roach-2"} {
-		kt := f.Services[node].Environment["KRB5_KTNAME"]
+		kt := envOf(f.Services[node])["KRB5_KTNAME"]
 		v := volumeAt(f.Services[node], kt)
 		if path.Base(kt) != "server.keytab" || v == "" || !mountsVolume(kdc, v) {
 			t.Errorf("%s: KRB5_KTNAME=%s must be server.keytab in a volume the kdc writes (volume %q)", node, kt, v)
@@ -71,14 +72,14 @@ func TestComposeKerberosMatchesTheLoadBalancer(t *testing.T) {
 
 func TestComposeUsersExistEverywhereTheyAreNamed(t *testing.T) {
 	f := mustLoadCompose(t)
-	env := f.Services["authbench"].Environment
-	certUsers := " " + f.Services["certs"].Environment["CLIENT_USERS"] + " "
-	for _, u := range []string{"root", env["AUTHBENCH_CERT_USER"], "vault_admin", f.Services["spire-register"].Environment["AGENT_CN"]} {
+	env := envOf(f.Services["authbench"])
+	certUsers := " " + envOf(f.Services["certs"])["CLIENT_USERS"] + " "
+	for _, u := range []string{"root", env["AUTHBENCH_CERT_USER"], "vault_admin", envOf(f.Services["spire-register"])["AGENT_CN"]} {
 		if !strings.Contains(certUsers, " "+u+" ") {
 			t.Errorf("certs' CLIENT_USERS %q lack %q", certUsers, u)
 		}
 	}
-	reg := f.Services["spire-register"].Environment
+	reg := envOf(f.Services["spire-register"])
 	if reg["SQL_USER"] != env["AUTHBENCH_SPIFFE_USER"] {
 		t.Errorf("SPIRE registers -dns %q first, the driver expects SQL user %q", reg["SQL_USER"], env["AUTHBENCH_SPIFFE_USER"])
 	}
@@ -90,13 +91,13 @@ func TestComposeUsersExistEverywhereTheyAreNamed(t *testing.T) {
 	}
 	initSQL := readFile(t, "compose/init/init.sh")
 	methods := map[string]string{
-		env["AUTHBENCH_CERT_USER"]:                     "cert",
-		env["AUTHBENCH_SPIFFE_USER"]:                   "cert",
-		env["AUTHBENCH_PASSWORD_USER"]:                 "scram-sha-256",
-		env["AUTHBENCH_GSS_USER"]:                      "gss include_realm=0",
-		f.Services["vault"].Environment["STATIC_USER"]: "scram-sha-256",
-		"vault_admin":                                  "cert",
-		"root":                                         "cert-password",
+		env["AUTHBENCH_CERT_USER"]:                "cert",
+		env["AUTHBENCH_SPIFFE_USER"]:              "cert",
+		env["AUTHBENCH_PASSWORD_USER"]:            "scram-sha-256",
+		env["AUTHBENCH_GSS_USER"]:                 "gss include_realm=0",
+		envOf(f.Services["vault"])["STATIC_USER"]: "scram-sha-256",
+		"vault_admin":                             "cert",
+		"root":                                    "cert-password",
 	}
 	for user, method := range methods {
 		if user != "root" && !strings.Contains(initSQL, "CREATE USER IF NOT EXISTS "+user) {
@@ -117,7 +118,7 @@ func TestComposeUsersExistEverywhereTheyAreNamed(t *testing.T) {
 func TestComposeVaultTalksCockroachDB(t *testing.T) {
 	f := mustLoadCompose(t)
 	v := f.Services["vault"]
-	if u := v.Environment["DB_URL"]; !strings.Contains(u, "@lb:26257/") || !strings.Contains(u, "client.vault_admin.crt") {
+	if u := envOf(v)["DB_URL"]; !strings.Contains(u, "@lb:26257/") || !strings.Contains(u, "client.vault_admin.crt") {
 		t.Errorf("vault's DB_URL %q: want the cluster through lb as vault_admin with its client certificate", u)
 	}
 	setup := readFile(t, "compose/vault/setup.sh")
@@ -130,7 +131,7 @@ func TestComposeVaultTalksCockroachDB(t *testing.T) {
 			t.Errorf("vault/setup.sh lacks %s", want)
 		}
 	}
-	env := f.Services["authbench"].Environment
+	env := envOf(f.Services["authbench"])
 	for _, p := range []string{env["AUTHBENCH_VAULT_ROLE_ID_FILE"], env["AUTHBENCH_VAULT_SECRET_ID_FILE"]} {
 		if vol := volumeAt(f.Services["authbench"], p); vol == "" || !mountsVolume(v, vol) {
 			t.Errorf("%s is not in a volume the vault service writes", p)
@@ -148,7 +149,7 @@ func TestHAProxyChecksTheNodes(t *testing.T) {
 		t.Fatalf("haproxy.cfg has %d servers, want the 3 nodes", len(servers))
 	}
 	for _, s := range servers {
-		if _, ok := f.Services[s[1]]; !ok || s[2] != f.Services["authbench"].Environment["AUTHBENCH_PORT"] {
+		if _, ok := f.Services[s[1]]; !ok || s[2] != envOf(f.Services["authbench"])["AUTHBENCH_PORT"] {
 			t.Errorf("haproxy server %s:%s is not a compose service on the SQL port", s[1], s[2])
 		}
 	}
@@ -157,7 +158,7 @@ func TestHAProxyChecksTheNodes(t *testing.T) {
 			t.Errorf("haproxy.cfg lacks %q", want)
 		}
 	}
-	published := map[int]bool{}
+	published := map[uint32]bool{}
 	for _, p := range f.Services["lb"].Ports {
 		published[p.Target] = true
 	}
@@ -214,7 +215,7 @@ func TestComposePrometheusAndGrafanaFollowDashboards(t *testing.T) {
 	}
 	for _, p := range provisioning {
 		for _, m := range regexp.MustCompile(`\$\{(\w+)\}`).FindAllStringSubmatch(readFile(t, p), -1) {
-			if f.Services["grafana"].Environment[m[1]] == "" {
+			if envOf(f.Services["grafana"])[m[1]] == "" {
 				t.Errorf("%s uses ${%s}, which the grafana service does not set", p, m[1])
 			}
 		}

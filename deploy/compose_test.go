@@ -8,148 +8,112 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/compose-spec/compose-go/v2/types"
 )
 
-const (
-	composeDir  = "compose"
-	composePath = "compose/docker-compose.yml"
-)
+// composePath is the reference topology's compose file.
+const composePath = "compose/docker-compose.yml"
 
 // hostPaths are the only bind-mount sources allowed outside the
 // repository: the docker socket, for SPIRE's docker workload attestor.
 var hostPaths = map[string]bool{"/var/run/docker.sock": true}
 
-var dependsConditions = map[string]bool{"service_started": true, "service_healthy": true, "service_completed_successfully": true}
+// repoRoot is the repository the compose file's paths must stay in.
+const repoRoot = ".."
 
-// referenceProblems lists every reference in f that does not resolve:
-// services, networks, named volumes, configs and secrets, and every file
-// or directory (bind mounts, build contexts, Dockerfiles, env files) that
-// must exist relative to dir. Declared but unused volumes and networks,
-// and depends_on cycles, count too.
-func referenceProblems(f *composeFile, dir string) []string {
+// within reports whether path lies in dir (both absolute).
+func within(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
+}
+
+// referenceProblems lists what compose-go's own consistency checks leave
+// to us: every file or directory the project names (bind mounts, build
+// contexts, Dockerfiles, config and secret files) must exist, bind mounts
+// must stay inside root (the repository) unless listed in hostPaths, a
+// service waited for as healthy needs a healthcheck, and every declared
+// volume and network must be used.
+func referenceProblems(p *types.Project, root string) []string {
 	var out []string
 	bad := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
-	exists := func(what, rel string) {
-		if _, err := os.Stat(filepath.Join(dir, rel)); err != nil {
-			bad("%s %s does not exist (relative to %s)", what, rel, dir)
+	root, _ = filepath.Abs(root)
+	exists := func(what, path string) {
+		if _, err := os.Stat(path); err != nil {
+			bad("%s %s does not exist", what, relTo(root, path))
 		}
 	}
 	usedVolumes, usedNetworks := map[string]bool{}, map[string]bool{}
-	for _, name := range slices.Sorted(maps.Keys(f.Services)) {
-		s := f.Services[name]
-		if s.Image == "" && s.Build == nil {
-			bad("service %s has neither image nor build", name)
-		}
+	for _, name := range slices.Sorted(maps.Keys(p.Services)) {
+		s := p.Services[name]
 		if s.Build != nil {
 			exists("service "+name+": build context", s.Build.Context)
 			dockerfile := s.Build.Dockerfile
-			if dockerfile == "" {
-				dockerfile = "Dockerfile"
+			if !filepath.IsAbs(dockerfile) {
+				dockerfile = filepath.Join(s.Build.Context, dockerfile)
 			}
-			exists("service "+name+": Dockerfile", filepath.Join(s.Build.Context, dockerfile))
+			exists("service "+name+": Dockerfile", dockerfile)
 		}
-		for dep, cond := range s.DependsOn {
-			target, ok := f.Services[dep]
-			switch {
-			case !ok:
-				bad("service %s depends on %s, which is not a service", name, dep)
-			case !dependsConditions[cond]:
-				bad("service %s depends on %s with unknown condition %q", name, dep, cond)
-			case cond == "service_healthy" && target.Healthcheck == nil:
+		for dep, d := range s.DependsOn {
+			if d.Condition == types.ServiceConditionHealthy && p.Services[dep].HealthCheck == nil {
 				bad("service %s waits for %s to be healthy, but %s has no healthcheck", name, dep, dep)
 			}
 		}
-		for _, n := range s.Networks {
+		for n := range s.Networks {
 			usedNetworks[n] = true
-			if _, ok := f.Networks[n]; !ok && n != "default" {
-				bad("service %s uses network %s, which is not declared", name, n)
-			}
 		}
 		for _, v := range s.Volumes {
 			switch {
-			case v.Type == "bind" && strings.HasPrefix(v.Source, "/"):
+			case v.Type == types.VolumeTypeBind && !within(v.Source, root):
 				if !hostPaths[v.Source] {
 					bad("service %s bind-mounts host path %s: only %v may come from outside the repository", name, v.Source, slices.Sorted(maps.Keys(hostPaths)))
 				}
-			case v.Type == "bind":
+			case v.Type == types.VolumeTypeBind:
 				exists("service "+name+": bind-mount source", v.Source)
-			case v.Source != "":
+			case v.Type == types.VolumeTypeVolume && v.Source != "":
 				usedVolumes[v.Source] = true
-				if _, ok := f.Volumes[v.Source]; !ok {
-					bad("service %s mounts volume %s, which is not declared", name, v.Source)
-				}
-			}
-		}
-		for _, e := range s.EnvFile {
-			exists("service "+name+": env_file", e)
-		}
-		for _, c := range s.Configs {
-			if _, ok := f.Configs[c.Source]; !ok {
-				bad("service %s uses config %s, which is not declared", name, c.Source)
-			}
-		}
-		for _, c := range s.Secrets {
-			if _, ok := f.Secrets[c.Source]; !ok {
-				bad("service %s uses secret %s, which is not declared", name, c.Source)
 			}
 		}
 	}
-	for _, refs := range []map[string]fileRef{f.Configs, f.Secrets} {
-		for name, r := range refs {
-			if r.File != "" {
-				exists("config/secret "+name+": file", r.File)
-			}
+	for name, c := range p.Configs {
+		if c.File != "" {
+			exists("config "+name+": file", c.File)
 		}
 	}
-	for _, v := range slices.Sorted(maps.Keys(f.Volumes)) {
+	for name, c := range p.Secrets {
+		if c.File != "" {
+			exists("secret "+name+": file", c.File)
+		}
+	}
+	for _, v := range slices.Sorted(maps.Keys(p.Volumes)) {
 		if !usedVolumes[v] {
 			bad("volume %s is declared but no service mounts it", v)
 		}
 	}
-	for _, n := range slices.Sorted(maps.Keys(f.Networks)) {
+	for _, n := range slices.Sorted(maps.Keys(p.Networks)) {
 		if !usedNetworks[n] {
 			bad("network %s is declared but no service uses it", n)
 		}
 	}
-	return append(out, cycleProblems(f)...)
-}
-
-// cycleProblems reports a depends_on cycle, which compose refuses.
-func cycleProblems(f *composeFile) []string {
-	const (
-		visiting = 1
-		done     = 2
-	)
-	state := map[string]int{}
-	var out []string
-	var visit func(name string, path []string)
-	visit = func(name string, path []string) {
-		switch state[name] {
-		case visiting:
-			out = append(out, "depends_on cycle: "+strings.Join(append(path, name), " → "))
-			return
-		case done:
-			return
-		}
-		state[name] = visiting
-		for _, dep := range slices.Sorted(maps.Keys(f.Services[name].DependsOn)) {
-			visit(dep, append(path, name))
-		}
-		state[name] = done
-	}
-	for _, name := range slices.Sorted(maps.Keys(f.Services)) {
-		visit(name, nil)
-	}
 	return out
 }
 
+// relTo names path relative to root when it lies there.
+func relTo(root, path string) string {
+	if rel, err := filepath.Rel(root, path); err == nil && within(path, root) {
+		return rel
+	}
+	return path
+}
+
 // scriptPathProblems checks that every absolute path in an entrypoint or
-// command (also the value of a --flag=PATH) that lies in a bind mount
-// exists in the repository: the scripts and config files services run.
-func scriptPathProblems(f *composeFile, dir string) []string {
+// command (also the value of a --flag=PATH) that lies in a bind mount of
+// the repository exists: the scripts and config files services run.
+func scriptPathProblems(p *types.Project, root string) []string {
 	var out []string
-	for _, name := range slices.Sorted(maps.Keys(f.Services)) {
-		s := f.Services[name]
+	root, _ = filepath.Abs(root)
+	for _, name := range slices.Sorted(maps.Keys(p.Services)) {
+		s := p.Services[name]
 		for _, tok := range append(append([]string{}, s.Entrypoint...), s.Command...) {
 			if i := strings.LastIndex(tok, "="); i >= 0 {
 				tok = tok[i+1:]
@@ -158,12 +122,12 @@ func scriptPathProblems(f *composeFile, dir string) []string {
 				continue
 			}
 			m, ok := mountFor(s.Volumes, tok)
-			if !ok || m.Type != "bind" || strings.HasPrefix(m.Source, "/") {
+			if !ok || m.Type != types.VolumeTypeBind || !within(m.Source, root) {
 				continue
 			}
-			src := filepath.Join(dir, m.Source, strings.TrimPrefix(tok, m.Target))
+			src := filepath.Join(m.Source, strings.TrimPrefix(tok, m.Target))
 			if _, err := os.Stat(src); err != nil {
-				out = append(out, fmt.Sprintf("service %s runs %s, but its source %s does not exist", name, tok, src))
+				out = append(out, fmt.Sprintf("service %s runs %s, but its source %s does not exist", name, tok, relTo(root, src)))
 			}
 		}
 	}
@@ -171,8 +135,8 @@ func scriptPathProblems(f *composeFile, dir string) []string {
 }
 
 // mountFor returns the mount whose target holds path (the longest match).
-func mountFor(mounts []volumeMount, path string) (volumeMount, bool) {
-	var best volumeMount
+func mountFor(mounts []types.ServiceVolumeConfig, path string) (types.ServiceVolumeConfig, bool) {
+	var best types.ServiceVolumeConfig
 	found := false
 	for _, m := range mounts {
 		if (path == m.Target || strings.HasPrefix(path, strings.TrimSuffix(m.Target, "/")+"/")) && len(m.Target) > len(best.Target) {
@@ -185,18 +149,18 @@ func mountFor(mounts []volumeMount, path string) (volumeMount, bool) {
 // portProblems reports host ports published twice (on any addresses: a
 // wildcard collides with all of them, and everything here is on loopback)
 // and ports published beyond loopback.
-func portProblems(f *composeFile) []string {
+func portProblems(p *types.Project) []string {
 	var out []string
-	owner := map[string]string{} // "port/proto" → "service ip"
-	for _, name := range slices.Sorted(maps.Keys(f.Services)) {
-		for _, p := range f.Services[name].Ports {
-			if p.PublishedUnassigned {
-				continue
+	owner := map[string]string{} // "port/proto" → service
+	for _, name := range slices.Sorted(maps.Keys(p.Services)) {
+		for _, pt := range p.Services[name].Ports {
+			if pt.Published == "" {
+				continue // Docker picks the host port
 			}
-			if p.HostIP != "127.0.0.1" {
-				out = append(out, fmt.Sprintf("service %s publishes %d on %q: bind it to 127.0.0.1", name, p.Published, p.HostIP))
+			if pt.HostIP != "127.0.0.1" {
+				out = append(out, fmt.Sprintf("service %s publishes %s on %q: bind it to 127.0.0.1", name, pt.Published, pt.HostIP))
 			}
-			key := fmt.Sprintf("%d/%s", p.Published, p.Protocol)
+			key := pt.Published + "/" + pt.Protocol
 			if prev, ok := owner[key]; ok {
 				out = append(out, fmt.Sprintf("host port %s is published by %s and by %s", key, prev, name))
 				continue
@@ -207,9 +171,9 @@ func portProblems(f *composeFile) []string {
 	return out
 }
 
-func mustLoadCompose(t *testing.T) *composeFile {
+func mustLoadCompose(t *testing.T) *types.Project {
 	t.Helper()
-	f, err := loadCompose(composePath)
+	f, err := loadComposeFile(composePath)
 	if err != nil {
 		t.Fatalf("%s: %v", composePath, err)
 	}
@@ -231,7 +195,7 @@ func TestComposeHasTheTopology(t *testing.T) {
 		if cmd := strings.Join(s.Command, " "); !strings.Contains(cmd, "--certs-dir=") || strings.Contains(cmd, "--insecure") {
 			t.Errorf("%s: command %q must run in secure mode with --certs-dir", name, cmd)
 		}
-		if s.Environment["KRB5_KTNAME"] == "" {
+		if envOf(s)["KRB5_KTNAME"] == "" {
 			t.Errorf("%s: no KRB5_KTNAME: the GSSAPI acceptor would not find the keytab", name)
 		}
 	}
@@ -239,10 +203,10 @@ func TestComposeHasTheTopology(t *testing.T) {
 
 func TestComposeReferencesResolve(t *testing.T) {
 	f := mustLoadCompose(t)
-	for _, p := range referenceProblems(f, composeDir) {
+	for _, p := range referenceProblems(f, repoRoot) {
 		t.Error(p)
 	}
-	for _, p := range scriptPathProblems(f, composeDir) {
+	for _, p := range scriptPathProblems(f, repoRoot) {
 		t.Error(p)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 )
 
 const (
@@ -23,31 +25,31 @@ func mustLoadK8s(t *testing.T) []*k8sObject {
 }
 
 // indexedJob returns the drivers' Job and its authbench container.
-func indexedJob(t *testing.T, objs []*k8sObject) (*k8sObject, container) {
+func indexedJob(t *testing.T, objs []*k8sObject) (*batchv1.Job, corev1.Container) {
 	t.Helper()
 	for _, o := range objs {
-		if o.Kind != "Job" || o.Spec.CompletionMode != "Indexed" {
+		if o.job == nil || o.job.Spec.CompletionMode == nil || *o.job.Spec.CompletionMode != batchv1.IndexedCompletion {
 			continue
 		}
-		for _, c := range o.Spec.Template.Spec.Containers {
+		for _, c := range o.job.Spec.Template.Spec.Containers {
 			if len(c.Command) > 0 && c.Command[0] == "authbench" {
-				return o, c
+				return o.job, c
 			}
 		}
 		t.Fatalf("%s: the Indexed Job has no container running authbench", o.file)
 	}
 	t.Fatal("no Job with completionMode: Indexed in deploy/k8s")
-	return nil, container{}
+	return nil, corev1.Container{}
 }
 
 func TestK8sManifestsAreObjects(t *testing.T) {
 	objs := mustLoadK8s(t)
 	for _, o := range objs {
-		if o.APIVersion == "" || o.Kind == "" || o.Metadata.Name == "" {
-			t.Errorf("%s: want apiVersion, kind and metadata.name, got %q %q %q", o.file, o.APIVersion, o.Kind, o.Metadata.Name)
+		if o.meta.Name == "" {
+			t.Errorf("%s: %s has no metadata.name", o.file, o.Kind)
 		}
-		if o.Kind != "Namespace" && o.Metadata.Namespace != k8sNamespace {
-			t.Errorf("%s: %s %s is in namespace %q, want %q", o.file, o.Kind, o.Metadata.Name, o.Metadata.Namespace, k8sNamespace)
+		if o.Kind != "Namespace" && o.meta.Namespace != k8sNamespace {
+			t.Errorf("%s: %s %s is in namespace %q, want %q", o.file, o.Kind, o.meta.Name, o.meta.Namespace, k8sNamespace)
 		}
 	}
 }
@@ -56,13 +58,13 @@ func TestK8sReferencesResolve(t *testing.T) {
 	objs := mustLoadK8s(t)
 	defined := map[string]bool{}
 	for _, o := range objs {
-		defined[o.Kind+"/"+o.Metadata.Name] = true
+		defined[o.Kind+"/"+o.meta.Name] = true
 	}
 	for _, o := range objs {
-		if o.Kind != "Job" {
+		if o.job == nil {
 			continue
 		}
-		pod := o.Spec.Template.Spec
+		pod := o.job.Spec.Template.Spec
 		if pod.ServiceAccountName != "" && !defined["ServiceAccount/"+pod.ServiceAccountName] {
 			t.Errorf("%s: service account %s is not defined", o.file, pod.ServiceAccountName)
 		}
@@ -104,7 +106,7 @@ func TestK8sDriversStartTogetherAndExposeMetrics(t *testing.T) {
 	if spec.Completions == nil || spec.Parallelism == nil || *spec.Completions != *spec.Parallelism || *spec.Completions < 2 {
 		t.Errorf("completions and parallelism must be equal (every driver runs at once) and > 1")
 	}
-	if rp := spec.Template.Spec.RestartPolicy; rp != "Never" {
+	if rp := spec.Template.Spec.RestartPolicy; rp != corev1.RestartPolicyNever {
 		t.Errorf("restartPolicy %q: a restarted driver would start after the others; want Never", rp)
 	}
 	args := append(c.Command[1:], c.Args...)
@@ -126,13 +128,13 @@ func TestK8sDriversStartTogetherAndExposeMetrics(t *testing.T) {
 	if host != "0.0.0.0" || port == "" {
 		t.Errorf("--metrics-addr = %q: Prometheus scrapes the pod's IP, so listen on 0.0.0.0", addr)
 	}
-	ann := spec.Template.Metadata.Annotations
+	ann := spec.Template.Annotations
 	if ann["prometheus.io/scrape"] != "true" || ann["prometheus.io/port"] != port || ann["prometheus.io/path"] != "/metrics" {
 		t.Errorf("pod annotations %v: want prometheus.io/scrape=true, port=%s, path=/metrics", ann, port)
 	}
 	exposed := false
 	for _, p := range c.Ports {
-		exposed = exposed || p.ContainerPort > 0 && port == strconv.Itoa(p.ContainerPort)
+		exposed = exposed || p.ContainerPort > 0 && port == strconv.Itoa(int(p.ContainerPort))
 	}
 	if !exposed {
 		t.Errorf("the container does not declare port %s", port)
@@ -193,5 +195,40 @@ func TestExpandK8sFollowsTheKubelet(t *testing.T) {
 	got, missing := expandK8s("--out=/r/$(I) $$(I) $(date +%s) $(NOPE)", map[string]string{"I": "3"})
 	if got != "--out=/r/3 $(I) $(date +%s) $(NOPE)" || len(missing) != 1 || missing[0] != "NOPE" {
 		t.Errorf("expandK8s = %q, missing %v", got, missing)
+	}
+}
+
+// TestK8sDecodingIsStrict feeds the decoder manifests with one mistake
+// each: the API types must refuse them, naming the culprit.
+func TestK8sDecodingIsStrict(t *testing.T) {
+	const job = `apiVersion: batch/v1
+kind: Job
+metadata: {name: j, namespace: authbench}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: c
+          image: busybox
+`
+	if objs, err := parseK8s("ok.yaml", []byte("# a comment\n---\n"+job)); err != nil || len(objs) != 1 || objs[0].job == nil {
+		t.Fatalf("a valid Job: %v, %d objects", err, len(objs))
+	}
+	for _, c := range []struct{ name, doc, want string }{
+		{"misspelled container field", strings.Replace(job, "image: busybox", "imagePullPolicyy: Always", 1), "imagePullPolicyy"},
+		{"misspelled pod field", strings.Replace(job, "restartPolicy: Never", "restartPolcy: Never", 1), "restartPolcy"},
+		{"field at the wrong level", strings.Replace(job, "spec:\n  template:", "spec:\n  restartPolicy: Never\n  template:", 1), "restartPolicy"},
+		{"duplicate field", strings.Replace(job, "      restartPolicy: Never", "      restartPolicy: Never\n      restartPolicy: OnFailure", 1), "restartPolicy"},
+		{"wrong type", strings.Replace(job, "spec:\n  template:", "spec:\n  completions: four\n  template:", 1), "completions"},
+		{"misspelled ConfigMap field", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: m}\ndatta: {A: b}\n", "datta"},
+		{"unknown kind", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n", "Deployment"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := parseK8s("broken.yaml", []byte(c.doc))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("decode error %v, want one mentioning %q", err, c.want)
+			}
+		})
 	}
 }
