@@ -15,9 +15,9 @@ BENCH_FLAGS ?=
 # server: CI clones the repository beside shared/ (see .ci/run).
 OPENBAO_DIR ?= $(abspath $(CURDIR)/../shared/tools/openbao)
 TOOLS := .tools
-# package:target of every fuzz target; go test -fuzz takes one target per run.
 # Go modules of their own (their heavier dependencies stay out of go.mod); `make test` vets and tests each.
 SUB_MODULES := deploy
+# package:target of every fuzz target; go test -fuzz takes one target per run.
 FUZZ_TARGETS := ./results:FuzzReadHlog ./results:FuzzReadTicks ./results:FuzzReadSummary ./workloads/orders:FuzzParseMix
 
 .PHONY: all deps build test unit demo demo-down vet clean bench fuzz soak openbao
