@@ -29,6 +29,7 @@ const faultQuietTicks = 3
 // the last tick; only the error paths touch them.
 type faultCounts struct {
 	retried [numClasses]atomic.Int64
+	all     [numClasses]int64 // warm-up included, for /metrics; under Registry.mu
 }
 
 // AttemptFailed records an attempt that failed with class c and is retried.
@@ -49,6 +50,7 @@ func (r *Registry) noteFault(intervalStart time.Time, warmup bool) {
 	var n int64
 	for c := ClassConnection; c < numClasses; c++ {
 		retried := r.faults.retried[c].Swap(0)
+		r.faults.all[c] += retried
 		if !warmup {
 			r.retriedErrs[c] += retried
 		}

@@ -47,6 +47,7 @@ type Collector struct {
 type promDescs struct {
 	latency, service, ops, errors, retries, retried, outcomes, ambiguous *prometheus.Desc
 	phase, opened, failed, closed, events, rotations                     *prometheus.Desc
+	faults, retriedErrors                                                *prometheus.Desc
 	workers, targetRate                                                  *prometheus.Desc
 }
 
@@ -58,22 +59,24 @@ func NewCollector(reg *Registry, opts CollectorOpts) *Collector {
 		return prometheus.NewDesc("authbench_"+name, help, labels, c)
 	}
 	return &Collector{reg: reg, opts: opts, d: promDescs{
-		latency:    d("op_latency_seconds", "Latency of successful ops, from the intended start in an open loop (warm-up included).", "op"),
-		service:    d("op_service_time_seconds", "Service time of successful ops: from the actual start (equal to the latency in a closed loop).", "op"),
-		ops:        d("ops_total", "Successful ops.", "op"),
-		errors:     d("errors_total", "Failed ops by error class.", "op", "class"),
-		retries:    d("retries_total", "Retried attempts (SQLSTATE 40001/40P01 or a lost connection).", "op"),
-		retried:    d("retried_transactions_total", "Transactions that needed at least one retry.", "op"),
-		outcomes:   d("outcomes_total", "Ops rolled back on purpose by the workload (neither success nor error).", "op", "outcome"),
-		ambiguous:  d("ambiguous_commits_total", "Transactions whose COMMIT reply was lost: the database may hold them.", "op"),
-		phase:      d("handshake_phase_seconds", "Duration of each connection handshake phase.", "phase"),
-		opened:     d("connections_opened_total", "Connections opened (handshake complete)."),
-		failed:     d("connections_failed_total", "Connection attempts that failed."),
-		closed:     d("connections_closed_total", "Connections closed (retired) by the pool or the driver."),
-		events:     d("events_total", "Credential events: logins, renewals, rotations, retirements.", "kind", "source"),
-		rotations:  d("rotations_total", "Events that replaced the credential in use.", "kind", "source"),
-		workers:    d("workers", "Workers running (--concurrency)."),
-		targetRate: d("target_rate", "Open-loop target in ops per second (0 = closed loop)."),
+		latency:       d("op_latency_seconds", "Latency of successful ops, from the intended start in an open loop (warm-up included).", "op"),
+		service:       d("op_service_time_seconds", "Service time of successful ops: from the actual start (equal to the latency in a closed loop).", "op"),
+		ops:           d("ops_total", "Successful ops.", "op"),
+		errors:        d("errors_total", "Failed ops by error class.", "op", "class"),
+		retries:       d("retries_total", "Retried attempts (SQLSTATE 40001/40P01 or a lost connection).", "op"),
+		retried:       d("retried_transactions_total", "Transactions that needed at least one retry.", "op"),
+		outcomes:      d("outcomes_total", "Ops rolled back on purpose by the workload (neither success nor error).", "op", "outcome"),
+		ambiguous:     d("ambiguous_commits_total", "Transactions whose COMMIT reply was lost: the database may hold them.", "op"),
+		phase:         d("handshake_phase_seconds", "Duration of each connection handshake phase.", "phase"),
+		opened:        d("connections_opened_total", "Connections opened (handshake complete)."),
+		failed:        d("connections_failed_total", "Connection attempts that failed."),
+		closed:        d("connections_closed_total", "Connections closed (retired) by the pool or the driver."),
+		events:        d("events_total", "Credential events: logins, renewals, rotations, retirements.", "kind", "source"),
+		rotations:     d("rotations_total", "Events that replaced the credential in use.", "kind", "source"),
+		faults:        d("fault_events_total", "Fault events: errors (failed or retried, serialization conflicts aside) after a clean period."),
+		retriedErrors: d("retried_errors_total", "Failed attempts that were retried, by error class (serialization conflicts are in retries_total).", "class"),
+		workers:       d("workers", "Workers running (--concurrency)."),
+		targetRate:    d("target_rate", "Open-loop target in ops per second (0 = closed loop)."),
 	}}
 }
 
@@ -82,7 +85,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.d.latency, c.d.service, c.d.ops, c.d.errors, c.d.retries, c.d.retried, c.d.outcomes, c.d.ambiguous,
 		c.d.phase, c.d.opened, c.d.failed, c.d.closed, c.d.events, c.d.rotations,
-		c.d.workers, c.d.targetRate,
+		c.d.faults, c.d.retriedErrors, c.d.workers, c.d.targetRate,
 	} {
 		ch <- d
 	}
@@ -101,6 +104,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- c.counter(c.d.failed, s.failed, s.start)
 	ch <- c.counter(c.d.closed, s.closed, s.start)
 	c.collectEvents(ch, s)
+	c.collectFaults(ch, s)
 	ch <- prometheus.MustNewConstMetric(c.d.workers, prometheus.GaugeValue, float64(c.opts.Workers))
 	ch <- prometheus.MustNewConstMetric(c.d.targetRate, prometheus.GaugeValue, c.opts.TargetRate)
 }
@@ -144,6 +148,16 @@ func (c *Collector) collectEvents(ch chan<- prometheus.Metric, s *promSnapshot) 
 	}
 }
 
+// collectFaults sends the fault event counter and the retried failures by
+// class, every class from the start at 0, so that rate() and increase()
+// see the first one.
+func (c *Collector) collectFaults(ch chan<- prometheus.Metric, s *promSnapshot) {
+	ch <- c.counter(c.d.faults, s.faults, s.start)
+	for cl := ClassConnection; cl < numClasses; cl++ {
+		ch <- c.counter(c.d.retriedErrors, s.retried[cl], s.start, cl.String())
+	}
+}
+
 func (c *Collector) counter(d *prometheus.Desc, n int64, created time.Time, labels ...string) prometheus.Metric {
 	return prometheus.MustNewConstMetricWithCreatedTimestamp(d, prometheus.CounterValue, float64(n), created, labels...)
 }
@@ -164,6 +178,8 @@ type promSnapshot struct {
 	phases                 map[string]*hdr.Histogram
 	events, rotations      map[eventKey]int64
 	opened, failed, closed int64
+	faults                 int64
+	retried                [numClasses]int64 // failed attempts retried, by class
 }
 
 // promOp is one op's all-time data.
@@ -185,6 +201,7 @@ func (r *Registry) promSnapshot() *promSnapshot {
 		start: r.start, phases: make(map[string]*hdr.Histogram, len(r.phases)),
 		events: map[eventKey]int64{}, rotations: map[eventKey]int64{},
 		opened: r.conns.opened.Load(), failed: r.conns.failed.Load(), closed: r.conns.closed.Load(),
+		retried: r.faults.all,
 	}
 	for i, name := range r.ops {
 		op := promOp{name: name, lat: r.allLat[i].Clone()}
@@ -202,6 +219,9 @@ func (r *Registry) promSnapshot() *promSnapshot {
 		s.events[k]++
 		if e.Rotation {
 			s.rotations[k]++
+		}
+		if e.Kind == FaultEvent {
+			s.faults++
 		}
 	}
 	return s

@@ -165,6 +165,60 @@ func TestCollectorCounters(t *testing.T) {
 	}
 }
 
+// TestCollectorFaults wants fault events and retried failures by class on
+// /metrics, warm-up included, every class at 0 until it happens.
+func TestCollectorFaults(t *testing.T) {
+	start := time.Unix(1000, 0)
+	reg := NewRegistry([]string{"transfer"}, false, start)
+	c := NewCollector(reg, CollectorOpts{Workload: "bank", AuthMode: "cert"})
+	counter := func(name string, labels map[string]string) float64 {
+		t.Helper()
+		return find(t, gather(t, c), name, labels).GetCounter().GetValue()
+	}
+	if n := len(gather(t, c)["authbench_retried_errors_total"].GetMetric()); n != int(numClasses-ClassConnection) ||
+		counter("authbench_fault_events_total", nil) != 0 {
+		t.Fatalf("before any error: %d retried-error series (want every class but retryable) and fault events %g (want 0)",
+			n, counter("authbench_fault_events_total", nil))
+	}
+	w := reg.NewRecorder()
+	tick := 0
+	next := func(warmup bool) {
+		tick++
+		reg.Tick(start.Add(time.Duration(tick)*time.Second), warmup)
+	}
+	for range faultQuietTicks {
+		w.Record(0, time.Millisecond, time.Millisecond, 0, ClassNone)
+		next(true)
+	}
+	reg.AttemptFailed(ClassConnection) // a fault in warm-up, hidden by a retry
+	reg.AttemptFailed(ClassConnection)
+	next(true)
+	for range faultQuietTicks {
+		next(false)
+	}
+	w.Record(0, time.Millisecond, time.Millisecond, 0, ClassTimeout) // a second fault, failed
+	reg.AttemptFailed(ClassAuth)
+	next(false)
+	for _, ck := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"authbench_fault_events_total", nil, 2},
+		{"authbench_retried_errors_total", map[string]string{"class": "connection"}, 2},
+		{"authbench_retried_errors_total", map[string]string{"class": "auth"}, 1},
+		{"authbench_retried_errors_total", map[string]string{"class": "timeout"}, 0},
+		{"authbench_errors_total", map[string]string{"class": "timeout"}, 1},
+	} {
+		if got := counter(ck.name, ck.labels); got != ck.want {
+			t.Errorf("%s%v = %g, want %g", ck.name, ck.labels, got, ck.want)
+		}
+	}
+	if problems, err := testutil.CollectAndLint(c); err != nil || len(problems) > 0 {
+		t.Errorf("lint: %v %v", err, problems)
+	}
+}
+
 func TestCollectorGauges(t *testing.T) {
 	_, c := promRun(t, false)
 	want := `
