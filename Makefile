@@ -16,7 +16,7 @@ BENCH_FLAGS ?=
 OPENBAO_DIR ?= $(abspath $(CURDIR)/../shared/tools/openbao)
 TOOLS := .tools
 # Go modules of their own (their heavier dependencies stay out of go.mod); `make test` vets and tests each.
-SUB_MODULES := deploy
+SUB_MODULES := deploy results/report/browsertest
 # package:target of every fuzz target; go test -fuzz takes one target per run.
 FUZZ_TARGETS := ./results:FuzzReadHlog ./results:FuzzReadTicks ./results:FuzzReadSummary ./workloads/orders:FuzzParseMix
 

@@ -21,6 +21,15 @@ import (
 // balancer that presents the database's own certificate, so TLS
 // verify-full and SCRAM channel binding hold through it.
 func StackCommitDropper(st *stack.State, every, drops int) (*CommitDropper, error) {
+	return StackCommitDropperAs(st, "", every, drops)
+}
+
+// StackCommitDropperAs is StackCommitDropper for a user who logs in with a
+// client certificate: TLS ends at the proxy, so the proxy asks the client
+// for its certificate (the driver still picks one per connection, and so
+// still sees a rotation) and presents certUser's own (client.<certUser>.crt
+// in the stack's certificate directory) upstream; "" asks and presents none.
+func StackCommitDropperAs(st *stack.State, certUser string, every, drops int) (*CommitDropper, error) {
 	cert, err := tls.LoadX509KeyPair(filepath.Join(st.CertsDir, "server.crt"), filepath.Join(st.CertsDir, "server.key"))
 	if err != nil {
 		return nil, fmt.Errorf("commit dropper: the database's certificate: %w", err)
@@ -33,9 +42,18 @@ func StackCommitDropper(st *stack.State, every, drops int) (*CommitDropper, erro
 	if !roots.AppendCertsFromPEM(caPEM) {
 		return nil, fmt.Errorf("commit dropper: no certificate in %s", st.CAFile)
 	}
-	return NewCommitDropper(fmt.Sprintf("127.0.0.1:%d", st.LBPort),
-		&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
-		&tls.Config{RootCAs: roots, ServerName: stack.LBHost, MinVersion: tls.VersionTLS12}, every, drops)
+	upstream := &tls.Config{RootCAs: roots, ServerName: stack.LBHost, MinVersion: tls.VersionTLS12}
+	server := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if certUser != "" {
+		server.ClientAuth = tls.RequestClientCert
+		base := filepath.Join(st.CertsDir, "client."+certUser)
+		client, err := tls.LoadX509KeyPair(base+".crt", base+".key")
+		if err != nil {
+			return nil, fmt.Errorf("commit dropper: %s's client certificate: %w", certUser, err)
+		}
+		upstream.Certificates = []tls.Certificate{client}
+	}
+	return NewCommitDropper(fmt.Sprintf("127.0.0.1:%d", st.LBPort), server, upstream, every, drops)
 }
 
 // TerminateSessions ends every session of user from the server side and

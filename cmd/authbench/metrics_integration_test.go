@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/authbench/authbench/driver"
+	"github.com/authbench/authbench/faults"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/stack"
 	"github.com/authbench/authbench/stack/pki"
@@ -286,10 +287,22 @@ var dashVars = strings.NewReplacer(
 
 func substituteVars(expr string) string { return dashVars.Replace(expr) }
 
+// Through the dashboards' run, a proxy drops the reply of every
+// dashCommitEvery-th COMMIT, dashCommitDrops times. The run does not retry
+// (--max-retries 0), so each drop is a transaction that failed after a
+// COMMIT of unknown outcome, an ambiguous commit, and, after the clean
+// seconds between drops (at most 200 COMMITs a second), a fault event:
+// their annotations have something to mark.
+const (
+	dashCommitEvery = 1000
+	dashCommitDrops = 3
+)
+
 // TestDashboardsAgainstPrometheus runs the bank scraped by the stack's
-// Prometheus and rotates the client certificate once Prometheus has the
-// run's ops; it ends the run once every dashboard query returns data (the
-// rotation annotations only do once the rotation has been scraped), and
+// Prometheus, through a proxy that drops a few COMMIT replies, and rotates
+// the client certificate once Prometheus has the run's ops; it ends the
+// run once every dashboard query returns data (the rotation, fault and
+// ambiguous-commit annotations only do once those have been scraped), and
 // fails on the queries that never do.
 func TestDashboardsAgainstPrometheus(t *testing.T) {
 	st := stacktest.Start(t, func(c *stack.Config) {
@@ -298,8 +311,15 @@ func TestDashboardsAgainstPrometheus(t *testing.T) {
 	})
 	c := newCLI(t, st)
 	c.mustRun("init", "bank", "--accounts", "1000")
+	certUser, _ := st.FirstUser(stack.MethodCert)
+	p, err := faults.StackCommitDropperAs(st, certUser.Name, dashCommitEvery, dashCommitDrops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
 	begin := time.Now()
 	r := startRunFor(t, c, 5*time.Minute, "run", "bank", "--auth", "cert", "--concurrency", "8", "--duration", "0",
+		"--host", "127.0.0.1", "--port", strconv.Itoa(p.Port()), "--max-retries", "0",
 		"--max-rate", "200", "--max-conn-lifetime", "4s", "--max-conn-lifetime-jitter", "1s",
 		"--tolerate-errors", "--metrics-addr", "127.0.0.1:0", "--out", filepath.Join(t.TempDir(), "run"))
 	addr := waitMatch(t, r, metricsLine)[1]
@@ -329,6 +349,9 @@ func TestDashboardsAgainstPrometheus(t *testing.T) {
 	r.interrupt(t)
 	for e, why := range missing {
 		t.Errorf("%s returned no data: %s\nquery: %s", strings.TrimSuffix(where[e], "; "), why, e)
+	}
+	if len(missing) > 0 {
+		t.Logf("the proxy dropped %d COMMIT replies (errors %v)", len(p.Drops()), p.Errors())
 	}
 }
 

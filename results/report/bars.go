@@ -20,13 +20,22 @@ type bar struct {
 	tip          string
 }
 
+// barPlot draws a bar chart's frame with room for its group labels, and
+// its groups.
+func barPlot(class, id, label, yLabel string, yMax float64, legend []legendItem, groups []barGroup, values bool) *plot {
+	lay := layoutGroupLabels(groups)
+	p := newTallPlot(class, id, label, yLabel, yMax, legend, lay.extra)
+	p.drawGroups(groups, values, lay)
+	return p
+}
+
 // drawGroups lays the groups out across the plot, each bar's value on top
 // when labels is set. Non-zero values get at least one pixel.
-func (p *plot) drawGroups(groups []barGroup, labels bool) {
+func (p *plot) drawGroups(groups []barGroup, labels bool, lay groupLabels) {
 	if len(groups) == 0 {
 		return
 	}
-	groupW := (chartW - marginL - marginR) / float64(len(groups))
+	groupW := groupWidth(groups)
 	for gi, g := range groups {
 		x0 := marginL + float64(gi)*groupW
 		n := math.Max(1, float64(len(g.bars)))
@@ -44,8 +53,12 @@ func (p *plot) drawGroups(groups []barGroup, labels bool) {
 				p.text("bar-value", x+barW/2, p.y.at(b.value)-4, "middle", num(b.value))
 			}
 		}
-		p.text("group-label", x0+groupW/2, chartH-marginB+18, "middle", g.label)
+		p.groupLabel(x0+groupW/2, g.label, lay)
 	}
+}
+
+func groupWidth(groups []barGroup) float64 {
+	return (chartW - marginL - marginR) / float64(max(1, len(groups)))
 }
 
 func (p *plot) bar(class string, x, w, v float64, fill string, opacity float64, tip string) {
@@ -95,8 +108,7 @@ func handshakeChart(runs []Run) string {
 		legend = append(legend, legendItem{label: ph, color: color(i), box: true})
 	}
 	legend = append(legend, legendItem{label: "solid: p50", color: "#555", box: true}, legendItem{label: "pale: p99", color: "#ccc", box: true})
-	p := newPlot("handshake", "handshake", "handshake phases per run: p50 and p99 (ms)", "ms", yMax, legend)
-	p.drawGroups(groups, false)
+	p := barPlot("handshake", "handshake", "handshake phases per run: p50 and p99 (ms)", "ms", yMax, legend, groups, false)
 	return p.close()
 }
 
@@ -126,8 +138,7 @@ func retriesChart(r Run, idx int) string {
 	for i, k := range kinds {
 		legend[i] = legendItem{label: k.name, color: k.color, box: true}
 	}
-	p := newPlot("retries", fmt.Sprintf("retries-%d", idx), r.Label+": retries and failures per op", "count", yMax, legend)
-	p.drawGroups(groups, true)
+	p := barPlot("retries", fmt.Sprintf("retries-%d", idx), r.Label+": retries and failures per op", "count", yMax, legend, groups, true)
 	if yMax == 0 {
 		p.empty("no retries and no failed transactions")
 	}

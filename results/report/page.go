@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,10 +27,22 @@ type runView struct {
 	Throughput           template.HTML
 	Latency              []opChart
 	Retries              template.HTML
-	ErrorClasses         string
-	RetriedClasses       string
+	Errors               []classView
 	Ambiguous            int64
-	Rotations, Faults    []rotationView
+	Rotations, Faults    impactTable
+}
+
+// classView is one error class of a run: failed transactions and the
+// failed attempts that a retry hid.
+type classView struct {
+	Class           string
+	Failed, Retried int64
+}
+
+// impactTable is a table of rotations or of faults.
+type impactTable struct {
+	Class string
+	Rows  []rotationView
 }
 
 // opChart is one op's chart, captioned with the op's name.
@@ -114,12 +127,28 @@ func viewRun(r Run, i int) runView {
 	for _, op := range opNames(r) {
 		rv.Latency = append(rv.Latency, opChart{Op: op, SVG: template.HTML(latencyChart(r, i, op))})
 	}
-	rv.ErrorClasses = errorClasses(r.Summary.Errors)
-	rv.RetriedClasses = errorClasses(r.Summary.Retried)
+	rv.Errors = classViews(r.Summary.Errors, r.Summary.Retried)
 	rv.Ambiguous = r.Summary.Total.Ambiguous
-	rv.Rotations = impactViews(r.Summary.Rotations)
-	rv.Faults = impactViews(r.Summary.Faults)
+	rv.Rotations = impactTable{"impact rotations", impactViews(r.Summary.Rotations)}
+	rv.Faults = impactTable{"impact faults", impactViews(r.Summary.Faults)}
 	return rv
+}
+
+// classViews are the rows of a run's errors table, one per class that
+// failed a transaction or an attempt, in class-name order.
+func classViews(failed, retried map[string]int64) []classView {
+	classes := map[string]bool{}
+	for c := range failed {
+		classes[c] = true
+	}
+	for c := range retried {
+		classes[c] = true
+	}
+	out := make([]classView, 0, len(classes))
+	for _, c := range slices.Sorted(maps.Keys(classes)) {
+		out = append(out, classView{Class: c, Failed: failed[c], Retried: retried[c]})
+	}
+	return out
 }
 
 // impactViews are the table rows of rotations or faults: when, what, how
@@ -170,22 +199,6 @@ func runMeta(s *results.Summary) string {
 	return strings.Join(parts, " · ")
 }
 
-func errorClasses(m map[string]int64) string {
-	if len(m) == 0 {
-		return "none"
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s %d", k, m[k])
-	}
-	return strings.Join(parts, ", ")
-}
-
 var pageTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -200,19 +213,19 @@ var pageTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <p class="meta">Generated {{.Generated}} from {{len .Runs}} run(s). Self-contained: no scripts, fonts or images from anywhere.</p>
 <section id="summary">
 <h2>Summary</h2>
-<table class="summary">
+<div class="scroll"><table class="summary">
 <thead><tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr></thead>
 <tbody>{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}</tbody>
-</table>
+</table></div>
 <details class="markdown"><summary>Markdown, to paste into a ticket</summary><pre class="markdown">{{.Markdown}}</pre></details>
 </section>
 <section id="handshake">
 <h2>Handshake phases</h2>
 {{if .Handshake}}<figure>{{.Handshake}}</figure>
-<table class="handshake">
+<div class="scroll"><table class="handshake">
 <thead><tr><th>run</th>{{range .Phases}}<th>{{.}} p50 / p99 ms</th>{{end}}</tr></thead>
 <tbody>{{range .PhaseRows}}<tr><td>{{.Run}}</td>{{range .Phases}}<td>{{.}}</td>{{end}}</tr>{{end}}</tbody>
-</table>{{else}}<p class="empty">No run recorded a handshake.</p>{{end}}
+</table></div>{{else}}<p class="empty">No run recorded a handshake.</p>{{end}}
 </section>
 {{range .Runs}}<section class="run" id="{{.ID}}">
 <h2>{{.Label}}</h2>
@@ -223,17 +236,23 @@ var pageTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 {{range .Latency}}<figure><figcaption>op <b>{{.Op}}</b></figcaption>{{.SVG}}</figure>{{end}}
 <h3>Retries and failures</h3>
 <figure>{{.Retries}}</figure>
-<p class="meta">Failed transactions by class: {{.ErrorClasses}}<br>Failures the retries hid, by class (serialization conflicts aside): {{.RetriedClasses}}{{if .Ambiguous}}<br>Transactions of unknown outcome (the COMMIT reply was lost): {{.Ambiguous}}{{end}}</p>
-{{if .Rotations}}<h3>Rotations</h3>
+<h3>Errors by class</h3>
+{{if .Errors}}<div class="scroll"><table class="errors">
+<thead><tr><th>class</th><th>failed transactions</th><th>failed attempts retried</th></tr></thead>
+<tbody>{{range .Errors}}<tr><td>{{.Class}}</td><td>{{.Failed}}</td><td>{{.Retried}}</td></tr>{{end}}</tbody>
+</table></div>
+<p class="note">Failed: after the last retry. Retried: attempts that failed and were then retried, which hid them; serialization conflicts are in the retry counts above.</p>{{else}}<p class="empty">No transaction and no attempt failed.</p>{{end}}
+<p class="meta ambiguous">Ambiguous commits (the COMMIT reply was lost, the outcome is unknown): {{.Ambiguous}}</p>
+{{if .Rotations.Rows}}<h3>Rotations</h3>
 {{template "impact" .Rotations}}{{end}}
-{{if .Faults}}<h3>Faults (errors after a clean period)</h3>
+{{if .Faults.Rows}}<h3>Faults (errors after a clean period)</h3>
 {{template "impact" .Faults}}{{end}}
 </section>
 {{end}}</main>
 </body>
 </html>
-{{define "impact"}}<table class="rotations"><thead><tr><th>elapsed</th><th>event</th><th>dip (worst ÷ baseline)</th><th>errors in 10 s</th><th>back to 90 %</th></tr></thead>
-<tbody>{{range .}}<tr><td>{{.Elapsed}}</td><td>{{.Event}}</td><td>{{.Dip}}</td><td>{{.Errors}}</td><td>{{.Recovery}}</td></tr>{{end}}</tbody></table>{{end}}`))
+{{define "impact"}}<div class="scroll"><table class="{{.Class}}"><thead><tr><th>elapsed</th><th class="text">event</th><th>dip (worst ÷ baseline)</th><th>errors in 10&nbsp;s</th><th>recovery (back to 90&nbsp;%)</th></tr></thead>
+<tbody>{{range .Rows}}<tr><td>{{.Elapsed}}</td><td class="text">{{.Event}}</td><td>{{.Dip}}</td><td>{{.Errors}}</td><td>{{.Recovery}}</td></tr>{{end}}</tbody></table></div>{{end}}`))
 
 const css = `
 body { margin: 0; background: #f6f7f9; color: #1d1f23; font: 14px/1.45 "DejaVu Sans", "Liberation Sans", Arial, sans-serif; }
@@ -241,7 +260,8 @@ main { max-width: 1160px; margin: 0 auto; padding: 16px 24px 48px; }
 h1 { font-size: 24px; margin: 8px 0 4px; }
 h2 { font-size: 19px; margin: 28px 0 8px; border-bottom: 2px solid #d5d9e0; padding-bottom: 4px; }
 h3 { font-size: 15px; margin: 16px 0 6px; color: #333; }
-section { background: #fff; border: 1px solid #e1e4ea; border-radius: 6px; padding: 4px 16px 16px; margin-top: 16px; }
+section { background: #fff; border: 1px solid #e1e4ea; border-radius: 6px; padding: 4px 16px 16px; margin-top: 16px; min-width: 0; }
+.scroll { max-width: 100%; overflow-x: auto; }
 .meta { color: #555; margin: 4px 0; }
 figure { margin: 0; }
 figcaption { margin: 6px 0 0 64px; color: #333; }
@@ -251,11 +271,13 @@ svg.chart text.axis-label { font-size: 12px; fill: #555; }
 svg.chart text.event-label { fill: #C00000; font-size: 11px; }
 svg.chart text.no-data { font-size: 14px; fill: #888; }
 table { border-collapse: collapse; margin: 8px 0; font-size: 13px; }
-th, td { border: 1px solid #d5d9e0; padding: 3px 8px; text-align: right; white-space: nowrap; }
-th { background: #eef1f5; }
+th, td { border: 1px solid #d5d9e0; padding: 3px 6px; text-align: right; white-space: nowrap; }
+th { background: #eef1f5; white-space: normal; vertical-align: bottom; }
 td:first-child, th:first-child { text-align: left; }
 table.summary td:nth-child(2), table.summary th:nth-child(2) { text-align: left; }
-table.rotations td:nth-child(2) { text-align: left; }
+td.text { text-align: left; white-space: normal; min-width: 16em; }
+th.text { text-align: left; }
+.note { color: #666; font-size: 12px; margin: 2px 0 8px; }
 pre.markdown { background: #f3f4f6; padding: 8px; overflow-x: auto; font-size: 12px; }
 details summary { cursor: pointer; color: #0b5cad; }
 .empty { color: #888; }

@@ -43,8 +43,14 @@ func newLinePlot(class, id, label, yLabel string, xMax, yMax float64, legend []l
 
 // newPlot draws the y axis, its grid, the baseline and the legend.
 func newPlot(class, id, label, yLabel string, yMax float64, legend []legendItem) *plot {
+	return newTallPlot(class, id, label, yLabel, yMax, legend, 0)
+}
+
+// newTallPlot is newPlot with extra room below the x axis, for labels
+// that had to be rotated.
+func newTallPlot(class, id, label, yLabel string, yMax float64, legend []legendItem, extra float64) *plot {
 	p := &plot{}
-	p.open(class, id, label, chartW, chartH)
+	p.open(class, id, label, chartW, chartH+extra)
 	p.b.WriteString(`<rect class="background" x="0" y="0" width="100%" height="100%" fill="#fff"/>`)
 	yt, yTop := niceTicks(yMax*1.05, 5) // headroom: a flat line must not lie on the frame
 	p.y = scale{0, yTop, chartH - marginB, marginT}

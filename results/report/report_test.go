@@ -306,6 +306,7 @@ func TestReportShowsFaultsRetriesAndUnknownOutcomes(t *testing.T) {
 	s := runs[0].Summary
 	s.Faults = []results.RotationImpact{{Elapsed: 5, Kind: "errors-began", Source: "driver", Detail: "connection 3",
 		Dip: 0.2, BaselineOps: 100, WorstOps: 20, ErrorsWindow: 3, RecoveryS: 2}}
+	s.Errors = map[string]int64{"connection": 6}
 	s.Retried = map[string]int64{"connection": 4, "auth": 2}
 	s.Total.Ambiguous = 1
 	var b strings.Builder
@@ -315,9 +316,10 @@ func TestReportShowsFaultsRetriesAndUnknownOutcomes(t *testing.T) {
 	page := b.String()
 	for _, want := range []string{
 		"<h3>Faults (errors after a clean period)</h3>",
-		"<td>errors-began driver connection 3</td><td>0.20 (100 → 20 ops/s)</td><td>3</td><td>2 s</td>",
-		"Failures the retries hid, by class (serialization conflicts aside): auth 2, connection 4",
-		"Transactions of unknown outcome (the COMMIT reply was lost): 1",
+		`<table class="impact faults">`,
+		`<td class="text">errors-began driver connection 3</td><td>0.20 (100 → 20 ops/s)</td><td>3</td><td>2 s</td>`,
+		"<tr><td>auth</td><td>0</td><td>2</td></tr><tr><td>connection</td><td>6</td><td>4</td></tr>",
+		"Ambiguous commits (the COMMIT reply was lost, the outcome is unknown): 1",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %q", want)

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"time"
 
 	"github.com/authbench/authbench/results"
@@ -14,16 +15,22 @@ import (
 
 // Spec describes one synthetic run.
 type Spec struct {
-	Workload string        // default "bank"
-	Auth     string        // default "cert"
-	Ops      []string      // default {"transfer"}
-	Start    time.Time     // default 2026-01-01T00:00:00Z
-	Seconds  int           // ticks of one second; default 20
-	Warmup   int           // the first Warmup ticks are warm-up
-	Rate     int           // successful ops per second of each op at baseline; default 200
-	Rotate   []int         // seconds after which a rotation happens: throughput dips for 2 s
-	Seed     uint64        // latencies, retries and errors are drawn from it
-	Base     time.Duration // median latency; default 4 ms
+	Workload string    // default "bank"
+	Auth     string    // default "cert"
+	Ops      []string  // default {"transfer"}
+	Start    time.Time // default 2026-01-01T00:00:00Z
+	Seconds  int       // ticks of one second; default 20
+	Warmup   int       // the first Warmup ticks are warm-up
+	Rate     int       // successful ops per second of each op at baseline; default 200
+	Rotate   []int     // seconds after which a rotation happens: throughput dips for 2 s
+	// Faults are the seconds at which a fault begins: for faultSeconds s
+	// throughput falls to a fifth, ops fail with connection errors, failed
+	// attempts are retried (connection and auth) and one COMMIT's outcome
+	// is lost. Leave 3 s or more without errors before each, as a real
+	// run needs, so that the registry records a fault event.
+	Faults []int
+	Seed   uint64        // latencies, retries and errors are drawn from it
+	Base   time.Duration // median latency; default 4 ms
 }
 
 func (sp *Spec) defaults() {
@@ -55,7 +62,12 @@ var phaseBase = map[string]map[string]time.Duration{
 	"cert":     {"credential": 2 * time.Microsecond, "tcp": 200 * time.Microsecond, "tls": 5 * time.Millisecond, "auth": 3 * time.Millisecond, "ready": 400 * time.Microsecond},
 	"password": {"credential": 2 * time.Microsecond, "tcp": 200 * time.Microsecond, "tls": 4 * time.Millisecond, "auth": 9 * time.Millisecond, "ready": 400 * time.Microsecond},
 	"vault":    {"credential": 6 * time.Millisecond, "tcp": 200 * time.Microsecond, "tls": 4 * time.Millisecond, "auth": 8 * time.Millisecond, "ready": 400 * time.Microsecond},
+	"gssapi":   {"credential": 3 * time.Millisecond, "tcp": 200 * time.Microsecond, "tls": 4 * time.Millisecond, "auth": 5 * time.Millisecond, "ready": 400 * time.Microsecond},
+	"spiffe":   {"credential": 1 * time.Millisecond, "tcp": 200 * time.Microsecond, "tls": 5 * time.Millisecond, "auth": 3 * time.Millisecond, "ready": 400 * time.Microsecond},
 }
+
+// faultSeconds is how long a Spec's fault lasts.
+const faultSeconds = 3
 
 // Write writes the run directory dir as `authbench run` would and returns
 // its summary.
@@ -73,7 +85,12 @@ func Write(dir string, sp Spec) (*results.Summary, error) {
 	for k := 0; k < sp.Seconds; k++ {
 		end := sp.Start.Add(time.Duration(k+1) * time.Second)
 		dip := dipped(sp.Rotate, k)
+		fault, first := faulted(sp.Faults, k)
 		for op := range sp.Ops {
+			if fault {
+				faultSecond(reg, rec, rng, sp, op, first)
+				continue
+			}
 			recordSecond(rec, rng, sp, op, dip)
 		}
 		tick := reg.Tick(end, k < sp.Warmup)
@@ -124,6 +141,40 @@ func dipped(rotate []int, k int) bool {
 	return false
 }
 
+// faulted tells whether second k falls in a fault, and whether it is the
+// fault's first second.
+func faulted(faults []int, k int) (in, first bool) {
+	for _, f := range faults {
+		if k >= f && k < f+faultSeconds {
+			return true, k == f
+		}
+	}
+	return false, false
+}
+
+// faultSecond records one second of one op during a fault: a fifth of
+// Rate at five times the latency, five failed, eight failed attempts
+// retried (six connection, two auth) and, in the first second, one
+// transaction of unknown outcome.
+func faultSecond(reg *results.Registry, rec *results.Recorder, rng *rand.Rand, sp Spec, op int, first bool) {
+	for j := 0; j < sp.Rate/5; j++ {
+		rec.Record(op, time.Duration(float64(sp.Base)*5*(0.5+rng.ExpFloat64()*0.6)), 0, 1, results.ClassNone)
+	}
+	for j := 0; j < 5; j++ {
+		rec.Record(op, 200*time.Millisecond, 0, 0, results.ClassConnection)
+	}
+	for j := 0; j < 8; j++ {
+		c := results.ClassConnection
+		if j%4 == 3 {
+			c = results.ClassAuth
+		}
+		reg.AttemptFailed(c)
+	}
+	if first {
+		rec.Ambiguous(op)
+	}
+}
+
 // recordSecond records one second of one op: Rate successes (a third of
 // them after a dip), some retried, and a few connection errors in a dip.
 func recordSecond(rec *results.Recorder, rng *rand.Rand, sp Spec, op int, dip bool) {
@@ -162,6 +213,32 @@ func secondEvents(sp Spec, k int, end time.Time) []results.Event {
 		out = append(out, results.Event{Time: t, Elapsed: t.Sub(sp.Start).Seconds(), Kind: "retire", Source: "pool"})
 	}
 	return out
+}
+
+// AuthModes are the five auth modes a matrix compares.
+var AuthModes = []string{"password", "cert", "gssapi", "spiffe", "vault"}
+
+// OrdersOps are the orders workload's ops.
+var OrdersOps = []string{"new_customer", "list_customers", "new_order", "get_order", "update_price"}
+
+// WriteMatrix writes what `authbench matrix` leaves in root: one run
+// directory <workload>-<auth> for the bank and orders workloads with each
+// of AuthModes, a rotation in each, and returns their paths in order.
+func WriteMatrix(root string) ([]string, error) {
+	var dirs []string
+	for wi, w := range []Spec{{Workload: "bank"}, {Workload: "orders", Ops: OrdersOps, Rate: 60}} {
+		for ai, auth := range AuthModes {
+			sp := w
+			sp.Auth, sp.Seconds, sp.Warmup, sp.Rotate = auth, 12, 1, []int{6}
+			sp.Seed = uint64(10*wi + ai + 1)
+			dir := filepath.Join(root, sp.Workload+"-"+auth)
+			if _, err := Write(dir, sp); err != nil {
+				return nil, err
+			}
+			dirs = append(dirs, dir)
+		}
+	}
+	return dirs, nil
 }
 
 // summarize builds the run's summary as `authbench run` fills it in.
