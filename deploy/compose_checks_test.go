@@ -202,3 +202,40 @@ services:
 		t.Errorf("image %q, environment %v: want the file's own defaults", img, env)
 	}
 }
+
+// TestComposeLoaderRejectsOurFileMisspelled loads our own compose file
+// with one field misspelled at a time: the loader must refuse each copy,
+// naming the field, where it accepts the file as committed.
+func TestComposeLoaderRejectsOurFileMisspelled(t *testing.T) {
+	ours := readFile(t, composePath)
+	if _, err := parseCompose(ours, composeDirOf(t)); err != nil {
+		t.Fatalf("%s as committed: %v", composePath, err)
+	}
+	for _, c := range []struct{ field, typo string }{
+		{"    healthcheck:", "    helthcheck:"},
+		{"    depends_on:", "    depends_no:"},
+		{"    entrypoint:", "    entrypiont:"},
+		{"      condition: service_healthy", "      conditon: service_healthy"},
+		{"    cap_add:", "    capadd:"},
+		{"  build:", "  Build:"},
+	} {
+		broken := strings.Replace(ours, c.field, c.typo, 1)
+		if broken == ours {
+			t.Fatalf("%q is no longer in %s: pick another field", c.field, composePath)
+		}
+		word := strings.TrimSuffix(strings.Fields(c.typo)[0], ":")
+		if _, err := parseCompose(broken, composeDirOf(t)); err == nil || !strings.Contains(err.Error(), word) {
+			t.Errorf("%s misspelled %s: loader error %v, want one naming it", c.field, word, err)
+		}
+	}
+}
+
+// composeDirOf is the absolute directory of our compose file.
+func composeDirOf(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.Dir(composePath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}

@@ -1,10 +1,14 @@
 package deploy
 
 // The manifests in deploy/k8s are decoded into the Kubernetes API's own
-// types (k8s.io/api) by sigs.k8s.io/yaml, strictly: a field the type does
-// not have, or a field given twice, is an error, as `kubectl apply
-// --validate=strict` would make it. The checks in k8s_test.go read the
-// typed objects.
+// types (k8s.io/api) strictly, as the API server's strict field validation
+// (`kubectl apply --validate=strict`) does: sigs.k8s.io/yaml turns each
+// document into JSON, refusing a key given twice, and sigs.k8s.io/json's
+// UnmarshalStrict refuses a field the type does not have, also one that
+// differs only in case. (sigs.k8s.io/yaml's own UnmarshalStrict decodes
+// with encoding/json, which matches field names case-insensitively: it
+// lets completionmode pass for completionMode.) The checks in k8s_test.go
+// read the typed objects.
 
 import (
 	"bufio"
@@ -22,6 +26,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
 
@@ -57,7 +62,15 @@ func decodeK8s(doc []byte) (*k8sObject, error) {
 		return nil, fmt.Errorf("apiVersion %q kind %q is not a kind deploy/k8s uses (add it to k8sKinds)", tm.APIVersion, tm.Kind)
 	}
 	obj, meta := newObj()
-	if err := yaml.UnmarshalStrict(doc, obj); err != nil {
+	js, err := yaml.YAMLToJSONStrict(doc)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", tm.Kind, err)
+	}
+	strict, err := kjson.UnmarshalStrict(js, obj)
+	if err == nil {
+		err = errors.Join(strict...)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", tm.Kind, err)
 	}
 	o := &k8sObject{TypeMeta: tm, meta: meta}

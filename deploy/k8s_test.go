@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -230,5 +231,33 @@ spec:
 				t.Errorf("decode error %v, want one mentioning %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestK8sRejectsOurManifestsMisspelled decodes our own manifests with one
+// field misspelled at a time: each copy must be refused, naming the field.
+func TestK8sRejectsOurManifestsMisspelled(t *testing.T) {
+	for _, c := range []struct{ file, field, typo string }{
+		{"drivers-job.yaml", "imagePullPolicy:", "imagePulPolicy:"},
+		{"drivers-job.yaml", "completionMode:", "completionmode:"},
+		{"drivers-job.yaml", "ttlSecondsAfterFinished:", "ttlSecondsAfterFinish:"},
+		{"drivers-job.yaml", "whenUnsatisfiable:", "whenUnsatisfied:"},
+		{"init-job.yaml", "restartPolicy:", "restartpolicy:"},
+		{"secrets.yaml", "stringData:", "stringdata:"},
+		{"config.yaml", "data:", "date:"},
+		{"namespace.yaml", "automountServiceAccountToken:", "automountServiceToken:"},
+	} {
+		ours := readFile(t, filepath.Join(k8sDir, c.file))
+		if _, err := parseK8s(c.file, []byte(ours)); err != nil {
+			t.Fatalf("%s as committed: %v", c.file, err)
+		}
+		broken := strings.Replace(ours, c.field, c.typo, 1)
+		if broken == ours {
+			t.Fatalf("%q is no longer in %s: pick another field", c.field, c.file)
+		}
+		word := strings.TrimSuffix(c.typo, ":")
+		if _, err := parseK8s(c.file, []byte(broken)); err == nil || !strings.Contains(err.Error(), word) {
+			t.Errorf("%s with %s misspelled %s: decode error %v, want one naming it", c.file, c.field, word, err)
+		}
 	}
 }
