@@ -260,8 +260,7 @@ main { max-width: 1160px; margin: 0 auto; padding: 16px 24px 48px; }
 h1 { font-size: 24px; margin: 8px 0 4px; }
 h2 { font-size: 19px; margin: 28px 0 8px; border-bottom: 2px solid #d5d9e0; padding-bottom: 4px; }
 h3 { font-size: 15px; margin: 16px 0 6px; color: #333; }
-section { background: #fff; border: 1px solid #e1e4ea; border-radius: 6px; padding: 4px 16px 16px; margin-top: 16px; min-width: 0; }
-.scroll { max-width: 100%; overflow-x: auto; }
+section { background: #fff; border: 1px solid #e1e4ea; border-radius: 6px; padding: 4px 16px 16px; margin-top: 16px; }
 .meta { color: #555; margin: 4px 0; }
 figure { margin: 0; }
 figcaption { margin: 6px 0 0 64px; color: #333; }
@@ -275,10 +274,12 @@ th, td { border: 1px solid #d5d9e0; padding: 3px 6px; text-align: right; white-s
 th { background: #eef1f5; white-space: normal; vertical-align: bottom; }
 td:first-child, th:first-child { text-align: left; }
 table.summary td:nth-child(2), table.summary th:nth-child(2) { text-align: left; }
-td.text { text-align: left; white-space: normal; min-width: 16em; }
-th.text { text-align: left; }
-.note { color: #666; font-size: 12px; margin: 2px 0 8px; }
+table.rotations td:nth-child(2) { text-align: left; }
 pre.markdown { background: #f3f4f6; padding: 8px; overflow-x: auto; font-size: 12px; }
 details summary { cursor: pointer; color: #0b5cad; }
 .empty { color: #888; }
+.scroll { max-width: 100%; overflow-x: auto; }
+td.text { text-align: left; white-space: normal; min-width: 16em; }
+th.text { text-align: left; }
+.note { color: #666; font-size: 12px; margin: 2px 0 8px; }
 `
