@@ -23,6 +23,7 @@ func Files() (map[string][]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("dashboard %s: %w", name, err)
 		}
+		abovePanels(&d)
 		data, err := json.MarshalIndent(d, "", "  ")
 		if err != nil {
 			return nil, fmt.Errorf("dashboard %s: %w", name, err)
@@ -30,6 +31,18 @@ func Files() (map[string][]byte, error) {
 		out[name] = append(data, '\n')
 	}
 	return out, nil
+}
+
+// abovePanels clears the placement the SDK gives every link and
+// annotation by default ("inControlsMenu", which folds them into a menu in
+// Grafana 12), so that they show above the panels as in every Grafana.
+func abovePanels(d *dashboard.Dashboard) {
+	for i := range d.Links {
+		d.Links[i].Placement = nil
+	}
+	for i := range d.Annotations.List {
+		d.Annotations.List[i].Placement = nil
+	}
 }
 
 // datasource is the only data source a dashboard names: its variable.
