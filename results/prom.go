@@ -59,24 +59,26 @@ func NewCollector(reg *Registry, opts CollectorOpts) *Collector {
 		return prometheus.NewDesc("authbench_"+name, help, labels, c)
 	}
 	return &Collector{reg: reg, opts: opts, d: promDescs{
-		latency:       d("op_latency_seconds", "Latency of successful ops, from the intended start in an open loop (warm-up included).", "op"),
-		service:       d("op_service_time_seconds", "Service time of successful ops: from the actual start (equal to the latency in a closed loop).", "op"),
-		ops:           d("ops_total", "Successful ops.", "op"),
-		errors:        d("errors_total", "Failed ops by error class.", "op", "class"),
-		retries:       d("retries_total", "Retried attempts (SQLSTATE 40001/40P01 or a lost connection).", "op"),
-		retried:       d("retried_transactions_total", "Transactions that needed at least one retry.", "op"),
-		outcomes:      d("outcomes_total", "Ops rolled back on purpose by the workload (neither success nor error).", "op", "outcome"),
-		ambiguous:     d("ambiguous_commits_total", "Transactions whose COMMIT reply was lost: the database may hold them.", "op"),
-		phase:         d("handshake_phase_seconds", "Duration of each connection handshake phase.", "phase"),
-		opened:        d("connections_opened_total", "Connections opened (handshake complete)."),
-		failed:        d("connections_failed_total", "Connection attempts that failed."),
-		closed:        d("connections_closed_total", "Connections closed (retired) by the pool or the driver."),
-		events:        d("events_total", "Credential events: logins, renewals, rotations, retirements.", "kind", "source"),
-		rotations:     d("rotations_total", "Events that replaced the credential in use.", "kind", "source"),
+		latency:    d("op_latency_seconds", "Latency of successful ops, from the intended start in an open loop (warm-up included).", "op"),
+		service:    d("op_service_time_seconds", "Service time of successful ops: from the actual start (equal to the latency in a closed loop).", "op"),
+		ops:        d("ops_total", "Successful ops.", "op"),
+		errors:     d("errors_total", "Failed ops by error class.", "op", "class"),
+		retries:    d("retries_total", "Retried attempts (SQLSTATE 40001/40P01 or a lost connection).", "op"),
+		retried:    d("retried_transactions_total", "Transactions that needed at least one retry.", "op"),
+		outcomes:   d("outcomes_total", "Ops rolled back on purpose by the workload (neither success nor error).", "op", "outcome"),
+		ambiguous:  d("ambiguous_commits_total", "Transactions whose COMMIT reply was lost: the database may hold them.", "op"),
+		phase:      d("handshake_phase_seconds", "Duration of each connection handshake phase.", "phase"),
+		opened:     d("connections_opened_total", "Connections opened (handshake complete)."),
+		failed:     d("connections_failed_total", "Connection attempts that failed."),
+		closed:     d("connections_closed_total", "Connections closed (retired) by the pool or the driver."),
+		events:     d("events_total", "Credential events: logins, renewals, rotations, retirements.", "kind", "source"),
+		rotations:  d("rotations_total", "Events that replaced the credential in use.", "kind", "source"),
+		workers:    d("workers", "Workers running (--concurrency)."),
+		targetRate: d("target_rate", "Open-loop target in ops per second (0 = closed loop)."),
+
+		// Faults (faults.go).
 		faults:        d("fault_events_total", "Fault events: errors (failed or retried, serialization conflicts aside) after a clean period."),
 		retriedErrors: d("retried_errors_total", "Failed attempts that were retried, by error class (serialization conflicts are in retries_total).", "class"),
-		workers:       d("workers", "Workers running (--concurrency)."),
-		targetRate:    d("target_rate", "Open-loop target in ops per second (0 = closed loop)."),
 	}}
 }
 
