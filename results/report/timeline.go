@@ -11,6 +11,7 @@ import (
 
 const (
 	rotationColor = "#C00000"
+	faultColor    = "#6A3D9A"
 	warmupFill    = "rgba(0,0,0,0.07)"
 )
 
@@ -98,8 +99,11 @@ func throughputChart(r Run, idx int) string {
 	for i, n := range names {
 		legend = append(legend, legendItem{label: n, color: color(i)})
 	}
-	legend = append(legend, legendItem{label: "rotation", color: rotationColor, dashed: true},
-		legendItem{label: "warm-up", color: warmupFill, box: true}, legendItem{label: "errors", color: rotationColor, box: true})
+	legend = append(legend, legendItem{label: "rotation", color: rotationColor, dashed: true})
+	if len(r.Summary.Faults) > 0 {
+		legend = append(legend, legendItem{label: "fault", color: faultColor, dashed: true})
+	}
+	legend = append(legend, legendItem{label: "warm-up", color: warmupFill, box: true}, legendItem{label: "errors", color: rotationColor, box: true})
 	p := newLinePlot("throughput", fmt.Sprintf("throughput-%d", idx), r.Label+": throughput (ops/s)", "ops/s", xMax(r), yMax, legend)
 	p.warmup(r.Ticks)
 	for i, n := range names {
@@ -160,23 +164,28 @@ func (p *plot) errorMarks(ticks []results.Tick) {
 	}
 }
 
-// events draws every rotation as a dashed vertical line (labelled when
-// label is set) and the other events of each second as one grey mark at
-// the top.
+// events draws every rotation and every fault as a dashed vertical line
+// (labelled when label is set; hover for its impact) and the other events
+// of each second as one grey mark at the top.
 func (p *plot) events(r Run, label bool) {
 	others := map[float64][]string{}
 	row := 0
 	for _, e := range r.Summary.Events {
-		if !e.Rotation {
+		class, stroke, impacts, text := "rotation", rotationColor, r.Summary.Rotations, e.Kind+" "+e.Source
+		switch {
+		case e.Kind == results.FaultEvent:
+			class, stroke, impacts, text = "fault", faultColor, r.Summary.Faults, "fault"
+		case !e.Rotation:
 			sec := math.Ceil(e.Elapsed)
 			others[sec] = append(others[sec], e.Kind)
 			continue
 		}
 		x := p.x.at(e.Elapsed)
-		fmt.Fprintf(&p.b, `<g class="event rotation"><title>%s</title>`, esc(rotationTip(e, r.Summary.Rotations)))
-		p.line("event-line", x, marginT, x, chartH-marginB, ` stroke="`+rotationColor+`" stroke-width="1.5" stroke-dasharray="5 3"`)
+		fmt.Fprintf(&p.b, `<g class="event %s"><title>%s</title>`, class, esc(impactTip(e, impacts)))
+		p.line("event-line", x, marginT, x, chartH-marginB, ` stroke="`+stroke+`" stroke-width="1.5" stroke-dasharray="5 3"`)
 		if label {
-			p.text("event-label", x+3, marginT+11+float64(row%3)*12, "start", e.Kind+" "+e.Source)
+			fmt.Fprintf(&p.b, `<text class="event-label" x="%s" y="%s" text-anchor="start" style="fill:%s">%s</text>`,
+				f(x+3), f(marginT+11+float64(row%3)*12), stroke, esc(text))
 			row++
 		}
 		p.b.WriteString(`</g>`)
@@ -194,7 +203,9 @@ func (p *plot) events(r Run, label bool) {
 	}
 }
 
-func rotationTip(e results.Event, impacts []results.RotationImpact) string {
+// impactTip is the tooltip of a rotation or fault line: the event and,
+// from impacts, its dip, errors and recovery.
+func impactTip(e results.Event, impacts []results.RotationImpact) string {
 	tip := fmt.Sprintf("%s %s at %s s", e.Kind, e.Source, num(e.Elapsed))
 	if e.Detail != "" {
 		tip += " (" + e.Detail + ")"
