@@ -178,7 +178,8 @@ func TestReportFitsALaptop(t *testing.T) {
 }
 
 // checkFaultTable wants the faulted run's two faults, each with its
-// recovery time, and its retried errors and ambiguous commits.
+// recovery time in the table and a line on the throughput chart, and its
+// retried errors and ambiguous commits.
 func checkFaultTable(t *testing.T, ctx context.Context, s *results.Summary) {
 	t.Helper()
 	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[][]string](faultTableJS))
@@ -192,6 +193,10 @@ func checkFaultTable(t *testing.T, ctx context.Context, s *results.Summary) {
 		if !strings.Contains(r[0], "errors-began") || !strings.HasSuffix(r[1], " s") {
 			t.Errorf("fault row %q: want an errors-began event and a recovery time in s", r)
 		}
+	}
+	lines, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#throughput-10 g.event.fault").length`))
+	if err != nil || lines != len(s.Faults) {
+		t.Errorf("%d fault lines on the faulted run's throughput chart (%v), want %d", lines, err, len(s.Faults))
 	}
 	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("run-10").innerText`))
 	if err != nil {
