@@ -2,8 +2,6 @@ package vault
 
 import (
 	"context"
-	"net"
-	"net/http"
 	"os"
 	"testing"
 	"time"
@@ -53,33 +51,7 @@ func startServer(t *testing.T, ttl, maxTTL, rotation time.Duration, mutate ...fu
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("server stopped with %v", err)
-		}
-	})
-	waitHTTP(t, "http://"+ln.Addr().String()+"/v1/sys/health")
-	return &testServer{srv: srv, db: db, addr: "http://" + ln.Addr().String()}
-}
-
-func waitHTTP(t *testing.T, url string) {
-	t.Helper()
-	for range 200 {
-		if resp, err := http.Get(url); err == nil {
-			resp.Body.Close()
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("%s does not answer", url)
+	return &testServer{srv: srv, db: db, addr: vaultsrvtest.Serve(t, srv).URL}
 }
 
 // writeFile writes a secret file in dir.

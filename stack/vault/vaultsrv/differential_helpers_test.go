@@ -1,10 +1,8 @@
 package vaultsrv_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -18,6 +16,7 @@ import (
 	"github.com/authbench/authbench/stack"
 	"github.com/authbench/authbench/stack/vault"
 	"github.com/authbench/authbench/stack/vault/vaultsrv"
+	"github.com/authbench/authbench/stack/vault/vaultsrv/vaultsrvtest"
 )
 
 // The servers, observations and answer shapes of differential_test.go.
@@ -55,21 +54,9 @@ func startStandIn(t *testing.T, st *stack.State) *target {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("stand-in: %v", err)
-		}
-		db.Close()
-	})
-	return &target{name: "stand-in", addr: "http://" + ln.Addr().String(), seal: func(_ *testing.T, sealed bool) { srv.SetSealed(sealed) }}
+	t.Cleanup(db.Close) // after the server's stop, which Serve registers later
+	s := vaultsrvtest.Serve(t, srv)
+	return &target{name: "stand-in", addr: s.URL, seal: func(_ *testing.T, sealed bool) { srv.SetSealed(sealed) }}
 }
 
 // obs is what a step observed: the status, the error messages and the

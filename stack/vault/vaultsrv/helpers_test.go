@@ -1,10 +1,8 @@
 package vaultsrv
 
 import (
-	"context"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -73,20 +71,7 @@ func startServer(t *testing.T, mutate func(*Config)) *testEnv {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return &testEnv{srv: srv, db: db, addr: ln.Addr().String()}
+	return &testEnv{srv: srv, db: db, addr: vaultsrvtest.Serve(t, srv).Addr}
 }
 
 // client is the official client pointed at the server with token (none if

@@ -98,17 +98,10 @@ func TestServeRevokesLeasesOnStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	e := &testEnv{srv: srv, db: db, addr: ln.Addr().String()}
+	s := vaultsrvtest.Serve(t, srv)
+	e := &testEnv{srv: srv, db: db, addr: s.Addr}
 	_, user, _ := readCreds(t, e.client(t, testRootToken), "readonly")
-	cancel()
-	if err := <-done; err != nil {
+	if err := s.Stop(); err != nil {
 		t.Fatalf("Serve: %v", err)
 	}
 	if !db.WasDropped(user) || len(srv.Leases()) != 0 {

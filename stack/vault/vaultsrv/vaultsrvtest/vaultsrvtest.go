@@ -1,7 +1,8 @@
 // Package vaultsrvtest holds an in-memory stand-in for the database behind
-// the built-in Vault server (vaultsrv.DB), for the tests of the server and
-// of the vault auth mode. It imports nothing of vaultsrv, so the server's
-// own tests can use it.
+// the built-in Vault server (vaultsrv.DB) and Serve, which runs the server
+// on a loopback listener, for the tests of the server and of the vault auth
+// mode. It imports nothing of vaultsrv, so the server's own tests can use
+// it.
 package vaultsrvtest
 
 import (
