@@ -112,6 +112,16 @@ func (l *readyListener) Accept() (net.Conn, error) {
 // sealOnSignals seals the server on SIGUSR1 and unseals it on SIGUSR2
 // until the returned func is called.
 func sealOnSignals(srv *vaultsrv.Server, log io.Writer) func() {
+	return onSealSignals(func(seal bool, sig os.Signal) {
+		srv.SetSealed(seal)
+		fmt.Fprintf(log, "vaultsrv: sealed=%v (%v)\n", srv.Sealed(), sig)
+	})
+}
+
+// onSealSignals calls set(true, sig) on SIGUSR1 and set(false, sig) on
+// SIGUSR2, one signal at a time, until the returned func is called. Both
+// the stand-in and the supervised dev server are sealed this way.
+func onSealSignals(set func(seal bool, sig os.Signal)) func() {
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, syscall.SIGUSR1, syscall.SIGUSR2)
 	done := make(chan struct{})
@@ -121,8 +131,7 @@ func sealOnSignals(srv *vaultsrv.Server, log io.Writer) func() {
 			case <-done:
 				return
 			case sig := <-ch:
-				srv.SetSealed(sig == syscall.SIGUSR1)
-				fmt.Fprintf(log, "vaultsrv: sealed=%v (%v)\n", srv.Sealed(), sig)
+				set(sig == syscall.SIGUSR1, sig)
 			}
 		}
 	}()

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -155,21 +154,10 @@ const readyTimeout = stack.ReadyTimeout - 10*time.Second
 // sealRealOnSignals seals the server on SIGUSR1 and unseals it with the
 // dev server's unseal key on SIGUSR2, until the returned func is called.
 func sealRealOnSignals(st *stack.State, f *secretFilter, log io.Writer) func() {
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, syscall.SIGUSR1, syscall.SIGUSR2)
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-done:
-				return
-			case sig := <-ch:
-				err := setRealSealed(st, sig == syscall.SIGUSR1, f.unsealKey())
-				fmt.Fprintf(log, "vault: sealed=%v (%v), %s\n", sig == syscall.SIGUSR1, sig, f.redact(errText(err)))
-			}
-		}
-	}()
-	return func() { signal.Stop(ch); close(done) }
+	return onSealSignals(func(seal bool, sig os.Signal) {
+		err := setRealSealed(st, seal, f.unsealKey())
+		fmt.Fprintf(log, "vault: sealed=%v (%v), %s\n", seal, sig, f.redact(errText(err)))
+	})
 }
 
 // setRealSealed seals or unseals the server through its API.
