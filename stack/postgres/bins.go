@@ -52,3 +52,17 @@ func firstMissing(dir string, names ...string) string {
 	}
 	return ""
 }
+
+// tools finds the PostgreSQL binaries and the user that runs them for the
+// cluster in dir: what starting, restarting or reloading it needs.
+func tools(dir string) (binaries, *pgUser, error) {
+	b, err := findBinaries()
+	if err != nil {
+		return binaries{}, nil, err
+	}
+	pu, err := pgRunner(dir)
+	if err != nil {
+		return binaries{}, nil, err
+	}
+	return b, pu, nil
+}

@@ -56,11 +56,7 @@ func (component) Prepare(context.Context, *stack.State, io.Writer) error { retur
 // Start creates the cluster if needed, writes its configuration, starts or
 // reloads it and creates the database and every user's role.
 func (component) Start(ctx context.Context, s *stack.State, log io.Writer) error {
-	b, err := findBinaries()
-	if err != nil {
-		return err
-	}
-	pu, err := pgRunner(s.Dir)
+	b, pu, err := tools(s.Dir)
 	if err != nil {
 		return err
 	}
@@ -110,11 +106,7 @@ func (component) SyncUser(ctx context.Context, s *stack.State, u stack.User) err
 
 // Restart restarts PostgreSQL with a fast shutdown.
 func (component) Restart(ctx context.Context, s *stack.State) error {
-	b, err := findBinaries()
-	if err != nil {
-		return err
-	}
-	pu, err := pgRunner(s.Dir)
+	b, pu, err := tools(s.Dir)
 	if err != nil {
 		return err
 	}

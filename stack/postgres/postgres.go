@@ -104,11 +104,7 @@ func (s cluster) reloadPostgres(ctx context.Context) error {
 	if !proc.Alive(s.postgresPID()) {
 		return nil
 	}
-	b, err := findBinaries()
-	if err != nil {
-		return err
-	}
-	pu, err := pgRunner(s.Dir)
+	b, pu, err := tools(s.Dir)
 	if err != nil {
 		return err
 	}
