@@ -26,24 +26,36 @@ func (k *keeper) force(ctx context.Context) (string, error) {
 			What: fix.Textf("%v cannot rotate static role %s: Vault rotates its password on its own schedule (the stack's: %v)", fix.Flag("rotate-every"), k.c.staticRole, fix.Flag("vault-static-rotation")),
 			Fix:  fix.Textf("use %v", fix.Flag("vault-role"))}
 	}
+	set, old, err := k.replace(ctx, change{why: "forced by the rotate-every setting", forced: true})
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("new %s; old lease %s revoked once its connections are retired", set.describe(), old.leaseID), nil
+}
+
+// replace fetches a new dynamic set, one caller at a time, and installs it
+// in place of the current one (old) for c's reason, timing the fetch as
+// the credential phase. A failed fetch is reported and the current set
+// kept.
+func (k *keeper) replace(ctx context.Context, c change) (set, old *credSet, err error) {
 	select {
 	case k.sem <- struct{}{}:
 	case <-ctx.Done():
-		return "", ctx.Err()
+		return nil, nil, ctx.Err()
 	}
 	defer func() { <-k.sem }()
-	old := k.current()
+	old = k.current()
 	start := time.Now()
-	set, err := k.src.fetch(ctx)
+	set, err = k.src.fetch(ctx)
 	if err != nil {
 		k.failed(err)
-		return "", err
+		return nil, nil, err
 	}
 	if k.phases != nil {
 		k.phases.Phase("credential", time.Since(start))
 	}
-	k.install(set, old, change{why: "forced by the rotate-every setting", forced: true})
-	return fmt.Sprintf("new %s; old lease %s revoked once its connections are retired", set.describe(), old.leaseID), nil
+	k.install(set, old, c)
+	return set, old, nil
 }
 
 // retired ends an old set's lease after its retire span: its renewals stop

@@ -112,23 +112,8 @@ func (k *keeper) loginAgain(ctx context.Context, old *token) *token {
 // renewUnderNewToken replaces the current dynamic set with one read under
 // the client's new token; deadline is the old token's expiry.
 func (k *keeper) renewUnderNewToken(ctx context.Context, deadline time.Time) {
-	select {
-	case k.sem <- struct{}{}:
-	case <-ctx.Done():
-		return
-	}
-	defer func() { <-k.sem }()
-	old := k.current()
-	start := time.Now()
-	set, err := k.src.fetch(ctx)
-	if err != nil {
-		k.failed(err)
-		return
-	}
-	if k.phases != nil {
-		k.phases.Phase("credential", time.Since(start))
-	}
-	k.install(set, old, change{why: "new Vault token: the old token's leases end with it", deadline: deadline})
+	// A failure is reported by replace; the next update retries.
+	_, _, _ = k.replace(ctx, change{why: "new Vault token: the old token's leases end with it", deadline: deadline})
 }
 
 // sleepCtx waits d or until ctx ends.
