@@ -28,6 +28,7 @@ import (
 	"github.com/authbench/authbench/authmodes"
 	"github.com/authbench/authbench/fix"
 	"github.com/authbench/authbench/internal/pgwire"
+	"github.com/authbench/authbench/stack/stacktest"
 )
 
 func TestSequenceSkipsAfterAFailureNamingIt(t *testing.T) {
@@ -183,7 +184,7 @@ func TestDoctorStepOrder(t *testing.T) {
 
 func TestDoctorNetworkFailures(t *testing.T) {
 	pki := newTestPKI(t)
-	closed := closedPort(t)
+	closed := strconv.Itoa(stacktest.ClosedPort(t))
 	mode := &fakeMode{checks: []Check{Pass("fake", "fine")}}
 	checks, _ := runFake(t, mode, closed, pki.caFile(t))
 	if got, want := steps(checks), "ok dns, FAIL tcp, skip tls, ok fake, skip login"; got != want {
@@ -381,16 +382,4 @@ func serveFake(conn net.Conn, cfg *tls.Config, answer byte) {
 		tc.Handshake()
 		io.Copy(io.Discard, tc)
 	}
-}
-
-// closedPort returns a loopback port nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, port, _ := net.SplitHostPort(lis.Addr().String())
-	lis.Close()
-	return port
 }

@@ -2,7 +2,6 @@ package gssapi
 
 import (
 	"context"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -146,16 +145,4 @@ func assertOneLine(t *testing.T, err error, parts ...string) {
 			t.Errorf("error %q does not mention %q", msg, p)
 		}
 	}
-}
-
-// closedPort returns a loopback port with no listener.
-func closedPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	return port
 }

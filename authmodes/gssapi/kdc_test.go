@@ -18,6 +18,7 @@ import (
 
 	"github.com/authbench/authbench/authmodes/authmodestest"
 	"github.com/authbench/authbench/stack/kdc"
+	"github.com/authbench/authbench/stack/stacktest"
 
 	"github.com/authbench/authbench/fix"
 )
@@ -174,7 +175,7 @@ func checkUnreachable(t *testing.T, f *fixture) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dead := "127.0.0.1:" + strconv.Itoa(closedPort(t))
+	dead := "127.0.0.1:" + strconv.Itoa(stacktest.ClosedPort(t))
 	path := writeFile(t, "krb5.conf", strings.ReplaceAll(string(conf), "127.0.0.1:"+strconv.Itoa(f.k.Port), dead))
 	_, err = configure(t, testURL, "--krb5-conf", path, "--krb-keytab", f.keytab, "--krb-principal", "bench_gss")
 	assertOneLine(t, err, "cannot reach the KDC of realm "+f.k.Realm+" at "+dead, path)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/authbench/authbench/authmodes"
 	"github.com/authbench/authbench/doctor"
 	"github.com/authbench/authbench/fix"
+	"github.com/authbench/authbench/stack/stacktest"
 )
 
 func TestFormatCheck(t *testing.T) {
@@ -59,7 +61,7 @@ func TestReportResult(t *testing.T) {
 // their fixed order, each printed on its own line.
 func TestDoctorStepOrder(t *testing.T) {
 	mode := &fakeMode{checks: []doctor.Check{doctor.Pass("fake", "fine")}}
-	checks, err := runFakeDoctor(t, mode, "--host", "127.0.0.1", "--port", closedPort(t), "--sslmode", "disable", "--insecure")
+	checks, err := runFakeDoctor(t, mode, "--host", "127.0.0.1", "--port", strconv.Itoa(stacktest.ClosedPort(t)), "--sslmode", "disable", "--insecure")
 	assertSteps(t, checks, "ok settings", "ok dns", "FAIL tcp", "skip tls", "ok fake", "skip login")
 	if err == nil || !strings.Contains(err.Error(), "(tcp)") {
 		t.Errorf("result %v, want the failed step tcp named", err)
@@ -70,7 +72,7 @@ func TestDoctorStepOrder(t *testing.T) {
 // later step, the fix naming the setting to change.
 func TestDoctorNetworkFailures(t *testing.T) {
 	mode := &fakeMode{checks: []doctor.Check{doctor.Pass("fake", "fine")}}
-	checks, _ := runFakeDoctor(t, mode, "--host", "127.0.0.1", "--port", closedPort(t), "--ca", "")
+	checks, _ := runFakeDoctor(t, mode, "--host", "127.0.0.1", "--port", strconv.Itoa(stacktest.ClosedPort(t)), "--ca", "")
 	assertSteps(t, checks, "FAIL settings", "skip network", "skip fake", "skip login")
 	if !checks[0].Fix.Refers(fix.Flag("ca")) {
 		t.Errorf("settings failure %q: the fix does not name the ca setting", formatCheck(checks[0]))
@@ -125,18 +127,6 @@ func (m *fakeMode) Close() error { return nil }
 
 func (m *fakeMode) Diagnose(context.Context, *pgxpool.Config, doctor.Env) []doctor.Check {
 	return m.checks
-}
-
-// closedPort returns a loopback port nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, port, _ := net.SplitHostPort(lis.Addr().String())
-	lis.Close()
-	return port
 }
 
 // TestLoginFailureKeepsConnectErrorsHint checks the login step's line is
