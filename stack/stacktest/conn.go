@@ -21,6 +21,13 @@ func LBConnString(st *stack.State, user string, kv ...string) string {
 	return stack.ConnString(append(base, kv...)...)
 }
 
+// CertConnString is LBConnString for user logging in with the client
+// certificate the stack issued it.
+func CertConnString(st *stack.State, user string, kv ...string) string {
+	crt, key := st.ClientCertFiles(user)
+	return LBConnString(st, user, append([]string{"sslcert", crt, "sslkey", key}, kv...)...)
+}
+
 // Connect connects with connString; the connection is closed when the
 // test ends.
 func Connect(t testing.TB, connString string) *pgx.Conn {

@@ -23,8 +23,7 @@ import (
 // once.
 func TestBankOnStack(t *testing.T) {
 	st := stacktest.Start(t)
-	crt, key := st.ClientCertFiles("bench_cert")
-	pool := workloadtest.Pool(t, stacktest.LBConnString(st, "bench_cert", "sslcert", crt, "sslkey", key), 8)
+	pool := workloadtest.Pool(t, stacktest.CertConnString(st, "bench_cert"), 8)
 	t.Run("uniform", func(t *testing.T) {
 		w := workloadtest.Init(t, pool, "bank", "--accounts", "200", "--initial-balance", "1000")
 		sum, run := workloadtest.Run(t, pool, w, workloadtest.Load{Seed: 1})

@@ -18,8 +18,7 @@ import (
 // certificate auth, runs it through the real driver and checks it.
 func TestOrdersOnStack(t *testing.T) {
 	st := stacktest.Start(t)
-	crt, key := st.ClientCertFiles("bench_cert")
-	pool := workloadtest.Pool(t, stacktest.LBConnString(st, "bench_cert", "sslcert", crt, "sslkey", key), 8)
+	pool := workloadtest.Pool(t, stacktest.CertConnString(st, "bench_cert"), 8)
 	t.Run("uniform", func(t *testing.T) {
 		w := workloadtest.Init(t, pool, "orders", "--customers", "200", "--products", "50")
 		sum, run := workloadtest.Run(t, pool, w, workloadtest.Load{Seed: 1})
