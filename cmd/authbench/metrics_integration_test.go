@@ -480,7 +480,7 @@ func checkLabelValues(t *testing.T, prom, label, value string) {
 		Data []string `json:"data"`
 	}
 	u := prom + "/api/v1/label/" + label + "/values?match[]=authbench_ops_total"
-	if why := promGet(u, &r); why != "" || !strings.Contains(strings.Join(r.Data, " "), value) {
+	if why := stacktest.GetJSON(u, &r); why != "" || !strings.Contains(strings.Join(r.Data, " "), value) {
 		t.Errorf("variable %s offers %v (%s), want %q", label, r.Data, why, value)
 	}
 }
@@ -499,7 +499,7 @@ func rangeHasData(prom, expr string, start, end time.Time) string {
 			} `json:"result"`
 		} `json:"data"`
 	}
-	if why := promGet(prom+"/api/v1/query_range?"+q.Encode(), &r); why != "" {
+	if why := stacktest.GetJSON(prom+"/api/v1/query_range?"+q.Encode(), &r); why != "" {
 		return why
 	}
 	if r.Status != "success" {
@@ -513,17 +513,4 @@ func rangeHasData(prom, expr string, start, end time.Time) string {
 		}
 	}
 	return fmt.Sprintf("%d series, none with a number", len(r.Data.Result))
-}
-
-// promGet decodes a GET's JSON answer into v and says what went wrong.
-func promGet(u string, v any) string {
-	resp, err := http.Get(u)
-	if err != nil {
-		return err.Error()
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		return resp.Status + ": " + err.Error()
-	}
-	return ""
 }

@@ -163,7 +163,7 @@ func waitSeries(t *testing.T, base, query string) {
 				Result []json.RawMessage `json:"result"`
 			} `json:"data"`
 		}
-		last = getJSON(base+"/api/v1/query?query="+url.QueryEscape(query), &r)
+		last = stacktest.GetJSON(base+"/api/v1/query?query="+url.QueryEscape(query), &r)
 		if last == "" && r.Status == "success" && len(r.Data.Result) > 0 {
 			return
 		}
@@ -180,22 +180,9 @@ func waitConfig(t *testing.T, base, want string) {
 		} `json:"data"`
 	}
 	for deadline := time.Now().Add(promWait); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
-		if getJSON(base+"/api/v1/status/config", &r) == "" && strings.Contains(r.Data.YAML, want) {
+		if stacktest.GetJSON(base+"/api/v1/status/config", &r) == "" && strings.Contains(r.Data.YAML, want) {
 			return
 		}
 	}
 	t.Errorf("prometheus did not load a configuration with %q within %s:\n%s", want, promWait, r.Data.YAML)
-}
-
-// getJSON decodes a GET's JSON answer into v; it returns what went wrong.
-func getJSON(u string, v any) string {
-	resp, err := http.Get(u)
-	if err != nil {
-		return err.Error()
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		return resp.Status + ": " + err.Error()
-	}
-	return ""
 }
