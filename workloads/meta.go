@@ -9,13 +9,17 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/authbench/authbench/fix"
 )
 
 // ReadMeta reads the integer parameters init recorded for workload in the
 // authbench_meta table. A database where the workload was never loaded (no
-// table, no rows) gives an error that says to run init.
+// table, no rows) gives a *fix.Error that says to run init.
 func ReadMeta(ctx context.Context, db *pgxpool.Pool, workload string) (map[string]int64, error) {
-	notLoaded := fmt.Errorf("the %s workload is not loaded in this database: run `authbench init %s` first", workload, workload)
+	notLoaded := &fix.Error{Step: "workload",
+		What: fix.Textf("the %s workload is not loaded in this database", workload),
+		Fix:  fix.Textf("run `%v` first", fix.Command("init "+workload))}
 	rows, _ := db.Query(ctx, `SELECT key, value FROM authbench_meta WHERE workload = $1`, workload)
 	kv, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]string, error) {
 		var k, v string
@@ -38,4 +42,11 @@ func ReadMeta(ctx context.Context, db *pgxpool.Pool, workload string) (map[strin
 		m[p[0]] = n
 	}
 	return m, nil
+}
+
+// Reload is the error for a workload whose recorded data set cannot be
+// run (what says why): a *fix.Error that says to run init for it again.
+func Reload(workload string, what fix.Text) error {
+	return &fix.Error{Step: "workload", What: what,
+		Fix: fix.Textf("run `%v` again", fix.Command("init "+workload))}
 }

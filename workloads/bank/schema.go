@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/authbench/authbench/fix"
 	"github.com/authbench/authbench/workloads"
 )
 
@@ -76,7 +77,7 @@ func readMeta(ctx context.Context, db *pgxpool.Pool) (bankMeta, error) {
 	}
 	m := bankMeta{accounts: kv["accounts"], initialBalance: kv["initial_balance"]}
 	if m.accounts < 2 {
-		return m, fmt.Errorf("the bank workload in this database has %d accounts: run `authbench init bank` again", m.accounts)
+		return m, workloads.Reload("bank", fix.Textf("the bank workload in this database has %d accounts", m.accounts))
 	}
 	return m, nil
 }

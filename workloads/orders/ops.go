@@ -3,10 +3,10 @@ package orders
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/authbench/authbench/fix"
 	"github.com/authbench/authbench/workloads"
 )
 
@@ -157,5 +157,5 @@ func (w *worker) readPrices(ctx context.Context, tx pgx.Tx) error {
 
 // errMissingProduct reports a product id that init should have loaded.
 func errMissingProduct(id int64) error {
-	return fmt.Errorf("product %d is missing although init loaded it: the data set changed under the run; run `authbench init orders` again", id)
+	return workloads.Reload("orders", fix.Textf("product %d is missing although init loaded it: the data set changed under the run", id))
 }

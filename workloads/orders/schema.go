@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/authbench/authbench/fix"
 	"github.com/authbench/authbench/workloads"
 )
 
@@ -102,7 +103,7 @@ func readMeta(ctx context.Context, db *pgxpool.Pool) (ordersMeta, error) {
 	}
 	m := ordersMeta{customers: kv["customers"], products: kv["products"], initialStock: kv["initial_stock"]}
 	if m.customers < 1 || m.products < 1 {
-		return m, fmt.Errorf("the orders workload in this database has %d customers and %d products: run `authbench init orders` again", m.customers, m.products)
+		return m, workloads.Reload("orders", fix.Textf("the orders workload in this database has %d customers and %d products", m.customers, m.products))
 	}
 	return m, nil
 }
