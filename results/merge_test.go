@@ -121,6 +121,20 @@ func mustMerge(t *testing.T, dirs ...string) *Merged {
 	return m
 }
 
+// writeAndRead writes m to a new directory, out, and reads it back.
+func writeAndRead(t *testing.T, m *Merged) (out string, back *RunData) {
+	t.Helper()
+	out = filepath.Join(t.TempDir(), "merged")
+	if err := m.Write(out); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadRun(out)
+	if err != nil {
+		t.Fatalf("reading the merged directory: %v", err)
+	}
+	return out, back
+}
+
 func added(hs ...*hdr.Histogram) *hdr.Histogram {
 	sum := NewHistogram()
 	for _, h := range hs {
@@ -269,14 +283,7 @@ func TestMergeRunIDsEventsRotations(t *testing.T) {
 func TestMergedDirectoryReadsBackAndMergesAgain(t *testing.T) {
 	a, b := twoRuns(t)
 	m := mustMerge(t, a.dir, b.dir)
-	out := filepath.Join(t.TempDir(), "merged")
-	if err := m.Write(out); err != nil {
-		t.Fatal(err)
-	}
-	back, err := ReadRun(out)
-	if err != nil {
-		t.Fatalf("reading the merged directory: %v", err)
-	}
+	out, back := writeAndRead(t, m)
 	if !reflect.DeepEqual(back.Summary.RunIDs, m.Summary.RunIDs) || back.Summary.Op("transfer").Count != m.Summary.Op("transfer").Count {
 		t.Errorf("summary did not survive the round trip: %+v", back.Summary)
 	}
@@ -440,14 +447,7 @@ func TestMergeKeepsServiceTimes(t *testing.T) {
 	if mid := m.Ticks[2].Ops[0]; mid.SvcP50 == 0 || mid.SvcP50 >= mid.P50 {
 		t.Errorf("merged second 1002: service p50 %v beside latency p50 %v", mid.SvcP50, mid.P50)
 	}
-	out := filepath.Join(t.TempDir(), "merged")
-	if err := m.Write(out); err != nil {
-		t.Fatal(err)
-	}
-	back, err := ReadRun(out)
-	if err != nil {
-		t.Fatalf("reading the merged directory: %v", err)
-	}
+	out, back := writeAndRead(t, m)
 	if got := back.Service["transfer"]; len(got) != len(m.Intervals["transfer"]) || !added(got...).Equals(added(m.Service["transfer"]...)) {
 		t.Errorf("merged %s does not read back: %d intervals", ServiceFile, len(got))
 	}
