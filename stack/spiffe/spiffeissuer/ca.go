@@ -116,11 +116,7 @@ func (a *authority) check(td spiffeid.TrustDomain, now time.Time) error {
 
 // createCA makes a new self-signed CA for td and saves it in dir.
 func createCA(dir string, td spiffeid.TrustDomain) (*authority, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	serial, err := randomSerial()
+	key, serial, err := newKey()
 	if err != nil {
 		return nil, err
 	}
@@ -209,6 +205,20 @@ func publicKeysEqual(a, b crypto.PublicKey) bool {
 
 // serialLimit bounds serial numbers to 127 bits, so they stay positive.
 var serialLimit = new(big.Int).Lsh(big.NewInt(1), 127)
+
+// newKey returns a fresh P-256 key and a random serial for the
+// certificate that will carry it.
+func newKey() (*ecdsa.PrivateKey, *big.Int, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	serial, err := randomSerial()
+	if err != nil {
+		return nil, nil, err
+	}
+	return key, serial, nil
+}
 
 // randomSerial returns a random positive certificate serial number.
 func randomSerial() (*big.Int, error) {

@@ -2,7 +2,6 @@ package spiffeissuer
 
 import (
 	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -22,11 +21,7 @@ type svid struct {
 // mint issues an X509-SVID for id, valid from now (less the cushion) for ttl,
 // capped at the CA's expiry. It follows SPIRE's workload template.
 func (a *authority) mint(id spiffeid.ID, dnsNames []string, now time.Time, ttl time.Duration) (*svid, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	serial, err := randomSerial()
+	key, serial, err := newKey()
 	if err != nil {
 		return nil, err
 	}
