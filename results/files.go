@@ -12,6 +12,8 @@ import (
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/authbench/authbench/fix"
 )
 
 // File names inside a run directory.
@@ -41,12 +43,12 @@ type RunFiles struct {
 // (format version, start time, legend).
 func CreateRunFiles(dir string, ops []string, startMs int64) (*RunFiles, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("cannot create run directory %s: %v (choose another with --out)", dir, unwrapPath(err))
+		return nil, outDirError("cannot create run directory", dir, err)
 	}
 	f := &RunFiles{Dir: dir, ops: ops, startMs: startMs}
 	var err error
 	if f.ticks, err = os.Create(filepath.Join(dir, TicksFile)); err != nil {
-		return nil, fmt.Errorf("cannot write to run directory %s: %v (choose another with --out)", dir, unwrapPath(err))
+		return nil, outDirError("cannot write to run directory", dir, err)
 	}
 	f.tickW = bufio.NewWriter(f.ticks)
 	for _, op := range ops {
@@ -75,6 +77,15 @@ func newHlogWriter(w io.Writer, comment string, startMs int64) *hdr.HistogramLog
 	_ = lw.OutputBaseTime(base)
 	_ = lw.OutputLegend()
 	return lw
+}
+
+// outDirError says that the output directory dir could not be written
+// (what was being done, then dir and the cause without its path), keeps
+// err in the chain and says to choose another output directory.
+func outDirError(what, dir string, err error) error {
+	return &fix.Error{Step: "out", Err: err,
+		What: fix.Textf("%s %s: %v", what, dir, unwrapPath(err)),
+		Fix:  fix.Textf("choose another with %v", fix.Flag("out"))}
 }
 
 func unwrapPath(err error) error {

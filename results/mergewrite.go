@@ -14,7 +14,7 @@ import (
 // service.hlog (open loop), handshake.hlog and, last, summary.json.
 func (m *Merged) Write(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("cannot create %s: %w (choose another with --out)", dir, unwrapPath(err))
+		return outDirError("cannot create", dir, err)
 	}
 	if err := m.writeTicks(filepath.Join(dir, TicksFile)); err != nil {
 		return err
