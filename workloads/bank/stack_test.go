@@ -96,27 +96,14 @@ func testRetryAfterCommit(t *testing.T, pool *pgxpool.Pool) {
 	}
 	wk := w.NewWorker(mathrand.New(mathrand.NewPCG(5, 6)))
 	wk.Next()
-	if err := attemptOnce(ctx, pool, wk); err != nil {
+	if err := workloadtest.AttemptOnce(ctx, pool, wk); err != nil {
 		t.Fatalf("first attempt: %v", err)
 	}
-	if err := attemptOnce(ctx, pool, wk); !errors.Is(err, workloads.ErrAlreadyApplied) {
+	if err := workloadtest.AttemptOnce(ctx, pool, wk); !errors.Is(err, workloads.ErrAlreadyApplied) {
 		t.Fatalf("repeated attempt returned %v, want ErrAlreadyApplied", err)
 	}
 	expectLedger(t, pool, run, 20*1000)
 	workloadtest.ExpectClean(t, pool, w, run)
-}
-
-// attemptOnce runs one attempt of wk's transfer in its own transaction.
-func attemptOnce(ctx context.Context, pool *pgxpool.Pool, wk workloads.Worker) error {
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	if err := wk.Attempt(ctx, tx); err != nil {
-		_ = tx.Rollback(ctx)
-		return err
-	}
-	return tx.Commit(ctx)
 }
 
 // testPlanted breaks one invariant at a time and expects Check to say so.

@@ -76,27 +76,14 @@ func testRetryAfterCommit(t *testing.T, pool *pgxpool.Pool) {
 	for _, op := range []int{opNewCustomer, opNewOrder} {
 		for wk.Next() != op { // draw until the op comes up
 		}
-		if err := attemptOnce(ctx, pool, wk); err != nil {
+		if err := workloadtest.AttemptOnce(ctx, pool, wk); err != nil {
 			t.Fatalf("%s: first attempt: %v", opNames[op], err)
 		}
-		if err := attemptOnce(ctx, pool, wk); !errors.Is(err, workloads.ErrAlreadyApplied) {
+		if err := workloadtest.AttemptOnce(ctx, pool, wk); !errors.Is(err, workloads.ErrAlreadyApplied) {
 			t.Fatalf("%s: repeated attempt returned %v, want ErrAlreadyApplied", opNames[op], err)
 		}
 	}
 	workloadtest.ExpectClean(t, pool, w, run)
-}
-
-// attemptOnce runs one attempt of wk's op in its own transaction.
-func attemptOnce(ctx context.Context, pool *pgxpool.Pool, wk *worker) error {
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	if err := wk.Attempt(ctx, tx); err != nil {
-		tx.Rollback(ctx)
-		return err
-	}
-	return tx.Commit(ctx)
 }
 
 // testPlanted breaks one invariant at a time and expects Check to say so.

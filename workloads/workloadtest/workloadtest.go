@@ -211,3 +211,17 @@ func (l logWriter) Write(p []byte) (int, error) {
 	l.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
 }
+
+// AttemptOnce runs one attempt of wk in a transaction of its own, committed
+// when the attempt succeeds and rolled back when it fails.
+func AttemptOnce(ctx context.Context, pool *pgxpool.Pool, wk workloads.Worker) error {
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := wk.Attempt(ctx, tx); err != nil {
+		_ = tx.Rollback(ctx)
+		return err
+	}
+	return tx.Commit(ctx)
+}
