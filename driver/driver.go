@@ -35,6 +35,11 @@ type Run struct {
 	Registry *results.Registry
 	Files    *results.RunFiles // may be nil in tests
 	Out      io.Writer         // the per-second lines; io.Discard to silence
+	// Watch, when set, sees every tick once it is written; a non-empty
+	// reason it returns stops the run with that StopReason (the capacity
+	// search ends a clearly lost step this way). The tick is only valid
+	// during the call.
+	Watch func(t *results.Tick) string
 
 	testDB beginner // tests only: transactions begin on it instead of DB
 	// openConn, in tests only, opens a per-txn connection instead of the pool.
@@ -155,21 +160,28 @@ func (rn *runner) tickLoop(done <-chan struct{}) {
 		timer := time.NewTimer(time.Until(rn.start.Add(time.Duration(n) * time.Second)))
 		select {
 		case now := <-timer.C:
-			rn.tick(printer, now, n%every == 0)
+			// The tick at the ramp's end covers its last second: warm-up,
+			// though its timer fires a little after the ramp.
+			rn.tick(printer, now, time.Duration(n)*time.Second <= rn.Config.Ramp, n%every == 0)
 		case <-done:
 			timer.Stop()
-			rn.tick(printer, time.Now(), true)
+			now := time.Now()
+			rn.tick(printer, now, now.Before(rn.start.Add(rn.Config.Ramp)), true)
 			return
 		}
 	}
 }
 
-func (rn *runner) tick(p *results.Printer, now time.Time, show bool) {
-	warmup := now.Before(rn.start.Add(rn.Config.Ramp))
+func (rn *runner) tick(p *results.Printer, now time.Time, warmup, show bool) {
 	t := rn.Registry.Tick(now, warmup)
 	if rn.Files != nil {
 		if err := rn.Files.WriteTick(t); err != nil {
 			rn.stop("error", fmt.Errorf("writing run files: %w", err))
+		}
+	}
+	if rn.Watch != nil {
+		if reason := rn.Watch(t); reason != "" {
+			rn.stop(reason, nil)
 		}
 	}
 	if show || len(t.Events) > 0 {
