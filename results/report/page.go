@@ -65,6 +65,7 @@ type pageView struct {
 	Phases           []string
 	PhaseRows        []handshakeRow
 	Runs             []runView
+	Capacity         []capacityView
 }
 
 // Write renders the report of runs as one self-contained HTML page.
@@ -85,6 +86,10 @@ func Write(w io.Writer, runs []Run, opt Options) error {
 		v.Rows = append(v.Rows, r.cells())
 	}
 	v.Phases, v.PhaseRows = handshakeTable(runs)
+	var err error
+	if v.Capacity, err = capacityViews(runs); err != nil {
+		return err
+	}
 	for i, r := range runs {
 		v.Runs = append(v.Runs, viewRun(r, i))
 	}
@@ -211,7 +216,19 @@ var pageTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <main>
 <h1>{{.Title}}</h1>
 <p class="meta">Generated {{.Generated}} from {{len .Runs}} run(s). Self-contained: no scripts, fonts or images from anywhere.</p>
-<section id="summary">
+{{range .Capacity}}<section class="capacity">
+<h2>{{.Title}}</h2>
+<p class="meta">{{.Note}}<br><code>{{.Dir}}</code></p>
+<table class="capacity">
+<thead><tr>{{range index .Rows 0}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>{{range slice .Rows 1}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}</tbody>
+</table>
+<h3>Latency against offered load</h3>
+<figure>{{.Latency}}</figure>
+<h3>Achieved against offered load</h3>
+<figure>{{.Achieved}}</figure>
+</section>
+{{end}}<section id="summary">
 <h2>Summary</h2>
 <div class="scroll"><table class="summary">
 <thead><tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr></thead>
@@ -275,6 +292,8 @@ th { background: #eef1f5; white-space: normal; vertical-align: bottom; }
 td:first-child, th:first-child { text-align: left; }
 table.summary td:nth-child(2), table.summary th:nth-child(2) { text-align: left; }
 table.rotations td:nth-child(2) { text-align: left; }
+table.capacity td:nth-child(7), table.capacity th:nth-child(7) { text-align: left; white-space: normal; }
+svg.chart text.objective-label { fill: #C00000; font-size: 11px; }
 pre.markdown { background: #f3f4f6; padding: 8px; overflow-x: auto; font-size: 12px; }
 details summary { cursor: pointer; color: #0b5cad; }
 .empty { color: #888; }
