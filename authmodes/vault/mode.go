@@ -61,6 +61,7 @@ func (m *mode) Configure(ctx context.Context, cfg *pgxpool.Config, env authmodes
 	if err := m.c.validate(); err != nil {
 		return err
 	}
+	m.closeOnce = sync.Once{} // a mode closed after one pool may configure the next (capacity steps)
 	client, auth, err := m.c.connect(ctx)
 	if err != nil {
 		return err
