@@ -36,6 +36,7 @@ var commands = map[string]command{
 	"run":       {"run a workload and write a run directory", runRun},
 	"handshake": {"open and close connections, timing each handshake phase", runHandshake},
 	"matrix":    {"run every workload × auth mode combination and compare them", runMatrix},
+	"capacity":  {"search, per auth mode, the highest rate that holds a latency and error objective", runCapacity},
 	"check":     {"verify a workload's invariants after a run", runCheck},
 	"report":    {"write one self-contained HTML report of run directories", runReport},
 	"merge":     {"combine the run directories of several drivers into one", runMerge},

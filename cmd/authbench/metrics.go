@@ -24,16 +24,22 @@ func serveMetrics(addr string, reg *results.Registry, workload, auth string, cfg
 	if addr == "" {
 		return func() {}, nil
 	}
-	preg, err := metricsRegistry(reg, results.CollectorOpts{
+	preg, err := metricsRegistry(results.NewCollector(reg, results.CollectorOpts{
 		Workload: workload, AuthMode: auth, Workers: cfg.Concurrency, TargetRate: cfg.MaxRate,
-	})
+	}))
 	if err != nil {
 		return nil, err
 	}
+	return serveRegistry(addr, preg, stdout), nil
+}
+
+// serveRegistry serves preg at http://addr/metrics until the returned func
+// is called; an address that cannot be bound costs one warning line.
+func serveRegistry(addr string, preg *prometheus.Registry, stdout io.Writer) func() {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		fmt.Fprintf(stdout, "metrics: warning: not serving /metrics: %s (pass a free --metrics-addr, or --metrics-addr '' to disable)\n", oneLine(err.Error()))
-		return func() {}, nil
+		return func() {}
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(preg, promhttp.HandlerOpts{Registry: preg}))
@@ -44,18 +50,17 @@ func serveMetrics(addr string, reg *results.Registry, workload, auth string, cfg
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(ctx)
-	}, nil
+	}
 }
 
-// metricsRegistry returns a registry with the run's collector and the
+// metricsRegistry returns a registry with the given collectors and the
 // driver process's own Go and process metrics.
-func metricsRegistry(reg *results.Registry, opts results.CollectorOpts) (*prometheus.Registry, error) {
+func metricsRegistry(cs ...prometheus.Collector) (*prometheus.Registry, error) {
 	preg := prometheus.NewRegistry()
-	for _, c := range []prometheus.Collector{
-		results.NewCollector(reg, opts),
+	for _, c := range append(cs,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	} {
+	) {
 		if err := preg.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %v", err)
 		}
