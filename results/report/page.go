@@ -219,10 +219,10 @@ var pageTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 {{range .Capacity}}<section class="capacity">
 <h2>{{.Title}}</h2>
 <p class="meta">{{.Note}}<br><code>{{.Dir}}</code></p>
-<table class="capacity">
+<div class="scroll"><table class="capacity">
 <thead><tr>{{range index .Rows 0}}<th>{{.}}</th>{{end}}</tr></thead>
 <tbody>{{range slice .Rows 1}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}</tbody>
-</table>
+</table></div>
 <h3>Latency against offered load</h3>
 <figure>{{.Latency}}</figure>
 <h3>Achieved against offered load</h3>
