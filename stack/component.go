@@ -128,13 +128,19 @@ func Components() []Component { return sorted(func(o Order) int { return o.Start
 
 // sorted returns the registered components ordered by key.
 func sorted(key func(Order) int) []Component {
-	rs := slices.Clone(registry)
-	slices.SortStableFunc(rs, func(a, b registered) int { return key(a.order) - key(b.order) })
+	rs := sortedRegistered(key)
 	out := make([]Component, len(rs))
 	for i, r := range rs {
 		out[i] = r.c
 	}
 	return out
+}
+
+// sortedRegistered returns the registry ordered by key.
+func sortedRegistered(key func(Order) int) []registered {
+	rs := slices.Clone(registry)
+	slices.SortStableFunc(rs, func(a, b registered) int { return key(a.order) - key(b.order) })
+	return rs
 }
 
 // Lookup returns the registered component name.
@@ -194,15 +200,6 @@ func (s *State) componentStatus() []ComponentStatus {
 	var out []ComponentStatus
 	_ = s.eachEnabledIn(sorted(func(o Order) int { return o.Status }), func(c Component) error {
 		out = append(out, c.Status(s)...)
-		return nil
-	})
-	return out
-}
-
-func (s *State) componentEnv() []EnvVar {
-	var out []EnvVar
-	_ = s.eachEnabledIn(sorted(func(o Order) int { return o.Status }), func(c Component) error {
-		out = append(out, c.Env(s)...)
 		return nil
 	})
 	return out

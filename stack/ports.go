@@ -27,9 +27,9 @@ func ipv6Loopback() bool {
 }
 
 // ports are the stack's TCP ports.
-type ports struct{ pg, lb, stats int }
+type ports struct{ pg, lb int }
 
-// reservePorts picks three distinct free ports, holding each listener open
+// reservePorts picks two distinct free ports, holding each listener open
 // until all are chosen; the LB port is free on ::1 too when v6 is true.
 func reservePorts(v6 bool) (ports, error) {
 	var held []net.Listener
@@ -61,9 +61,6 @@ func reservePorts(v6 bool) (ports, error) {
 	if p.pg, err = pick(false); err != nil {
 		return p, err
 	}
-	if p.lb, err = pick(v6); err != nil {
-		return p, err
-	}
-	p.stats, err = pick(false)
+	p.lb, err = pick(v6)
 	return p, err
 }

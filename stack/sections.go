@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -19,7 +20,10 @@ func (s State) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	all := map[string]json.RawMessage{}
+	all := maps.Clone(s.legacy) // kept until every base component read its section
+	if all == nil {
+		all = map[string]json.RawMessage{}
+	}
 	if err := json.Unmarshal(core, &all); err != nil {
 		return nil, err
 	}
@@ -45,8 +49,16 @@ func (s *State) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &all); err != nil {
 		return err
 	}
+	s.top = data
 	for k, v := range all {
-		if coreKeys[k] || string(v) == "null" {
+		if coreKeys[k] {
+			continue
+		}
+		if !isObject(v) { // a base component's field in a file of an earlier version
+			if s.legacy == nil {
+				s.legacy = map[string]json.RawMessage{}
+			}
+			s.legacy[k] = v
 			continue
 		}
 		if s.sections == nil {
@@ -55,6 +67,12 @@ func (s *State) UnmarshalJSON(data []byte) error {
 		s.sections[k] = v
 	}
 	return nil
+}
+
+// isObject reports whether v is a JSON object, as every section is.
+func isObject(v json.RawMessage) bool {
+	v = bytes.TrimSpace(v)
+	return len(v) > 0 && v[0] == '{'
 }
 
 // coreKeys are the state.json keys of State's own fields.
@@ -86,6 +104,22 @@ func Section[T any](s *State, name string) *T {
 		return t
 	}
 	return nil
+}
+
+// BaseSection is Section for the base components (pki, postgres, haproxy),
+// whose fields state.json files of earlier versions kept at the top level:
+// without a section of its own, the component's T is decoded from there
+// (its fields keep their old keys), and saved as its section from then on.
+// The old fields stay in the file too, for a base component that has not
+// read its section yet.
+func BaseSection[T any](s *State, name string) *T {
+	if _, ok := s.sections[name]; !ok && s.top != nil {
+		if s.sections == nil {
+			s.sections = map[string]any{}
+		}
+		s.sections[name] = s.top
+	}
+	return Section[T](s, name)
 }
 
 // SetSection makes v the component name's section of s (nil removes it).

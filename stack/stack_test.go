@@ -13,7 +13,9 @@ import (
 
 	"github.com/authbench/authbench/internal/proc"
 	"github.com/authbench/authbench/stack"
+	"github.com/authbench/authbench/stack/haproxy"
 	"github.com/authbench/authbench/stack/pki"
+	"github.com/authbench/authbench/stack/postgres"
 	"github.com/authbench/authbench/stack/stacktest"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -114,7 +116,7 @@ func testPsql(t *testing.T, st *stack.State) {
 }
 
 func testStats(t *testing.T, st *stack.State) {
-	resp, err := http.Get(st.StatsURL())
+	resp, err := http.Get(haproxy.Of(st).StatsURL())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +151,7 @@ func testUpAgain(t *testing.T, st *stack.State) {
 	if err != nil {
 		t.Fatalf("second Up: %v", err)
 	}
-	if again.LBPort != st.LBPort || again.PGPort != st.PGPort || again.StatsPort != st.StatsPort {
+	if again.LBPort != st.LBPort || again.PGPort != st.PGPort || haproxy.Of(again).StatsPort != haproxy.Of(st).StatsPort {
 		t.Errorf("second Up changed ports: %+v vs %+v", again, st)
 	}
 	after, _ := stack.Status(st.Dir)
@@ -250,7 +252,7 @@ func assertNotLeaked(t *testing.T, st *stack.State, user string) {
 	if err != nil || len(bytes.TrimSpace(pw)) < 16 {
 		t.Fatalf("password file of %s: %v (%d bytes)", user, err, len(pw))
 	}
-	for _, f := range []string{st.PGLogFile, st.Dir + "/state.json", st.HAProxyConfig} {
+	for _, f := range []string{postgres.Of(st).LogFile, st.Dir + "/state.json", haproxy.Of(st).Config} {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

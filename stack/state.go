@@ -24,16 +24,12 @@ type State struct {
 	LBPort int `json:"lb_port"`
 	// LBIPv6 says HAProxy also listens on [::1]:LBPort.
 	LBIPv6 bool `json:"lb_ipv6"`
-	// StatsPort is the HAProxy stats page port on 127.0.0.1.
-	StatsPort int `json:"stats_port"`
 	// PGPort is PostgreSQL's port on 127.0.0.1.
 	PGPort int `json:"pg_port"`
 	// Database is the benchmark database, "authbench".
 	Database string `json:"database"`
 	// CAFile is the CA certificate clients verify the server with.
 	CAFile string `json:"ca_file"`
-	// ClientCAFile is PostgreSQL's ssl_ca_file: the CA plus ExtraClientCAs.
-	ClientCAFile string `json:"client_ca_file"`
 	// CertsDir holds the certificates and client.<user>.crt/.key pairs.
 	CertsDir string `json:"certs_dir"`
 	// SecretsDir holds password.<user> files (0600).
@@ -44,14 +40,6 @@ type State struct {
 	Users []User `json:"users"`
 	// PasswordFile is the password file of the first password user.
 	PasswordFile string `json:"password_file,omitempty"`
-	// PGDataDir is PostgreSQL's data directory.
-	PGDataDir string `json:"pg_data_dir"`
-	// PGLogFile is PostgreSQL's log.
-	PGLogFile string `json:"pg_log_file"`
-	// HAProxyConfig is HAProxy's configuration file.
-	HAProxyConfig string `json:"haproxy_config"`
-	// HAProxySocket is HAProxy's runtime API socket (level admin).
-	HAProxySocket string `json:"haproxy_socket"`
 	// ExtraHBA are the caller's extra pg_hba lines.
 	ExtraHBA []string `json:"extra_hba,omitempty"`
 	// ExtraPGConf are the caller's extra postgresql.conf lines.
@@ -65,6 +53,10 @@ type State struct {
 	// read, or the pointer Section handed out. Each is a top-level key of
 	// state.json, as in the files of earlier versions.
 	sections map[string]any
+	// top is state.json as read, for BaseSection; legacy are its
+	// top-level fields this version's State does not have.
+	top    json.RawMessage
+	legacy map[string]json.RawMessage
 }
 
 // Load reads the state of the stack in dir. Without one, the error is
@@ -107,13 +99,9 @@ func newState(dir string) (*State, error) {
 	}
 	certs := filepath.Join(dir, "certs")
 	return &State{
-		Dir: dir, LBHost: LBHost, LBPort: p.lb, LBIPv6: v6, StatsPort: p.stats, PGPort: p.pg,
+		Dir: dir, LBHost: LBHost, LBPort: p.lb, LBIPv6: v6, PGPort: p.pg,
 		Database: Database, AdminUser: AdminUser,
-		CAFile: filepath.Join(certs, "ca.crt"), ClientCAFile: filepath.Join(certs, "client-ca-bundle.crt"),
-		CertsDir: certs, SecretsDir: filepath.Join(dir, "secrets"),
-		PGDataDir: filepath.Join(dir, "pg", "data"), PGLogFile: filepath.Join(dir, "pg", "postgres.log"),
-		HAProxyConfig: filepath.Join(dir, "haproxy", "haproxy.cfg"),
-		HAProxySocket: filepath.Join(dir, "haproxy", "admin.sock"),
+		CAFile: filepath.Join(certs, "ca.crt"), CertsDir: certs, SecretsDir: filepath.Join(dir, "secrets"),
 	}, nil
 }
 
@@ -167,11 +155,6 @@ func (s *State) ClientCertFiles(user string) (certPath, keyPath string) {
 // UserPasswordFile returns the file holding user's password.
 func (s *State) UserPasswordFile(user string) string {
 	return filepath.Join(s.SecretsDir, "password."+user)
-}
-
-// StatsURL returns the HAProxy stats page URL.
-func (s *State) StatsURL() string {
-	return fmt.Sprintf("http://127.0.0.1:%d/stats", s.StatsPort)
 }
 
 // ServerCertFiles returns PostgreSQL's server certificate and key paths.

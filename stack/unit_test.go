@@ -10,7 +10,7 @@ import (
 )
 
 func testState() *State {
-	s := &State{Dir: "/tmp/s", AdminUser: AdminUser, LBHost: LBHost, LBPort: 5000, StatsPort: 5001, Database: Database,
+	s := &State{Dir: "/tmp/s", AdminUser: AdminUser, LBHost: LBHost, LBPort: 5000, Database: Database,
 		CertsDir: "/tmp/s/certs", SecretsDir: "/tmp/s/secrets", CAFile: "/tmp/s/certs/ca.crt"}
 	for _, u := range append(DefaultUsers(), User{Name: "svc.example", Method: MethodCert}, User{Name: "k", Method: MethodGSS}) {
 		s.addUser(u)

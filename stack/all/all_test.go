@@ -14,7 +14,9 @@ import (
 	"github.com/authbench/authbench/internal/proc"
 	"github.com/authbench/authbench/stack"
 	_ "github.com/authbench/authbench/stack/all"
+	"github.com/authbench/authbench/stack/haproxy"
 	"github.com/authbench/authbench/stack/kdc"
+	"github.com/authbench/authbench/stack/postgres"
 	"github.com/authbench/authbench/stack/prometheus"
 	"github.com/authbench/authbench/stack/spiffe"
 	"github.com/authbench/authbench/stack/stacktest"
@@ -169,7 +171,10 @@ func processesIn(dir string) []string {
 // oldState is a state.json as versions before the component packages
 // wrote it: each component's state is a top-level key.
 const oldState = `{
-  "dir": "/s", "lb_host": "localhost", "lb_port": 5000, "database": "authbench",
+  "dir": "/s", "lb_host": "localhost", "lb_port": 5000, "lb_ipv6": true, "stats_port": 5001, "pg_port": 5002, "database": "authbench",
+  "ca_file": "/s/certs/ca.crt", "client_ca_file": "/s/certs/client-ca-bundle.crt", "certs_dir": "/s/certs", "secrets_dir": "/s/secrets",
+  "admin_user": "authbench_admin", "pg_data_dir": "/s/pg/data", "pg_log_file": "/s/pg/postgres.log",
+  "haproxy_config": "/s/haproxy/haproxy.cfg", "haproxy_socket": "/s/haproxy/admin.sock",
   "users": [{"name": "bench_gss", "method": "gss"}],
   "kerberos": {"kdc_dir": "/s/kdc", "krb5_conf": "/s/kdc/krb5.conf", "realm": "R.TEST", "keytab_dir": "/s/krb5", "server_keytab": "/s/krb5/server.keytab"},
   "spiffe": {"trust_domain": "t.test", "svid_ttl": 60000000000, "socket_path": "/s/spiffe/agent.sock", "user": "bench_spiffe"},
@@ -200,6 +205,15 @@ func TestOldStateLoads(t *testing.T) {
 		}
 		if p := prometheus.Of(st); p == nil || p.URL() != "http://127.0.0.1:9090" {
 			t.Errorf("round %d: prometheus section %+v", round, p)
+		}
+		if st.LBPort != 5000 || !st.LBIPv6 || st.PGPort != 5002 || st.CAFile != "/s/certs/ca.crt" || st.CertsDir != "/s/certs" || st.AdminUser != stack.AdminUser {
+			t.Errorf("round %d: core fields %+v", round, st)
+		}
+		if p := postgres.Of(st); p == nil || p.DataDir != "/s/pg/data" || p.LogFile != "/s/pg/postgres.log" || p.ClientCAFile != "/s/certs/client-ca-bundle.crt" {
+			t.Errorf("round %d: postgres section %+v", round, p)
+		}
+		if h := haproxy.Of(st); h == nil || h.StatsURL() != "http://127.0.0.1:5001/stats" || h.Config != "/s/haproxy/haproxy.cfg" || h.Socket != "/s/haproxy/admin.sock" {
+			t.Errorf("round %d: haproxy section %+v", round, h)
 		}
 		st.Dir = dir
 		if err := st.Save(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 
 	"github.com/authbench/authbench/internal/proc"
 	"github.com/authbench/authbench/stack"
@@ -13,9 +14,8 @@ import (
 
 // The stack component "haproxy": HAProxy in TCP mode in front of
 // PostgreSQL, its stats page and its runtime API (stack.LoadBalancer). Its
-// ports and paths are the core's State fields (LBPort, StatsPort,
-// HAProxyConfig, HAProxySocket), which clients and state.json files of
-// earlier versions name.
+// stats port and files are its section of state.json (State); the address
+// clients connect to is the core's (LBHost, LBPort, LBIPv6).
 
 // Name is the component's name.
 const Name = "haproxy"
@@ -30,14 +30,51 @@ func init() {
 // (/usr/sbin is often missing from a user's PATH).
 var haproxyPaths = []string{"/usr/sbin/haproxy"}
 
+// State is HAProxy's section of state.json. Its keys are those of the
+// top-level fields of earlier versions' files, which it is read from when
+// a stack has no section yet (stack.BaseSection).
+type State struct {
+	// StatsPort is the stats page's port on 127.0.0.1.
+	StatsPort int `json:"stats_port"`
+	// Config is HAProxy's configuration file.
+	Config string `json:"haproxy_config"`
+	// Socket is HAProxy's runtime API socket (level admin).
+	Socket string `json:"haproxy_socket"`
+}
+
+// Of returns st's HAProxy section (nil before the first Up).
+func Of(st *stack.State) *State { return stack.BaseSection[State](st, Name) }
+
+// StatsURL returns the stats page's URL.
+func (h *State) StatsURL() string { return fmt.Sprintf("http://127.0.0.1:%d/stats", h.StatsPort) }
+
+// files returns a section with st's HAProxy files and no port yet.
+func files(st *stack.State) *State {
+	dir := filepath.Join(st.Dir, "haproxy")
+	return &State{Config: filepath.Join(dir, "haproxy.cfg"), Socket: filepath.Join(dir, "admin.sock")}
+}
+
 // lb is a State seen as its load balancer.
-type lb struct{ *stack.State }
+type lb struct {
+	*stack.State
+	h *State
+}
+
+// view returns st as its load balancer; before the first Up, its files
+// are where Up puts them.
+func view(st *stack.State) lb {
+	h := Of(st)
+	if h == nil || h.Config == "" {
+		h = files(st)
+	}
+	return lb{st, h}
+}
 
 type component struct{}
 
 func (component) Name() string { return Name }
 
-// Merge does nothing: HAProxy's ports and paths are the core's.
+// Merge does nothing: Prepare picks the stats port.
 func (component) Merge(stack.Config, *stack.State) {}
 
 // Enabled: every stack has HAProxy.
@@ -49,7 +86,22 @@ func (component) Check(string) error {
 	return err
 }
 
-func (component) Prepare(context.Context, *stack.State, io.Writer) error { return nil }
+// Prepare gives a new stack its HAProxy section and stats port.
+func (component) Prepare(_ context.Context, s *stack.State, _ io.Writer) error {
+	if h := Of(s); h != nil && h.StatsPort != 0 {
+		return nil
+	}
+	h := files(s)
+	for h.StatsPort == 0 || h.StatsPort == s.LBPort || h.StatsPort == s.PGPort {
+		port, err := stack.FreePort()
+		if err != nil {
+			return err
+		}
+		h.StatsPort = port
+	}
+	stack.SetSection(s, Name, h)
+	return nil
+}
 
 // Start writes the configuration and starts HAProxy unless it runs.
 func (component) Start(ctx context.Context, s *stack.State, log io.Writer) error {
@@ -57,24 +109,26 @@ func (component) Start(ctx context.Context, s *stack.State, log io.Writer) error
 	if err != nil {
 		return err
 	}
-	return lb{s}.upHAProxy(ctx, bin, log)
+	return view(s).upHAProxy(ctx, bin, log)
 }
 
 func (component) Finish(context.Context, *stack.State, io.Writer) error { return nil }
 
-func (component) Stop(s *stack.State, log io.Writer) error { return lb{s}.stopHAProxy(log) }
+func (component) Stop(s *stack.State, log io.Writer) error { return view(s).stopHAProxy(log) }
 
 func (component) Status(s *stack.State) []stack.ComponentStatus {
-	pid := lb{s}.haproxyPID()
+	pid := view(s).haproxyPID()
 	return []stack.ComponentStatus{{Name: Name, PID: pid, Address: stack.HostPort(s.LBHost, s.LBPort), Running: proc.Alive(pid)}}
 }
 
-// Env: the load balancer's address and stats page are in the core's
-// variables (AUTHBENCH_HOST, AUTHBENCH_PORT, AUTHBENCH_STATS_URL).
-func (component) Env(*stack.State) []stack.EnvVar { return nil }
+// Env: the stats page (the address clients connect to is the core's
+// AUTHBENCH_HOST and AUTHBENCH_PORT).
+func (component) Env(s *stack.State) []stack.EnvVar {
+	return []stack.EnvVar{{Name: "AUTHBENCH_STATS_URL", Value: view(s).h.StatsURL()}}
+}
 
 // Command sends one command to HAProxy's runtime API.
-func (component) Command(s *stack.State, cmd string) (string, error) { return lb{s}.command(cmd) }
+func (component) Command(s *stack.State, cmd string) (string, error) { return view(s).command(cmd) }
 
 // binary locates haproxy.
 func binary() (string, error) {

@@ -52,25 +52,25 @@ listen stats
     stats enable
     stats uri /stats
     stats refresh 5s
-`, s.HAProxySocket, binds, stack.HAProxyBackend, stack.HAProxyBackend, stack.HAProxyServer, s.PGPort, s.StatsPort)
+`, s.h.Socket, binds, stack.HAProxyBackend, stack.HAProxyBackend, stack.HAProxyServer, s.PGPort, s.h.StatsPort)
 }
 
 // upHAProxy writes the configuration and starts HAProxy unless it runs.
 func (s lb) upHAProxy(ctx context.Context, bin string, log io.Writer) error {
-	if len(s.HAProxySocket) > stack.MaxSocketPath {
-		return fmt.Errorf("state dir %s is too deep for HAProxy's unix socket (%d > %d characters): use a shorter path", s.Dir, len(s.HAProxySocket), stack.MaxSocketPath)
+	if len(s.h.Socket) > stack.MaxSocketPath {
+		return fmt.Errorf("state dir %s is too deep for HAProxy's unix socket (%d > %d characters): use a shorter path", s.Dir, len(s.h.Socket), stack.MaxSocketPath)
 	}
 	if err := os.MkdirAll(s.haproxyDir(), 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", s.haproxyDir(), err)
 	}
-	if err := stack.WriteFileAtomic(s.HAProxyConfig, []byte(s.haproxyConfig()), 0o600, nil); err != nil {
+	if err := stack.WriteFileAtomic(s.h.Config, []byte(s.haproxyConfig()), 0o600, nil); err != nil {
 		return err
 	}
 	if pid := s.haproxyPID(); proc.Alive(pid) {
 		fmt.Fprintf(log, "haproxy: already running (pid %d) on %s:%d\n", pid, s.LBHost, s.LBPort)
 		return nil
 	}
-	fmt.Fprintf(log, "haproxy: starting on %s:%d, stats %s\n", s.LBHost, s.LBPort, s.StatsURL())
+	fmt.Fprintf(log, "haproxy: starting on %s:%d, stats %s\n", s.LBHost, s.LBPort, s.h.StatsURL())
 	return s.startHAProxy(ctx, bin)
 }
 
@@ -82,8 +82,8 @@ func (s lb) startHAProxy(ctx context.Context, bin string) error {
 	}
 	defer logf.Close()
 	start, _ := logf.Seek(0, io.SeekEnd)
-	_ = os.Remove(s.HAProxySocket) // a stale socket from a killed HAProxy
-	cmd := proc.Command(ctx, nil, s.haproxyDir(), bin, "-f", s.HAProxyConfig, "-D", "-p", s.haproxyPIDFile())
+	_ = os.Remove(s.h.Socket) // a stale socket from a killed HAProxy
+	cmd := proc.Command(ctx, nil, s.haproxyDir(), bin, "-f", s.h.Config, "-D", "-p", s.haproxyPIDFile())
 	// A file, not a pipe: the daemon keeps stderr open, a pipe would never close.
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Run(); err != nil {
@@ -154,7 +154,7 @@ func (s lb) haproxyPID() int { return proc.ReadPID(s.haproxyPIDFile()) }
 // command sends one command to HAProxy's runtime API (for example
 // "disable server pg/pg1" or "show servers state") and returns its answer.
 func (s lb) command(cmd string) (string, error) {
-	conn, err := net.DialTimeout("unix", s.HAProxySocket, 5*time.Second)
+	conn, err := net.DialTimeout("unix", s.h.Socket, 5*time.Second)
 	if err != nil {
 		return "", fmt.Errorf("reach haproxy's runtime API: %w (is the stack up?)", err)
 	}
@@ -179,7 +179,7 @@ func firstLine(s string) string {
 	return line
 }
 
-func (s lb) haproxyDir() string { return filepath.Dir(s.HAProxyConfig) }
+func (s lb) haproxyDir() string { return filepath.Dir(s.h.Config) }
 
 func (s lb) haproxyPIDFile() string { return filepath.Join(s.haproxyDir(), "haproxy.pid") }
 

@@ -54,8 +54,8 @@ func TestKerberosStack(t *testing.T) {
 	assertKeytab(t, ks.ServerKeytab, pgOwner(t), kdc.ServicePrincipals(st)...)
 	assertKeytab(t, ks.ClientKeytab(kdc.DefaultGSSUser), os.Getuid(), kdc.DefaultGSSUser)
 	gssLine := "hostssl all bench_gss 127.0.0.1/32 gss include_realm=0 krb_realm=EXAMPLE.COM"
-	assertFileHas(t, filepath.Join(st.PGDataDir, "pg_hba.conf"), gssLine, "hostssl all bench_cert 127.0.0.1/32 cert")
-	assertFileHas(t, filepath.Join(st.PGDataDir, "authbench.conf"), "krb_server_keyfile = '"+ks.ServerKeytab+"'")
+	assertFileHas(t, filepath.Join(stacktest.PGDataDir(st), "pg_hba.conf"), gssLine, "hostssl all bench_cert 127.0.0.1/32 cert")
+	assertFileHas(t, filepath.Join(stacktest.PGDataDir(st), "authbench.conf"), "krb_server_keyfile = '"+ks.ServerKeytab+"'")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -78,8 +78,8 @@ func TestKerberosStack(t *testing.T) {
 	if err := again.EnsureUser(ctx, stack.User{Name: "bench_cert_later", Method: stack.MethodCert}); err != nil {
 		t.Fatal(err)
 	}
-	assertFileHas(t, filepath.Join(st.PGDataDir, "pg_hba.conf"), gssLine, "hostssl all bench_cert_later 127.0.0.1/32 cert")
-	assertFileHas(t, filepath.Join(st.PGDataDir, "authbench.conf"), "krb_server_keyfile = '"+ks.ServerKeytab+"'")
+	assertFileHas(t, filepath.Join(stacktest.PGDataDir(st), "pg_hba.conf"), gssLine, "hostssl all bench_cert_later 127.0.0.1/32 cert")
+	assertFileHas(t, filepath.Join(stacktest.PGDataDir(st), "authbench.conf"), "krb_server_keyfile = '"+ks.ServerKeytab+"'")
 	if err := stack.Down(st.Dir, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,8 @@ import (
 // The stack component "pki": the stack's CA in CertsDir, PostgreSQL's
 // server certificate, the admin's and every cert user's client
 // certificate, and their rotation. Its files are named by the core's State
-// (CAFile, CertsDir, ClientCertFiles), which clients read.
+// (CAFile, CertsDir, ClientCertFiles): every client and the core's admin
+// connection read them, so the PKI has no section of state.json.
 
 // Name is the component's name.
 const Name = "pki"
@@ -69,9 +70,12 @@ func (component) Stop(*stack.State, io.Writer) error { return nil }
 // Status: the PKI runs no process.
 func (component) Status(*stack.State) []stack.ComponentStatus { return nil }
 
-// Env: the CA and the certificates are in the core's variables
-// (AUTHBENCH_CA, AUTHBENCH_CERTS_DIR, AUTHBENCH_CERT_USER).
-func (component) Env(*stack.State) []stack.EnvVar { return nil }
+// Env: where the client certificates are and the first cert user (the CA,
+// which every client verifies the server with, is the core's AUTHBENCH_CA).
+func (component) Env(s *stack.State) []stack.EnvVar {
+	u, _ := s.FirstUser(stack.MethodCert)
+	return []stack.EnvVar{{Name: "AUTHBENCH_CERTS_DIR", Value: s.CertsDir}, {Name: "AUTHBENCH_CERT_USER", Value: u.Name}}
+}
 
 // SetUpUser issues a cert user's client certificate unless it exists.
 func (component) SetUpUser(_ context.Context, s *stack.State, _ *pgx.Conn, u stack.User) error {

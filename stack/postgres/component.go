@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/jackc/pgx/v5"
 
@@ -16,9 +17,9 @@ import (
 // pg_hba rules in DIR/pg, the benchmark database, its roles and their
 // passwords. It writes its configuration from what the other components
 // contributed to the State (users, pg_hba and postgresql.conf lines, client
-// CAs) and offers the database to them as stack.Database. Its paths and
-// port are the core's State fields (PGPort, PGDataDir, PGLogFile), which
-// clients and state.json files of earlier versions name.
+// CAs) and offers the database to them as stack.Database. Its paths are
+// its section of state.json (State); its port is the core's PGPort, which
+// HAProxy's backend and the core's admin connection use.
 
 // Name is the component's name.
 const Name = "postgres"
@@ -29,15 +30,56 @@ func init() {
 	stack.RegisterOrdered(stack.Order{Start: 50, Stop: 90, Status: -20}, component{})
 }
 
+// State is PostgreSQL's section of state.json. Its keys are those of the
+// top-level fields of earlier versions' files, which it is read from when
+// a stack has no section yet (stack.BaseSection).
+type State struct {
+	// DataDir is the data directory.
+	DataDir string `json:"pg_data_dir"`
+	// LogFile is the server's log.
+	LogFile string `json:"pg_log_file"`
+	// ClientCAFile is ssl_ca_file: the CA plus the contributed client CAs.
+	ClientCAFile string `json:"client_ca_file"`
+}
+
+// Of returns st's PostgreSQL section (nil before the first Up).
+func Of(st *stack.State) *State { return stack.BaseSection[State](st, Name) }
+
+// files returns the section of a new stack in st.Dir.
+func files(st *stack.State) *State {
+	pg := filepath.Join(st.Dir, "pg")
+	return &State{
+		DataDir: filepath.Join(pg, "data"), LogFile: filepath.Join(pg, "postgres.log"),
+		ClientCAFile: filepath.Join(st.CertsDir, "client-ca-bundle.crt"),
+	}
+}
+
 // cluster is a State seen as PostgreSQL's cluster.
-type cluster struct{ *stack.State }
+type cluster struct {
+	*stack.State
+	pg *State
+}
+
+// view returns st as PostgreSQL's cluster; before the first Up, its files
+// are where Up puts them.
+func view(st *stack.State) cluster {
+	pg := Of(st)
+	if pg == nil || pg.DataDir == "" {
+		pg = files(st)
+	}
+	return cluster{st, pg}
+}
 
 type component struct{}
 
 func (component) Name() string { return Name }
 
-// Merge does nothing: PostgreSQL's ports and paths are the core's.
-func (component) Merge(stack.Config, *stack.State) {}
+// Merge gives a new stack its PostgreSQL section.
+func (component) Merge(_ stack.Config, s *stack.State) {
+	if pg := Of(s); pg == nil || pg.DataDir == "" {
+		stack.SetSection(s, Name, files(s))
+	}
+}
 
 // Enabled: every stack has PostgreSQL.
 func (component) Enabled(*stack.State) bool { return true }
@@ -60,7 +102,7 @@ func (component) Start(ctx context.Context, s *stack.State, log io.Writer) error
 	if err != nil {
 		return err
 	}
-	c := cluster{s}
+	c := view(s)
 	if err := c.upPostgres(ctx, b, pu, log); err != nil {
 		return err
 	}
@@ -77,17 +119,20 @@ func (component) Stop(s *stack.State, log io.Writer) error {
 		pu = &pgUser{} // cannot run pg_ctl as postgres: signals still work
 		b.pgCtl = ""
 	}
-	return cluster{s}.stopPostgres(b, pu, log)
+	return view(s).stopPostgres(b, pu, log)
 }
 
 func (component) Status(s *stack.State) []stack.ComponentStatus {
-	pid := cluster{s}.postgresPID()
+	pid := view(s).postgresPID()
 	return []stack.ComponentStatus{{Name: Name, PID: pid, Address: stack.HostPort("127.0.0.1", s.PGPort), Running: proc.Alive(pid)}}
 }
 
-// Env: the database and its users are in the core's variables
-// (AUTHBENCH_DATABASE, AUTHBENCH_PASSWORD_FILE, AUTHBENCH_ADMIN_USER, ...).
-func (component) Env(*stack.State) []stack.EnvVar { return nil }
+// Env: the first password user and its password file (the database and
+// the admin are the core's AUTHBENCH_DATABASE and AUTHBENCH_ADMIN_USER).
+func (component) Env(s *stack.State) []stack.EnvVar {
+	u, _ := s.FirstUser(stack.MethodPassword)
+	return []stack.EnvVar{{Name: "AUTHBENCH_PASSWORD_USER", Value: u.Name}, {Name: "AUTHBENCH_PASSWORD_FILE", Value: s.PasswordFile}}
+}
 
 // ConnectAdmin connects as AdminUser to database db.
 func (component) ConnectAdmin(ctx context.Context, s *stack.State, db string) (*pgx.Conn, error) {
@@ -101,7 +146,7 @@ func (component) EnsureRole(ctx context.Context, conn *pgx.Conn, name, options s
 
 // SyncUser sets up u's role and credentials and reloads pg_hba.conf.
 func (component) SyncUser(ctx context.Context, s *stack.State, u stack.User) error {
-	return cluster{s}.syncUser(ctx, u)
+	return view(s).syncUser(ctx, u)
 }
 
 // Restart restarts PostgreSQL with a fast shutdown.
@@ -110,7 +155,7 @@ func (component) Restart(ctx context.Context, s *stack.State) error {
 	if err != nil {
 		return err
 	}
-	return cluster{s}.startPostgres(ctx, b, pu, "restart")
+	return view(s).startPostgres(ctx, b, pu, "restart")
 }
 
 // FileOwner is the user PostgreSQL runs as, when it is not the current one.
@@ -127,7 +172,7 @@ func (component) SetUpUser(ctx context.Context, s *stack.State, conn *pgx.Conn, 
 	if u.Method != stack.MethodPassword {
 		return nil
 	}
-	return cluster{s}.ensurePassword(ctx, conn, u.Name)
+	return view(s).ensurePassword(ctx, conn, u.Name)
 }
 
 // RotatesMode: PostgreSQL rotates passwords.
@@ -161,7 +206,7 @@ func connectAdmin(ctx context.Context, s *stack.State, db string) (*pgx.Conn, er
 	cfg.Database = db
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("connect to postgresql as %s: %w (is the stack up? see %s)", s.AdminUser, err, s.PGLogFile)
+		return nil, fmt.Errorf("connect to postgresql as %s: %w (is the stack up? see %s)", s.AdminUser, err, view(s).pg.LogFile)
 	}
 	return conn, nil
 }

@@ -27,7 +27,7 @@ func (s cluster) pgConf() string {
 		"ssl = on",
 		"ssl_cert_file = " + stack.ConfQuote(crt),
 		"ssl_key_file = " + stack.ConfQuote(key),
-		"ssl_ca_file = " + stack.ConfQuote(s.ClientCAFile),
+		"ssl_ca_file = " + stack.ConfQuote(s.pg.ClientCAFile),
 		"password_encryption = 'scram-sha-256'",
 		"default_transaction_isolation = 'serializable'",
 	}
@@ -76,9 +76,9 @@ func (s cluster) writePGFiles(pu *pgUser) (bool, error) {
 		perm  os.FileMode
 		owner *stack.Owner
 	}{
-		{s.ClientCAFile, bundle, 0o644, nil},
-		{filepath.Join(s.PGDataDir, pgConfInclude), []byte(s.pgConf()), 0o600, pu.owner()},
-		{filepath.Join(s.PGDataDir, "pg_hba.conf"), []byte(hba), 0o600, pu.owner()},
+		{s.pg.ClientCAFile, bundle, 0o644, nil},
+		{filepath.Join(s.pg.DataDir, pgConfInclude), []byte(s.pgConf()), 0o600, pu.owner()},
+		{filepath.Join(s.pg.DataDir, "pg_hba.conf"), []byte(hba), 0o600, pu.owner()},
 	}
 	changed := false
 	for _, f := range files {
@@ -95,7 +95,7 @@ func (s cluster) writePGFiles(pu *pgUser) (bool, error) {
 
 // includePGConf makes postgresql.conf include our settings file.
 func (s cluster) includePGConf() error {
-	path := filepath.Join(s.PGDataDir, "postgresql.conf")
+	path := filepath.Join(s.pg.DataDir, "postgresql.conf")
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		return fmt.Errorf("add authbench settings to postgresql.conf: %w", err)

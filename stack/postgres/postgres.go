@@ -32,7 +32,7 @@ func (s cluster) upPostgres(ctx context.Context, b binaries, pu *pgUser, log io.
 		fmt.Fprintln(log, "postgres: configuration changed, reloading")
 		return s.reload(ctx, b, pu)
 	}
-	fmt.Fprintf(log, "postgres: starting on 127.0.0.1:%d (log %s)\n", s.PGPort, s.PGLogFile)
+	fmt.Fprintf(log, "postgres: starting on 127.0.0.1:%d (log %s)\n", s.PGPort, s.pg.LogFile)
 	return s.startPostgres(ctx, b, pu, "start")
 }
 
@@ -41,11 +41,11 @@ func (s cluster) upPostgres(ctx context.Context, b binaries, pu *pgUser, log io.
 // It builds in a side directory and renames it, so a failed initdb leaves
 // nothing half-made behind.
 func (s cluster) initdb(ctx context.Context, b binaries, pu *pgUser, log io.Writer) error {
-	if exists(filepath.Join(s.PGDataDir, "PG_VERSION")) {
+	if exists(filepath.Join(s.pg.DataDir, "PG_VERSION")) {
 		return nil
 	}
-	if exists(s.PGDataDir) {
-		return fmt.Errorf("%s is not a PostgreSQL data directory: remove it and run stack up again", s.PGDataDir)
+	if exists(s.pg.DataDir) {
+		return fmt.Errorf("%s is not a PostgreSQL data directory: remove it and run stack up again", s.pg.DataDir)
 	}
 	if err := os.MkdirAll(s.pgDir(), 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", s.pgDir(), err)
@@ -53,17 +53,17 @@ func (s cluster) initdb(ctx context.Context, b binaries, pu *pgUser, log io.Writ
 	if err := pu.chownTree(s.pgDir()); err != nil {
 		return err
 	}
-	tmp := s.PGDataDir + ".initdb"
+	tmp := s.pg.DataDir + ".initdb"
 	if err := os.RemoveAll(tmp); err != nil {
 		return fmt.Errorf("remove leftover %s: %w", tmp, err)
 	}
-	fmt.Fprintf(log, "postgres: initdb %s\n", s.PGDataDir)
+	fmt.Fprintf(log, "postgres: initdb %s\n", s.pg.DataDir)
 	cmd := proc.Command(ctx, pu.cred, s.pgDir(), b.initdb, "-D", tmp, "-U", s.AdminUser,
 		"--auth=reject", "--encoding=UTF8", "--locale=C")
 	if err := proc.Run(cmd, "initdb"); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, s.PGDataDir); err != nil {
+	if err := os.Rename(tmp, s.pg.DataDir); err != nil {
 		return fmt.Errorf("move new cluster into place: %w", err)
 	}
 	return s.includePGConf()
@@ -72,10 +72,10 @@ func (s cluster) initdb(ctx context.Context, b binaries, pu *pgUser, log io.Writ
 // startPostgres runs pg_ctl start or restart and waits until it accepts
 // connections.
 func (s cluster) startPostgres(ctx context.Context, b binaries, pu *pgUser, action string) error {
-	cmd := s.pgCtl(ctx, b, pu, action, "-l", s.PGLogFile, "-m", "fast", "-w", "-t", "60", "-s")
+	cmd := s.pgCtl(ctx, b, pu, action, "-l", s.pg.LogFile, "-m", "fast", "-w", "-t", "60", "-s")
 	if err := proc.Run(cmd, "pg_ctl "+action); err != nil {
-		if line := proc.FileTail(s.PGLogFile); line != "" {
-			return fmt.Errorf("postgresql did not %s: %s (see %s)", action, line, s.PGLogFile)
+		if line := proc.FileTail(s.pg.LogFile); line != "" {
+			return fmt.Errorf("postgresql did not %s: %s (see %s)", action, line, s.pg.LogFile)
 		}
 		return err
 	}
@@ -133,7 +133,7 @@ func (s cluster) reload(ctx context.Context, b binaries, pu *pgUser) error {
 			return err
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("postgresql did not reload its configuration within %s: see %s", pgReloadTimeout, s.PGLogFile)
+			return fmt.Errorf("postgresql did not reload its configuration within %s: see %s", pgReloadTimeout, s.pg.LogFile)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -155,15 +155,15 @@ func (s cluster) confLoadTime(ctx context.Context) (time.Time, error) {
 
 // pgCtl builds a pg_ctl command for the data directory.
 func (s cluster) pgCtl(ctx context.Context, b binaries, pu *pgUser, action string, args ...string) *exec.Cmd {
-	return proc.Command(ctx, pu.cred, s.pgDir(), b.pgCtl, append([]string{action, "-D", s.PGDataDir}, args...)...)
+	return proc.Command(ctx, pu.cred, s.pgDir(), b.pgCtl, append([]string{action, "-D", s.pg.DataDir}, args...)...)
 }
 
 // postgresPID returns the postmaster's pid from postmaster.pid (0: none).
 func (s cluster) postgresPID() int {
-	return proc.ReadPID(filepath.Join(s.PGDataDir, "postmaster.pid"))
+	return proc.ReadPID(filepath.Join(s.pg.DataDir, "postmaster.pid"))
 }
 
-func (s cluster) pgDir() string { return filepath.Dir(s.PGDataDir) }
+func (s cluster) pgDir() string { return filepath.Dir(s.pg.DataDir) }
 
 func exists(path string) bool {
 	_, err := os.Stat(path)

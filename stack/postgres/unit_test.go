@@ -12,7 +12,7 @@ import (
 )
 
 func testState() *stack.State {
-	s := &stack.State{Dir: "/tmp/s", AdminUser: stack.AdminUser, LBHost: stack.LBHost, LBPort: 5000, StatsPort: 5001, Database: stack.Database,
+	s := &stack.State{Dir: "/tmp/s", AdminUser: stack.AdminUser, LBHost: stack.LBHost, LBPort: 5000, Database: stack.Database,
 		CertsDir: "/tmp/s/certs", SecretsDir: "/tmp/s/secrets", CAFile: "/tmp/s/certs/ca.crt"}
 	for _, u := range append(stack.DefaultUsers(), stack.User{Name: "svc.example", Method: stack.MethodCert}, stack.User{Name: "k", Method: stack.MethodGSS}) {
 		s.AddUser(u)
@@ -22,7 +22,7 @@ func testState() *stack.State {
 }
 
 func TestPGHBA(t *testing.T) {
-	hba, err := cluster{testState()}.pgHBA()
+	hba, err := view(testState()).pgHBA()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestPGHBA(t *testing.T) {
 func TestBadRoleName(t *testing.T) {
 	s := testState()
 	s.AddUser(stack.User{Name: "a b", Method: stack.MethodCert})
-	if _, err := (cluster{s}).pgHBA(); err == nil {
+	if _, err := view(s).pgHBA(); err == nil {
 		t.Error("a role name with a space was accepted")
 	}
 }

@@ -13,7 +13,7 @@ import (
 	// other component unless it enables one.
 	_ "github.com/authbench/authbench/stack/haproxy"
 	_ "github.com/authbench/authbench/stack/pki"
-	_ "github.com/authbench/authbench/stack/postgres"
+	"github.com/authbench/authbench/stack/postgres"
 )
 
 // upTimeout bounds how long Start waits for the stack.
@@ -73,3 +73,7 @@ func (w logWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
 }
+
+// PGDataDir returns the data directory of st's PostgreSQL, for tests of
+// components (which never import postgres) that read its configuration.
+func PGDataDir(st *stack.State) string { return postgres.Of(st).DataDir }

@@ -110,7 +110,7 @@ func testVaultFilesAndEnv(t *testing.T, st *stack.State) {
 // testVaultHBA checks that dynamic users get in through their group line,
 // which comes before the final reject lines.
 func testVaultHBA(t *testing.T, st *stack.State) {
-	data, err := os.ReadFile(filepath.Join(st.PGDataDir, "pg_hba.conf"))
+	data, err := os.ReadFile(filepath.Join(stacktest.PGDataDir(st), "pg_hba.conf"))
 	if err != nil {
 		t.Fatal(err)
 	}
