@@ -35,9 +35,20 @@
 // files), its `stack up` flags (FlagOwner), its built-in server's entry
 // point (Server: `authbench stack serve-<name>`), its status lines, its
 // `stack env` variables and its part of credential rotation (Rotator).
-// The base every stack has (pki, postgres, haproxy) keeps its ports and
-// paths in State's own fields, which clients, `stack env` and state.json
-// files of earlier versions name.
+//
+// State's own fields are what is not one component's: where clients
+// connect and as whom, which every client, the core's admin connection and
+// several components read. They are the load balancer's address (LBHost,
+// LBPort, LBIPv6, reserved together so the port is free on both
+// loopbacks), PostgreSQL's port (HAProxy's backend and the core's admin
+// connection, which never import postgres), the database, the CA every
+// client verifies the server with, the users and where their credentials
+// are (CertsDir, SecretsDir, PasswordFile: issued by pki and postgres, read
+// by clients, vault and the core), the admin user and the contributions.
+// The base components (pki, postgres, haproxy) keep the rest: postgres its
+// data dir, log and client CA bundle, haproxy its stats port and files
+// (pki has nothing of its own to record). Files of earlier versions kept
+// those at the top level; BaseSection reads them from there.
 //
 // Components never import each other: they contribute to the stack only
 // through State (AddUser, AddHBA, AddPGConf, AddClientCA, EnsureRole,
@@ -69,7 +80,7 @@
 //
 // # The state directory
 //
-//	state.json           ports, paths, users (State) and one section per component
+//	state.json           where to connect, users (State) and one section per component
 //	certs/               CA, server and client certificates (keys 0600)
 //	secrets/             password.<user> files (0600)
 //	pg/data, pg/postgres.log

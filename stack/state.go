@@ -13,8 +13,10 @@ import (
 // stateFile is the state file's name inside the state directory.
 const stateFile = "state.json"
 
-// State is a stack's ports, paths and users, persisted as dir/state.json.
-// It holds no secrets: passwords and keys live in files it points to.
+// State is a stack's state, persisted as dir/state.json: its own fields
+// say where clients connect and as whom (see the package doc), and each
+// component keeps the rest in its section. It holds no secrets: passwords
+// and keys live in files it points to.
 type State struct {
 	// Dir is the absolute state directory.
 	Dir string `json:"dir"`
@@ -44,7 +46,8 @@ type State struct {
 	ExtraHBA []string `json:"extra_hba,omitempty"`
 	// ExtraPGConf are the caller's extra postgresql.conf lines.
 	ExtraPGConf []string `json:"extra_pg_conf,omitempty"`
-	// ExtraClientCAs are PEM files appended to ClientCAFile.
+	// ExtraClientCAs are PEM files PostgreSQL trusts client certificates
+	// of, besides CAFile.
 	ExtraClientCAs []string `json:"extra_client_cas,omitempty"`
 	// Exe is the authbench binary that runs the built-in servers.
 	Exe string `json:"exe,omitempty"`
