@@ -20,7 +20,7 @@ func (s State) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	all := maps.Clone(s.legacy) // kept until every base component read its section
+	all := maps.Clone(s.legacy) // earlier versions' top-level fields, as read
 	if all == nil {
 		all = map[string]json.RawMessage{}
 	}
@@ -51,7 +51,7 @@ func (s *State) UnmarshalJSON(data []byte) error {
 	}
 	s.top = data
 	for k, v := range all {
-		if coreKeys[k] {
+		if coreKeys[k] || string(v) == "null" {
 			continue
 		}
 		if !isObject(v) { // a base component's field in a file of an earlier version
