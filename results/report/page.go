@@ -2,9 +2,11 @@ package report
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authbench/authbench/fix"
 	"github.com/authbench/authbench/results"
 )
 
@@ -104,21 +107,21 @@ func WriteFile(path string, runs []Run, opt Options) error {
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".report-*.html")
 	if err != nil {
-		return fmt.Errorf("cannot write the report next to %s: %v (choose another place with --out)", path, err)
+		return writeError(path, err)
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(buf.Bytes()); err != nil {
 		tmp.Close()
-		return fmt.Errorf("cannot write %s: %v", path, err)
+		return writeError(path, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("cannot write %s: %v", path, err)
+		return writeError(path, err)
 	}
 	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
+		return writeError(path, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("cannot write %s: %v (choose another place with --out)", path, err)
+		return writeError(path, err)
 	}
 	return nil
 }
@@ -302,3 +305,17 @@ td.text { text-align: left; white-space: normal; min-width: 16em; }
 th.text { text-align: left; }
 .note { color: #666; font-size: 12px; margin: 2px 0 8px; }
 `
+
+// writeError says the report could not be written to path, keeps the cause
+// in the chain and refers to the out setting, which the CLI renders as its
+// flag.
+func writeError(path string, err error) error {
+	cause := err
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		cause = pe.Err // the temporary file's name would only confuse
+	}
+	return &fix.Error{Step: "report", Err: err,
+		What: fix.Textf("cannot write the report %s: %v", path, cause),
+		Fix:  fix.Textf("choose another place with %v", fix.Flag("out"))}
+}
