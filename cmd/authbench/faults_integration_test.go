@@ -364,14 +364,19 @@ func (f *faultFixture) testVaultFaults(t *testing.T) {
 	}
 	time.Sleep(2 * time.Second)
 	restore()
-	lease := waitMatch(t, r, vaultLease)[1] // credentials from the restarted server
-	// A clean period, so that the revocation is a fault of its own.
-	r.waitClean(t, cleanTick, 4)
-	revoked := time.Now()
 	client, err := faults.VaultRootClient(f.st)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Credentials from the restarted server: a lease the old one issued
+	// while it stopped (OpenBao revokes on the way down) is unknown to it.
+	lease := waitMatch(t, r, vaultLease)[1]
+	for _, err := client.Sys().Lookup(lease); err != nil; _, err = client.Sys().Lookup(lease) {
+		lease = waitMatch(t, r, vaultLease)[1]
+	}
+	// A clean period, so that the revocation is a fault of its own.
+	r.waitClean(t, cleanTick, 4)
+	revoked := time.Now()
 	if err := client.Sys().Revoke(lease); err != nil {
 		t.Fatalf("revoke %s: %v", lease, err)
 	}
