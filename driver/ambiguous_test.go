@@ -16,9 +16,9 @@ import (
 )
 
 // scripted returns an attempt func that returns errs in turn.
-func scripted(errs ...error) func(beginner) error {
+func scripted(errs ...error) attemptFn {
 	i := 0
-	return func(beginner) error {
+	return func(beginner, *txnRetries) error {
 		err := errs[min(i, len(errs)-1)]
 		i++
 		return err

@@ -6,17 +6,26 @@ import (
 	"github.com/authbench/authbench/workloads"
 )
 
-// attemptFunc returns how worker w runs one attempt: when w is a
-// workloads.Batcher, as one pipelined batch that begins its own
-// transaction, so that BEGIN costs no round trip of its own (a transfer
-// takes two round trips instead of three); otherwise Begin, Attempt,
-// Commit.
-func (rn *runner) attemptFunc(w workloads.Worker) func(db beginner) error {
+// attemptFunc returns how worker w runs one attempt. Under the savepoint
+// retry protocol: BEGIN, SAVEPOINT cockroach_restart, the attempt (retried
+// inside the transaction after a serialization failure), RELEASE, COMMIT.
+// Otherwise, when w is a workloads.Single and the transaction is its one
+// statement, that statement alone (one round trip); when w is a
+// workloads.Batcher, one pipelined batch that begins its own transaction,
+// so that BEGIN costs no round trip of its own (a transfer takes two round
+// trips instead of three); otherwise Begin, Attempt, Commit.
+func (rn *runner) attemptFunc(w workloads.Worker) attemptFn {
+	if rn.Config.RetryProtocol == ProtocolSavepoint {
+		return func(db beginner, tr *txnRetries) error { return rn.savepointAttempt(db, w, tr) }
+	}
+	if sw, ok := w.(workloads.Single); ok {
+		return func(db beginner, _ *txnRetries) error { return commitFailed(sw.AttemptSingle(rn.opCtx, db)) }
+	}
 	if bw, ok := w.(workloads.Batcher); ok {
 		b := new(pgx.Batch) // reused by every attempt of this worker
-		return func(db beginner) error { return rn.batchAttempt(db, bw, b) }
+		return func(db beginner, _ *txnRetries) error { return rn.batchAttempt(db, bw, b) }
 	}
-	return func(db beginner) error { return rn.attempt(db, w) }
+	return func(db beginner, _ *txnRetries) error { return rn.attempt(db, w) }
 }
 
 // batchAttempt sends BEGIN and the worker's queries in one batch, reads

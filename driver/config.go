@@ -20,6 +20,7 @@ type Config struct {
 	StopGrace      time.Duration // how long in-flight ops may finish after the stop
 	ConnPerTxn     bool          // open a new connection for every transaction (like pgbench -C)
 	ConnectOnly    bool          // handshake: each op opens and closes a connection, no workload
+	RetryProtocol  string        // ProtocolFull or ProtocolSavepoint; "" is ProtocolFull
 }
 
 // Validate checks the configuration and says what to change; the error is
@@ -38,6 +39,8 @@ func (c *Config) Validate() error {
 		return invalid("max-rate", "must not be negative, got %g", c.MaxRate)
 	case c.MaxRetries < 0:
 		return invalid("max-retries", "must not be negative, got %d", c.MaxRetries)
+	case c.RetryProtocol != "" && c.RetryProtocol != ProtocolFull && c.RetryProtocol != ProtocolSavepoint:
+		return invalid("retry-protocol", "must be %s or %s, got %q", ProtocolFull, ProtocolSavepoint, c.RetryProtocol)
 	case c.DisplayEvery < time.Second || c.DisplayEvery%time.Second != 0:
 		return invalid("display-every", "must be a whole number of seconds, at least 1s, got %s", c.DisplayEvery)
 	}

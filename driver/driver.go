@@ -20,11 +20,13 @@ import (
 	"github.com/authbench/authbench/workloads"
 )
 
-// beginner starts a transaction, alone or as the first query of a batch;
-// *pgxpool.Pool and *pgx.Conn are ones.
+// beginner starts a transaction, alone or as the first query of a batch,
+// or runs a statement as a transaction of its own; *pgxpool.Pool and
+// *pgx.Conn are ones.
 type beginner interface {
 	Begin(ctx context.Context) (pgx.Tx, error)
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+	workloads.Querier
 }
 
 // Run is one execution of a workload.

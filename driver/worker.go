@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/authbench/authbench/results"
@@ -142,32 +143,46 @@ func (rn *runner) record(rec *results.Recorder, op int, latency, service time.Du
 }
 
 // runTxn runs the op chosen by Next until it commits, fails for good or runs
-// out of retries; it returns the number of retries. A failure after a
+// out of retries; it returns the number of retries, which the savepoint
+// protocol's retries inside the transaction add to. A failure after a
 // COMMIT of unknown outcome comes back as an ambiguousError.
-func (rn *runner) runTxn(db beginner, attemptOnce func(beginner) error, rng *rand.Rand) (int, error) {
+func (rn *runner) runTxn(db beginner, attemptOnce attemptFn, rng *rand.Rand) (int, error) {
 	unknown := false
 	var beginFailed time.Time // the transaction's first failure to begin
-	for attempt := 0; ; attempt++ {
-		err := attemptOnce(db)
+	tr := txnRetries{rng: rng}
+	for {
+		err := attemptOnce(db, &tr)
 		if err == nil || errors.Is(err, workloads.ErrAlreadyApplied) {
-			return attempt, nil
+			return tr.n, nil
 		}
 		unknown = unknown || isCommitError(err)
 		var outcome *workloads.Outcome
 		if errors.As(err, &outcome) {
-			return attempt, err // the workload saw its effect was not applied
+			return tr.n, err // the workload saw its effect was not applied
 		}
 		if beginFailed.IsZero() && isBeginError(err) {
 			beginFailed = time.Now()
 		}
-		if attempt >= rn.Config.MaxRetries || !shouldRetry(err) && !retryBegin(err, beginFailed) {
-			return attempt, settle(err, unknown)
+		if tr.n >= rn.Config.MaxRetries || !shouldRetry(err) && !retryBegin(err, beginFailed) {
+			return tr.n, settle(err, unknown)
 		}
-		if !rn.backOff(err, attempt, rng) {
-			return attempt, settle(errStopping, unknown)
+		if !rn.backOff(err, tr.n, rng) {
+			return tr.n, settle(errStopping, unknown)
 		}
+		tr.n++
 	}
 }
+
+// txnRetries counts one transaction's retries, whichever protocol takes
+// them: a full retry (runTxn) or one inside the transaction (savepoint).
+type txnRetries struct {
+	n   int
+	rng *rand.Rand // the backoff's jitter
+}
+
+// attemptFn runs one attempt of the op on db; the savepoint protocol
+// retries inside it and counts those retries in tr.
+type attemptFn func(db beginner, tr *txnRetries) error
 
 // backOff counts a failed attempt that will be retried (a fault the
 // retries absorb is still seen) and waits out its backoff; false when the
@@ -187,16 +202,25 @@ func (rn *runner) backOff(err error, attempt int, rng *rand.Rand) bool {
 // attempt runs one attempt of the op in its own transaction.
 func (rn *runner) attempt(db beginner, w workloads.Worker) error {
 	ctx := rn.opCtx
-	tx, err := db.Begin(ctx)
+	tx, err := rn.begin(db)
 	if err != nil {
-		rn.noteConnectError(err)
-		return &beginError{err}
+		return err
 	}
 	if err := w.Attempt(ctx, tx); err != nil {
 		_ = tx.Rollback(ctx)
 		return err
 	}
 	return commitFailed(tx.Commit(ctx))
+}
+
+// begin starts a transaction on db; a failure is a beginError.
+func (rn *runner) begin(db beginner) (pgx.Tx, error) {
+	tx, err := db.Begin(rn.opCtx)
+	if err != nil {
+		rn.noteConnectError(err)
+		return nil, &beginError{err}
+	}
+	return tx, nil
 }
 
 // beginError is a failure to get a connection or start a transaction:

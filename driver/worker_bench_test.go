@@ -24,8 +24,9 @@ func (noopTx) Rollback(context.Context) error { return nil }
 
 var theNoopTx = &noopTx{}
 
-// noopDB begins no-op transactions; it stands in for the pool.
-type noopDB struct{}
+// noopDB begins no-op transactions; it stands in for the pool. It runs no
+// statement outside one (its nil Querier panics).
+type noopDB struct{ workloads.Querier }
 
 func (noopDB) Begin(context.Context) (pgx.Tx, error) { return theNoopTx, nil }
 func (noopDB) SendBatch(context.Context, *pgx.Batch) pgx.BatchResults {

@@ -97,6 +97,7 @@ type Facter interface {
 // their rows), Check gets its id and the committed ops of the finished run.
 type RunInfo struct {
 	RunID     [16]byte         // a random UUID
+	TxnStyle  string           // StyleApp, StylePipelined or StyleSingle; "" is StylePipelined (Prepare only)
 	Committed map[string]int64 // committed ops by op name, warm-up included (Check only)
 	Ambiguous map[string]int64 // ops that failed after a COMMIT of unknown outcome: in the database or not (Check only)
 	// MergedIDs are the run ids of a merged run directory (Check only):

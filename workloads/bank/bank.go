@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"strconv"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/pflag"
 
@@ -41,6 +40,7 @@ type bank struct {
 	contention     string
 	hotAccounts    int64
 	runID          [16]byte
+	style          string // workloads.StyleApp, StylePipelined or StyleSingle
 }
 
 func newBank() *bank {
@@ -93,22 +93,30 @@ func (b *bank) Prepare(ctx context.Context, db *pgxpool.Pool, run *workloads.Run
 	if b.hotAccounts > b.accounts {
 		b.hotAccounts = b.accounts
 	}
-	b.runID = run.RunID
+	b.runID, b.style = run.RunID, workloads.StyleOf(run)
 	return nil
 }
 
-// NewWorker returns a transfer source with its own RNG.
+// NewWorker returns a transfer source with its own RNG, in the style
+// Prepare was given.
 func (b *bank) NewWorker(rng *rand.Rand) workloads.Worker {
-	return &worker{b: b, rng: rng}
+	t := worker{b: b, rng: rng}
+	switch b.style {
+	case workloads.StyleApp:
+		return &appWorker{worker: t}
+	case workloads.StyleSingle:
+		return &singleWorker{worker: t}
+	}
+	return &pipelinedWorker{worker: t}
 }
 
+// worker draws transfers; the style's worker type sends them.
 type worker struct {
 	b        *bank
 	rng      *rand.Rand
 	id       [16]byte
 	src, dst int64
 	amount   int64
-	batch    pgx.Batch
 }
 
 var errInsufficient = &workloads.Outcome{Name: "insufficient_funds"}
@@ -127,49 +135,4 @@ func (w *worker) Next() int {
 	w.amount = 1 + w.rng.Int64N(w.b.maxAmount)
 	workloads.NewID(&w.id, w.rng, w.b.runID)
 	return 0
-}
-
-// Attempt records the transfer and moves the money, pipelined in one round
-// trip. If the id is already recorded, an earlier attempt committed even
-// though its COMMIT reported an error: roll back this one, it is done.
-func (w *worker) Attempt(ctx context.Context, tx pgx.Tx) error {
-	w.batch.QueuedQueries = w.batch.QueuedQueries[:0]
-	w.QueueAttempt(&w.batch)
-	br := tx.SendBatch(ctx, &w.batch)
-	err := w.ReadAttempt(br)
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// QueueAttempt queues the transfer: record it, debit, credit. The driver
-// sends them after BEGIN in the same round trip (workloads.Batcher).
-func (w *worker) QueueAttempt(b *pgx.Batch) {
-	b.Queue(sqlRecord, w.id, w.b.runID, w.src, w.dst, w.amount)
-	b.Queue(sqlDebit, w.src, w.amount)
-	b.Queue(sqlCredit, w.dst, w.amount)
-}
-
-// ReadAttempt reads the three results: an id already recorded means
-// ErrAlreadyApplied, a debit that found too little money an outcome.
-func (w *worker) ReadAttempt(br pgx.BatchResults) error {
-	recorded, err := br.Exec()
-	if err != nil {
-		return err
-	}
-	debited, err := br.Exec()
-	if err != nil {
-		return err
-	}
-	if _, err := br.Exec(); err != nil {
-		return err
-	}
-	switch {
-	case recorded.RowsAffected() == 0:
-		return workloads.ErrAlreadyApplied
-	case debited.RowsAffected() == 0:
-		return errInsufficient
-	}
-	return nil
 }

@@ -71,7 +71,7 @@ func TestNextDrawsValidTransfers(t *testing.T) {
 	}{{ContentionUniform, 10}, {ContentionHot, 3}} {
 		b := newBank()
 		b.accounts, b.hotAccounts, b.maxAmount, b.contention = 10, 3, 7, c.contention
-		w := b.NewWorker(rand.New(rand.NewPCG(1, 2))).(*worker)
+		w := &worker{b: b, rng: rand.New(rand.NewPCG(1, 2))}
 		seen := map[[16]byte]bool{}
 		used := map[int64]bool{}
 		for range 2000 {

@@ -17,6 +17,29 @@ const (
 	sqlRecord = `INSERT INTO transfers (id, run_id, src, dst, amount) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`
 	sqlDebit  = `UPDATE accounts SET balance = balance - $2 WHERE id = $1 AND balance >= $2`
 	sqlCredit = `UPDATE accounts SET balance = balance + $2 WHERE id = $1`
+
+	// The app style's statements, as SQLAlchemy's log shows them.
+	sqlReadBalance = `SELECT accounts.id, accounts.balance FROM accounts WHERE accounts.id = $1`
+	sqlSetBalance  = `UPDATE accounts SET balance=$1 WHERE accounts.id = $2`
+	sqlAddBalance  = `UPDATE accounts SET balance=(accounts.balance + $1) WHERE accounts.id = $2`
+
+	// sqlTransferOnce is the single style's transfer: the source's funds
+	// are read, the transfer is recorded only when they suffice (nothing
+	// when its id is already there), and the recorded transfer's amount
+	// leaves the source and reaches the destination in one UPDATE, so that
+	// no statement modifies a table twice (CockroachDB forbids it). It
+	// returns whether the funds sufficed and how many accounts it changed.
+	sqlTransferOnce = `WITH funds AS (SELECT balance >= CAST($5 AS INT8) AS ok FROM accounts WHERE id = $3),
+recorded AS (
+	INSERT INTO transfers (id, run_id, src, dst, amount)
+	SELECT CAST($1 AS UUID), CAST($2 AS UUID), CAST($3 AS INT8), CAST($4 AS INT8), CAST($5 AS INT8) FROM funds WHERE funds.ok
+	ON CONFLICT (id) DO NOTHING
+	RETURNING src, dst, amount),
+moved AS (
+	UPDATE accounts SET balance = accounts.balance + CASE WHEN accounts.id = recorded.dst THEN recorded.amount ELSE -recorded.amount END
+	FROM recorded WHERE accounts.id = recorded.src OR accounts.id = recorded.dst
+	RETURNING accounts.id)
+SELECT COALESCE((SELECT ok FROM funds), false), (SELECT count(*) FROM moved)`
 )
 
 var schema = []string{

@@ -95,6 +95,8 @@ type Load struct {
 	Seed        uint64
 	MaxRate     float64 // open loop at this many ops/s in total when > 0
 	MaxRetries  int     // retries of one transaction; 20 when 0
+	TxnStyle    string  // the workload's transaction style (workloads.Style*); "" is the default
+	Protocol    string  // the driver's retry protocol (driver.Protocol*); "" is full
 	// Dir, when set, is the run directory to write as `authbench run` does:
 	// ticks.ndjson, the .hlog files and summary.json.
 	Dir string
@@ -121,7 +123,7 @@ func Run(t testing.TB, pool *pgxpool.Pool, w workloads.Workload, load Load) (*re
 	load = load.withDefaults()
 	ctx, cancel := context.WithTimeout(context.Background(), load.Duration+time.Minute)
 	defer cancel()
-	run := &workloads.RunInfo{}
+	run := &workloads.RunInfo{TxnStyle: load.TxnStyle}
 	_, _ = rand.Read(run.RunID[:])
 	if err := w.Prepare(ctx, pool, run); err != nil {
 		t.Fatalf("prepare: %v", err)
@@ -137,7 +139,7 @@ func Run(t testing.TB, pool *pgxpool.Pool, w workloads.Workload, load Load) (*re
 	}
 	res := (&driver.Run{
 		Config: driver.Config{Concurrency: load.Concurrency, Duration: load.Duration, MaxRate: load.MaxRate,
-			MaxRetries: load.MaxRetries, DisplayEvery: time.Second, Seed: load.Seed},
+			MaxRetries: load.MaxRetries, DisplayEvery: time.Second, Seed: load.Seed, RetryProtocol: load.Protocol},
 		DB: pool, Workload: w, Registry: reg, Files: files, Out: io.Discard,
 	}).Execute(ctx)
 	if res.Err != nil || res.StopReason != "duration" {
