@@ -47,7 +47,7 @@ var rules = []rule{
 	// PostgreSQL-only, or different on CockroachDB.
 	r("serial", `\b(small|big)?serial[248]?\b`, "SERIAL is unique_rowid() on CockroachDB, not a sequence: use explicit ids"),
 	r("reg-cast", `::\s*reg(class|proc|procedure|type|namespace|role|config|oper)\b`, "reg* casts read PostgreSQL's catalogs"),
-	r("returning-into", `\breturning\b[^;]*\binto\b`, "RETURNING … INTO is PL/pgSQL"),
+	r("returning-into", `\breturning\b[^;()]*\binto\b`, "RETURNING … INTO is PL/pgSQL"),
 	r("function", `\bcreate\s+(or\s+replace\s+)?(function|procedure|trigger|rule|aggregate|operator)\b`, "server-side code differs between the servers: keep logic in Go"),
 	r("plpgsql", `\blanguage\s+plpgsql\b|\bdo\s+(''|\$)`, "PL/pgSQL blocks"),
 	r("on-constraint", `\bon\s+conflict\s+on\s+constraint\b`, "ON CONFLICT ON CONSTRAINT is not supported by CockroachDB: name the columns"),
@@ -375,6 +375,7 @@ func TestRulesAcceptPortableSQL(t *testing.T) {
 		`CREATE TABLE t (id UUID PRIMARY KEY, n NUMERIC(12, 2) NOT NULL CHECK (n >= 0), at TIMESTAMPTZ NOT NULL DEFAULT now())`,
 		`SELECT CAST($1 AS INT8) - p.stock FROM products AS p -- a comment with ? and pg_x`,
 		"UPDATE accounts SET balance = balance - $2 WHERE id = $1 AND balance >= $2;",
+		`WITH a AS (INSERT INTO t (id) VALUES ($1) RETURNING id), b AS (INSERT INTO u (t_id) SELECT id FROM a RETURNING t_id) SELECT count(*) FROM b`,
 	}
 	for _, sql := range good {
 		if p := problems(sql); len(p) > 0 {

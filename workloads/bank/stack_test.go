@@ -11,7 +11,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/authbench/authbench/driver"
 	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/stack"
 	"github.com/authbench/authbench/stack/stacktest"
 	"github.com/authbench/authbench/workloads"
 	"github.com/authbench/authbench/workloads/workloadtest"
@@ -22,7 +24,7 @@ import (
 // the total balance is unchanged and every committed transfer is recorded
 // once.
 func TestBankOnStack(t *testing.T) {
-	st := stacktest.Start(t)
+	st := stacktest.Start(t, stacktest.WithStatementStats)
 	pool := workloadtest.Pool(t, stacktest.CertConnString(st, "bench_cert"), 8)
 	t.Run("uniform", func(t *testing.T) {
 		w := workloadtest.Init(t, pool, "bank", "--accounts", "200", "--initial-balance", "1000")
@@ -53,9 +55,78 @@ func TestBankOnStack(t *testing.T) {
 		expectLedger(t, pool, run, 10*5)
 		workloadtest.ExpectClean(t, pool, w, run)
 	})
+	t.Run("styles", func(t *testing.T) { testStyles(t, st, pool) })
 	t.Run("retry_after_commit", func(t *testing.T) { testRetryAfterCommit(t, pool) })
 	t.Run("planted", func(t *testing.T) { testPlanted(t, pool) })
 	t.Run("open_loop_merge", func(t *testing.T) { testOpenLoopMerge(t, pool) })
+}
+
+// testStyles runs every transaction style under hot contention (8 workers
+// on 2 accounts, serialization failures retried by the full protocol) and
+// the app style under the savepoint protocol, and checks the invariants
+// after each. The server's statement statistics show the app style's
+// read-then-write sequence, and the savepoint statements only under the
+// savepoint protocol.
+func testStyles(t *testing.T, st *stack.State, pool *pgxpool.Pool) {
+	stats := stacktest.StatementStats(t, st)
+	for _, c := range []struct {
+		style, protocol string
+		hot             bool
+	}{
+		{workloads.StyleApp, driver.ProtocolFull, true},
+		{workloads.StylePipelined, driver.ProtocolFull, true},
+		{workloads.StyleSingle, driver.ProtocolFull, true},
+		{workloads.StyleApp, driver.ProtocolSavepoint, false},
+	} {
+		t.Run(c.style+"_"+c.protocol, func(t *testing.T) {
+			args := []string{"--accounts", "200"}
+			if c.hot {
+				args = append(args, "--contention", "hot", "--hot-accounts", "2")
+			}
+			w := workloadtest.Init(t, pool, "bank", args...)
+			stats.Reset(t)
+			sum, run := workloadtest.Run(t, pool, w, workloadtest.Load{Seed: 7, MaxRetries: 50, TxnStyle: c.style, Protocol: c.protocol})
+			o := sum.Op("transfer")
+			if o.Count == 0 || o.Errors != 0 || c.hot && o.Retries == 0 {
+				t.Errorf("transfers %+v, want successes, no errors and (hot) retries", *o)
+			}
+			expectLedger(t, pool, run, 200*1000)
+			workloadtest.ExpectClean(t, pool, w, run)
+			calls := stats.Calls(t)
+			expectStyleStatements(t, c.style, c.protocol, calls, o.Committed)
+		})
+	}
+}
+
+// expectStyleStatements checks what the server ran: the app style reads
+// the source's balance and writes the computed one, once per attempt
+// (at least once per committed transfer); the other styles never read
+// first; the savepoint statements appear only under their protocol.
+func expectStyleStatements(t *testing.T, style, protocol string, calls map[string]int64, committed int64) {
+	t.Helper()
+	read, set := calls[sqlReadBalance], calls[sqlSetBalance]
+	switch style {
+	case workloads.StyleApp:
+		if read < committed || set < committed || calls[sqlAddBalance] < committed {
+			t.Errorf("app style: %d reads, %d balance writes, %d credits for %d transfers; want each at least once per transfer", read, set, calls[sqlAddBalance], committed)
+		}
+	case workloads.StylePipelined:
+		if read != 0 || calls[sqlDebit] < committed {
+			t.Errorf("pipelined style: %d reads, %d conditional debits for %d transfers", read, calls[sqlDebit], committed)
+		}
+	case workloads.StyleSingle:
+		if read != 0 || calls[sqlTransferOnce] < committed || calls[sqlDebit] != 0 {
+			t.Errorf("single style: %d reads, %d single statements, %d debits for %d transfers", read, calls[sqlTransferOnce], calls[sqlDebit], committed)
+		}
+	}
+	sp := calls["SAVEPOINT cockroach_restart"]
+	rel := calls["RELEASE SAVEPOINT cockroach_restart"]
+	if protocol == driver.ProtocolSavepoint && (sp < committed || rel < committed) {
+		t.Errorf("savepoint protocol: %d SAVEPOINT and %d RELEASE for %d transfers", sp, rel, committed)
+	}
+	if protocol == driver.ProtocolFull && sp+rel != 0 {
+		t.Errorf("full protocol: %d SAVEPOINT and %d RELEASE statements, want none", sp, rel)
+	}
 }
 
 // expectLedger checks the invariant in SQL of its own, apart from Check:

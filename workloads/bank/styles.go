@@ -98,7 +98,7 @@ func (w *appWorker) Attempt(ctx context.Context, tx pgx.Tx) error {
 // the money of the transfer it recorded.
 type singleWorker struct {
 	worker
-	funded bool
+	funded int64
 	moved  int64
 }
 
@@ -114,7 +114,7 @@ func (w *singleWorker) AttemptSingle(ctx context.Context, q workloads.Querier) e
 	switch {
 	case err != nil:
 		return err
-	case !w.funded:
+	case w.funded == 0:
 		return errInsufficient
 	case w.moved == 0:
 		return workloads.ErrAlreadyApplied

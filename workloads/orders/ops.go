@@ -29,7 +29,7 @@ var errOutOfStock = &workloads.Outcome{Name: "out_of_stock"}
 
 // newCustomer inserts the customer; if its id is already there, an earlier
 // attempt committed although its COMMIT reported an error.
-func (w *worker) newCustomer(ctx context.Context, tx pgx.Tx) error {
+func (w *worker) newCustomer(ctx context.Context, tx workloads.Querier) error {
 	ct, err := tx.Exec(ctx, sqlNewCustomer, w.customerID, w.name)
 	if err != nil {
 		return err
@@ -41,7 +41,7 @@ func (w *worker) newCustomer(ctx context.Context, tx pgx.Tx) error {
 }
 
 // listCustomers reads one page of customers from a random id on.
-func (w *worker) listCustomers(ctx context.Context, tx pgx.Tx) error {
+func (w *worker) listCustomers(ctx context.Context, tx workloads.Querier) error {
 	rows, err := tx.Query(ctx, sqlListCustomers, w.fromID)
 	if err != nil {
 		return err
@@ -51,7 +51,7 @@ func (w *worker) listCustomers(ctx context.Context, tx pgx.Tx) error {
 
 // getOrder reads the first order at or after a random id with its lines
 // and their products; finding none (past the last id) is fine.
-func (w *worker) getOrder(ctx context.Context, tx pgx.Tx) error {
+func (w *worker) getOrder(ctx context.Context, tx workloads.Querier) error {
 	rows, err := tx.Query(ctx, sqlGetOrder, w.key)
 	if err != nil {
 		return err
@@ -71,7 +71,7 @@ func drain(rows pgx.Rows, dest []any) error {
 }
 
 // updatePrice sets one product's price.
-func (w *worker) updatePrice(ctx context.Context, tx pgx.Tx) error {
+func (w *worker) updatePrice(ctx context.Context, tx workloads.Querier) error {
 	ct, err := tx.Exec(ctx, sqlUpdatePrice, w.priceProduct, w.newPrice)
 	if err != nil {
 		return err

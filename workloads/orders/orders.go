@@ -41,6 +41,7 @@ type orders struct {
 	mixFlag      string
 	mix          *mix
 	runID        [16]byte
+	style        string // workloads.StyleApp, StylePipelined or StyleSingle
 }
 
 func newOrders() *orders {
@@ -127,6 +128,7 @@ func (o *orders) Prepare(ctx context.Context, db *pgxpool.Pool, run *workloads.R
 	if run != nil {
 		o.runID = run.RunID
 	}
+	o.style = workloads.StyleOf(run)
 	return nil
 }
 
@@ -139,7 +141,12 @@ func (o *orders) productPool() int64 {
 	return o.products
 }
 
-// NewWorker returns an op source with its own RNG.
+// NewWorker returns an op source with its own RNG, in the style Prepare
+// was given.
 func (o *orders) NewWorker(rng *rand.Rand) workloads.Worker {
-	return newWorker(o, rng)
+	w := newWorker(o, rng)
+	if o.style == workloads.StyleSingle {
+		return singleWorker{w}
+	}
+	return w
 }

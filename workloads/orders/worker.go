@@ -42,6 +42,7 @@ type worker struct {
 	row       scanRow
 	listDest  []any   // scan targets of list_customers
 	orderDest []any   // scan targets of get_order
+	lineDest  []any   // scan targets of get_order's lines (app style)
 	priceDest [][]any // scan target of line i's price
 }
 
@@ -63,6 +64,7 @@ func newWorker(o *orders, rng *rand.Rand) *worker {
 	r := &w.row
 	w.listDest = []any{&r.id, &r.name}
 	w.orderDest = []any{&r.orderID, &r.customer, &r.subtotal, &r.created, &r.product, &r.name, &r.quantity, &r.unitPrice}
+	w.lineDest = []any{&r.product, &r.quantity, &r.unitPrice, &r.name}
 	for i := range w.priceDest {
 		w.priceDest[i] = []any{&w.price[i]}
 	}
@@ -118,19 +120,23 @@ func (w *worker) distinctProduct(pool int64, i int) int64 {
 	}
 }
 
-// Attempt runs one attempt of the op Next fixed, inside tx.
+// Attempt runs one attempt of the op Next fixed, inside tx, in the
+// workload's transaction style.
 func (w *worker) Attempt(ctx context.Context, tx pgx.Tx) error {
+	return w.attemptStyle(ctx, tx, tx)
+}
+
+// oneStatement runs the ops that are one statement in every style.
+func (w *worker) oneStatement(ctx context.Context, q workloads.Querier) error {
 	switch w.op {
 	case opNewCustomer:
-		return w.newCustomer(ctx, tx)
+		return w.newCustomer(ctx, q)
 	case opListCustomers:
-		return w.listCustomers(ctx, tx)
-	case opNewOrder:
-		return w.newOrder(ctx, tx)
+		return w.listCustomers(ctx, q)
 	case opGetOrder:
-		return w.getOrder(ctx, tx)
+		return w.getOrder(ctx, q)
 	default:
-		return w.updatePrice(ctx, tx)
+		return w.updatePrice(ctx, q)
 	}
 }
 
