@@ -57,17 +57,18 @@ func TestOrdersOnStack(t *testing.T) {
 		}
 		workloadtest.ExpectClean(t, pool, w, run)
 	})
-	t.Run("retry_after_commit", func(t *testing.T) { testRetryAfterCommit(t, pool) })
+	t.Run("retry_after_commit", func(t *testing.T) { testRetryAfterCommit(t, pool, workloads.StylePipelined) })
+	t.Run("styles", func(t *testing.T) { testStyles(t, pool) })
 	t.Run("planted", func(t *testing.T) { testPlanted(t, pool) })
 }
 
 // testRetryAfterCommit repeats the attempt of a committed new_customer and
 // new_order, as the driver does after an ambiguous COMMIT: the repeat must
 // report ErrAlreadyApplied and change nothing.
-func testRetryAfterCommit(t *testing.T, pool *pgxpool.Pool) {
+func testRetryAfterCommit(t *testing.T, pool *pgxpool.Pool, style string) {
 	ctx := context.Background()
 	w := workloadtest.Init(t, pool, "orders", "--customers", "20", "--products", "5")
-	run := &workloads.RunInfo{Committed: map[string]int64{"new_order": 1}}
+	run := &workloads.RunInfo{Committed: map[string]int64{"new_order": 1}, TxnStyle: style}
 	rand.Read(run.RunID[:])
 	if err := w.Prepare(ctx, pool, run); err != nil {
 		t.Fatalf("prepare: %v", err)
@@ -84,6 +85,39 @@ func testRetryAfterCommit(t *testing.T, pool *pgxpool.Pool) {
 		}
 	}
 	workloadtest.ExpectClean(t, pool, w, run)
+}
+
+// testStyles runs the app and single styles (pipelined is the default of
+// the tests above): every op succeeds on uniform data, hot products keep
+// the invariants under retries, an order finds no stock as in the
+// pipelined style, and a repeated attempt of a committed op is seen as
+// applied.
+func testStyles(t *testing.T, pool *pgxpool.Pool) {
+	for _, style := range []string{workloads.StyleApp, workloads.StyleSingle} {
+		t.Run(style, func(t *testing.T) {
+			w := workloadtest.Init(t, pool, "orders", "--customers", "200", "--products", "50")
+			sum, run := workloadtest.Run(t, pool, w, workloadtest.Load{Seed: 21, TxnStyle: style})
+			for _, op := range w.Ops() {
+				if s := sum.Op(op); s == nil || s.Count == 0 || s.Errors != 0 {
+					t.Errorf("%s: op %s: %+v, want successes and no errors", style, op, s)
+				}
+			}
+			workloadtest.ExpectClean(t, pool, w, run)
+			w = workloadtest.New(t, "orders", "--hot-products", "2", "--mix", "new_order=60,update_price=20,get_order=20")
+			sum, run = workloadtest.Run(t, pool, w, workloadtest.Load{Seed: 22, TxnStyle: style, MaxRetries: 50})
+			if o := sum.Op("new_order"); o.Count == 0 || o.Errors != 0 || o.Retries == 0 {
+				t.Errorf("%s: hot new_order %+v, want successes, retries and no errors", style, *o)
+			}
+			workloadtest.ExpectClean(t, pool, w, run)
+			w = workloadtest.Init(t, pool, "orders", "--customers", "20", "--products", "3", "--initial-stock", "40", "--mix", "new_order=1")
+			sum, run = workloadtest.Run(t, pool, w, workloadtest.Load{Seed: 23, TxnStyle: style})
+			if o := sum.Op("new_order"); o.Count == 0 || o.Outcomes["out_of_stock"] == 0 {
+				t.Errorf("%s: want orders and then out_of_stock outcomes, got %+v", style, *o)
+			}
+			workloadtest.ExpectClean(t, pool, w, run)
+			testRetryAfterCommit(t, pool, style)
+		})
+	}
 }
 
 // testPlanted breaks one invariant at a time and expects Check to say so.

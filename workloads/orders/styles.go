@@ -69,14 +69,17 @@ func (w *worker) attemptStyle(ctx context.Context, q workloads.Querier, tx pgx.T
 // newOrderApp places the order one statement per round trip: each
 // product's row, the order, then each line's stock and the line.
 func (w *worker) newOrderApp(ctx context.Context, q workloads.Querier) error {
-	r := &w.row
 	var subtotal int64
 	for i := range w.lines {
-		err := q.QueryRow(ctx, sqlAppProduct, w.product[i]).Scan(&r.product, &r.name, &w.price[i], &r.quantity)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return errMissingProduct(w.product[i])
-		} else if err != nil {
+		rows, err := q.Query(ctx, sqlAppProduct, w.product[i])
+		if err != nil {
 			return err
+		}
+		w.productDest[2] = &w.price[i]
+		if found, err := scanOne(rows, w.productDest); err != nil {
+			return err
+		} else if !found {
+			return errMissingProduct(w.product[i])
 		}
 		subtotal += w.quantity[i] * w.price[i]
 	}
@@ -100,6 +103,18 @@ func (w *worker) newOrderApp(ctx context.Context, q workloads.Querier) error {
 		}
 	}
 	return nil
+}
+
+// scanOne scans the first row of rows, if any, into dest and closes rows.
+func scanOne(rows pgx.Rows, dest []any) (bool, error) {
+	defer rows.Close()
+	found := rows.Next()
+	if found {
+		if err := rows.Scan(dest...); err != nil {
+			return false, err
+		}
+	}
+	return found, rows.Err()
 }
 
 // getOrderApp reads the order, then its lines with their products.

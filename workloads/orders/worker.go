@@ -39,11 +39,12 @@ type worker struct {
 
 	priceProduct, newPrice int64 // update_price
 
-	row       scanRow
-	listDest  []any   // scan targets of list_customers
-	orderDest []any   // scan targets of get_order
-	lineDest  []any   // scan targets of get_order's lines (app style)
-	priceDest [][]any // scan target of line i's price
+	row         scanRow
+	listDest    []any   // scan targets of list_customers
+	orderDest   []any   // scan targets of get_order
+	lineDest    []any   // scan targets of get_order's lines (app style)
+	productDest []any   // scan targets of a product's row (app style); [2] is the line's price
+	priceDest   [][]any // scan target of line i's price
 }
 
 // scanRow holds the columns that read ops scan and then drop.
@@ -65,6 +66,7 @@ func newWorker(o *orders, rng *rand.Rand) *worker {
 	w.listDest = []any{&r.id, &r.name}
 	w.orderDest = []any{&r.orderID, &r.customer, &r.subtotal, &r.created, &r.product, &r.name, &r.quantity, &r.unitPrice}
 	w.lineDest = []any{&r.product, &r.quantity, &r.unitPrice, &r.name}
+	w.productDest = []any{&r.product, &r.name, nil, &r.quantity}
 	for i := range w.priceDest {
 		w.priceDest[i] = []any{&w.price[i]}
 	}
