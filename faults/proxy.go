@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,6 +42,10 @@ type CommitDropper struct {
 	nextAt   int
 	dropped  []Drop
 	errs     []error
+
+	failSQL  string // a statement whose text contains it is answered with 40001 (FailStatement)
+	failLeft int    // how many more times
+	failed   []string
 }
 
 // NewCommitDropper listens on a free port of 127.0.0.1 and relays to
@@ -51,6 +56,11 @@ func NewCommitDropper(upstream string, serverTLS, clientTLS *tls.Config, every, 
 	if every < 1 || drops < 1 {
 		return nil, fmt.Errorf("commit dropper: every and drops must be at least 1")
 	}
+	return newProxy(upstream, serverTLS, clientTLS, every, drops)
+}
+
+// newProxy starts the proxy; drops 0 drops no COMMIT.
+func newProxy(upstream string, serverTLS, clientTLS *tls.Config, every, drops int) (*CommitDropper, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -60,6 +70,40 @@ func NewCommitDropper(upstream string, serverTLS, clientTLS *tls.Config, every, 
 	p.wg.Add(1)
 	go p.accept()
 	return p, nil
+}
+
+// FailStatement makes the proxy answer the next times statements whose
+// text contains sql with a serialization failure (SQLSTATE 40001), as
+// CockroachDB answers a statement whose transaction must restart: the
+// server runs the statement, the proxy replaces its CommandComplete with
+// the error, drops the rest of the reply up to ReadyForQuery and marks
+// the transaction failed there. The work stays in the server's transaction
+// until the client rolls it back (to a savepoint, or whole). A statement
+// is best alone before its Sync, as in one round trip per statement.
+func (p *CommitDropper) FailStatement(sql string, times int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.failSQL, p.failLeft = sql, times
+}
+
+// Failed returns the texts of the statements answered with 40001 so far.
+func (p *CommitDropper) Failed() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.failed...)
+}
+
+// takeFailure reports whether the statement sql, just completed by the
+// server, is to be answered with 40001.
+func (p *CommitDropper) takeFailure(sql string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.failLeft <= 0 || p.failSQL == "" || !strings.Contains(sql, p.failSQL) {
+		return false
+	}
+	p.failLeft--
+	p.failed = append(p.failed, sql)
+	return true
 }
 
 // Port returns the port clients connect to.

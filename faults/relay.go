@@ -16,6 +16,8 @@ type relay struct {
 	mu    sync.Mutex
 	armed bool   // a COMMIT to drop is on its way to the server
 	param []byte // its transaction's first Bind parameter
+
+	stmts statements // what the server is running, for FailStatement
 }
 
 // clientToServer relays the client's messages, remembers the first Bind
@@ -35,6 +37,7 @@ func (r *relay) clientToServer(client io.Reader, up io.Writer) {
 				param = v
 			}
 		}
+		r.stmts.sent(m)
 		if commit, end := isTxEnd(m); end {
 			if commit && r.p.arm() {
 				r.mu.Lock()
@@ -67,6 +70,10 @@ func (r *relay) serverToClient(up io.Reader, client io.Writer) {
 			r.clientRaw.Close()
 			r.upRaw.Close()
 			return
+		}
+		m, relay := r.stmts.answered(m, r.p.takeFailure)
+		if !relay {
+			continue
 		}
 		if _, err := out.Write(m.bytes()); err != nil {
 			return

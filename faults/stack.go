@@ -30,30 +30,52 @@ func StackCommitDropper(st *stack.State, every, drops int) (*CommitDropper, erro
 // still sees a rotation) and presents certUser's own (client.<certUser>.crt
 // in the stack's certificate directory) upstream; "" asks and presents none.
 func StackCommitDropperAs(st *stack.State, certUser string, every, drops int) (*CommitDropper, error) {
-	cert, err := tls.LoadX509KeyPair(filepath.Join(st.CertsDir, "server.crt"), filepath.Join(st.CertsDir, "server.key"))
-	if err != nil {
-		return nil, fmt.Errorf("commit dropper: the database's certificate: %w", err)
-	}
-	caPEM, err := os.ReadFile(st.CAFile)
+	server, upstream, err := stackTLS(st, certUser)
 	if err != nil {
 		return nil, err
 	}
+	return NewCommitDropper(fmt.Sprintf("127.0.0.1:%d", st.LBPort), server, upstream, every, drops)
+}
+
+// StackStatementFailer is StackCommitDropperAs without dropped COMMITs:
+// a proxy for FailStatement.
+func StackStatementFailer(st *stack.State, certUser string) (*CommitDropper, error) {
+	server, upstream, err := stackTLS(st, certUser)
+	if err != nil {
+		return nil, err
+	}
+	return newProxy(fmt.Sprintf("127.0.0.1:%d", st.LBPort), server, upstream, 1, 0)
+}
+
+// stackTLS returns what a proxy in front of the stack's load balancer
+// presents to clients (the database's own certificate, asking for the
+// client's when certUser is set) and how it connects upstream (as
+// certUser, when set).
+func stackTLS(st *stack.State, certUser string) (server, upstream *tls.Config, err error) {
+	cert, err := tls.LoadX509KeyPair(filepath.Join(st.CertsDir, "server.crt"), filepath.Join(st.CertsDir, "server.key"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("commit dropper: the database's certificate: %w", err)
+	}
+	caPEM, err := os.ReadFile(st.CAFile)
+	if err != nil {
+		return nil, nil, err
+	}
 	roots := x509.NewCertPool()
 	if !roots.AppendCertsFromPEM(caPEM) {
-		return nil, fmt.Errorf("commit dropper: no certificate in %s", st.CAFile)
+		return nil, nil, fmt.Errorf("commit dropper: no certificate in %s", st.CAFile)
 	}
-	upstream := &tls.Config{RootCAs: roots, ServerName: stack.LBHost, MinVersion: tls.VersionTLS12}
-	server := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	upstream = &tls.Config{RootCAs: roots, ServerName: stack.LBHost, MinVersion: tls.VersionTLS12}
+	server = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	if certUser != "" {
 		server.ClientAuth = tls.RequestClientCert
 		base := filepath.Join(st.CertsDir, "client."+certUser)
 		client, err := tls.LoadX509KeyPair(base+".crt", base+".key")
 		if err != nil {
-			return nil, fmt.Errorf("commit dropper: %s's client certificate: %w", certUser, err)
+			return nil, nil, fmt.Errorf("commit dropper: %s's client certificate: %w", certUser, err)
 		}
 		upstream.Certificates = []tls.Certificate{client}
 	}
-	return NewCommitDropper(fmt.Sprintf("127.0.0.1:%d", st.LBPort), server, upstream, every, drops)
+	return server, upstream, nil
 }
 
 // TerminateSessions ends every session of user from the server side and

@@ -7,11 +7,14 @@ import (
 	"errors"
 	mathrand "math/rand/v2"
 	"path/filepath"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/authbench/authbench/driver"
+	"github.com/authbench/authbench/faults"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/stack"
 	"github.com/authbench/authbench/stack/stacktest"
@@ -56,6 +59,7 @@ func TestBankOnStack(t *testing.T) {
 		workloadtest.ExpectClean(t, pool, w, run)
 	})
 	t.Run("styles", func(t *testing.T) { testStyles(t, st, pool) })
+	t.Run("savepoint_restart", func(t *testing.T) { testSavepointRestart(t, st) })
 	t.Run("retry_after_commit", func(t *testing.T) { testRetryAfterCommit(t, pool) })
 	t.Run("planted", func(t *testing.T) { testPlanted(t, pool) })
 	t.Run("open_loop_merge", func(t *testing.T) { testOpenLoopMerge(t, pool) })
@@ -96,6 +100,50 @@ func testStyles(t *testing.T, st *stack.State, pool *pgxpool.Pool) {
 			expectStyleStatements(t, c.style, c.protocol, calls, o.Committed)
 		})
 	}
+}
+
+// testSavepointRestart runs app-style transfers under the savepoint
+// protocol through a proxy that answers the first write of a computed
+// balance with 40001, as CockroachDB asks a transaction to restart: the
+// driver rolls back to the savepoint and retries inside the transaction
+// (one retry, counted; no ROLLBACK of the whole), and the ledger holds
+// every transfer once.
+func testSavepointRestart(t *testing.T, st *stack.State) {
+	proxy, err := faults.StackStatementFailer(st, "bench_cert")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { proxy.Close() })
+	direct := workloadtest.Pool(t, stacktest.CertConnString(st, "bench_cert"), 1)
+	w := workloadtest.Init(t, direct, "bank", "--accounts", "100")
+	stats := stacktest.StatementStats(t, st)
+	stats.Reset(t)
+	proxy.FailStatement(sqlSetBalance, 1)
+	pool := workloadtest.Pool(t, stacktest.CertConnString(st, "bench_cert", "host", "127.0.0.1", "port", strconv.Itoa(proxy.Port())), 1)
+	sum, run := workloadtest.Run(t, pool, w, workloadtest.Load{Seed: 8, Concurrency: 1, Duration: time.Second,
+		TxnStyle: workloads.StyleApp, Protocol: driver.ProtocolSavepoint})
+	if f := proxy.Failed(); len(f) != 1 || f[0] != sqlSetBalance {
+		t.Fatalf("the proxy failed %q, want the balance write once", f)
+	}
+	if errs := proxy.Errors(); len(errs) > 0 {
+		t.Errorf("proxy errors: %v", errs)
+	}
+	o := sum.Op("transfer")
+	if o.Retries != 1 || o.RetriedTxns != 1 || o.Errors != 0 || o.Committed == 0 {
+		t.Errorf("transfers %+v: want one transaction retried once and no errors", *o)
+	}
+	calls := stats.Calls(t)
+	if n := calls["ROLLBACK TO SAVEPOINT cockroach_restart"]; n != 1 {
+		t.Errorf("%d ROLLBACK TO SAVEPOINT, want 1", n)
+	}
+	if n := calls["rollback"] + calls["ROLLBACK"]; n != 0 {
+		t.Errorf("%d ROLLBACKs of a whole transaction, want none: the retry stays inside it", n)
+	}
+	if commits, want := calls["commit"]+calls["COMMIT"], o.Committed; commits != want {
+		t.Errorf("%d COMMITs for %d transfers: the restarted one must commit once", commits, want)
+	}
+	expectLedger(t, direct, run, 100*1000)
+	workloadtest.ExpectClean(t, direct, w, run)
 }
 
 // expectStyleStatements checks what the server ran: the app style reads
