@@ -37,6 +37,7 @@ type Run struct {
 	Registry *results.Registry
 	Files    *results.RunFiles // may be nil in tests
 	Out      io.Writer         // the per-second lines; io.Discard to silence
+	Shape    string            // the transaction shape, shown with the per-second header (results.Summary.Shape)
 	// Watch, when set, sees every tick once it is written; a non-empty
 	// reason it returns stops the run with that StopReason (the capacity
 	// search ends a clearly lost step this way). The tick is only valid
@@ -156,7 +157,7 @@ func (rn *runner) waitUntil(timer *time.Timer, t time.Time) bool {
 // tickLoop folds the registry once a second until the workers are done,
 // then writes a last, partial tick.
 func (rn *runner) tickLoop(done <-chan struct{}) {
-	printer := &results.Printer{W: rn.Out}
+	printer := &results.Printer{W: rn.Out, Shape: rn.Shape}
 	every := int(rn.Config.DisplayEvery / time.Second)
 	for n := 1; ; n++ {
 		timer := time.NewTimer(time.Until(rn.start.Add(time.Duration(n) * time.Second)))

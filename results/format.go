@@ -16,7 +16,10 @@ const (
 // Printer writes the per-second lines in the format of `cockroach workload
 // run`, with a retries column, repeating the header every HeaderEvery lines.
 type Printer struct {
-	W     io.Writer
+	W io.Writer
+	// Shape, when set, follows every header: the run's transaction shape
+	// (Summary.Shape), so that lines of two shapes are never mistaken.
+	Shape string
 	lines int
 }
 
@@ -27,7 +30,11 @@ func (p *Printer) PrintTick(t *Tick) {
 	}
 	for _, o := range t.Ops {
 		if p.lines%HeaderEvery == 0 {
-			fmt.Fprintln(p.W, tickHeader)
+			if p.Shape != "" {
+				fmt.Fprintln(p.W, tickHeader+"  "+p.Shape)
+			} else {
+				fmt.Fprintln(p.W, tickHeader)
+			}
 		}
 		p.lines++
 		suffix := o.Op
@@ -68,6 +75,9 @@ func printPgbenchLines(w io.Writer, s *Summary, all OpSummary) {
 		fmt.Fprintf(w, "failed connections: %d\n", all.Errors)
 		printPhases(w, s)
 		return
+	}
+	if shape := s.Shape(); shape != "" {
+		fmt.Fprintf(w, "transaction shape: %s\n", shape)
 	}
 	txns := all.Count + all.Errors
 	pct := func(n int64) float64 {

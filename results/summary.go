@@ -43,6 +43,27 @@ type Summary struct {
 	Faults      []RotationImpact       `json:"faults,omitempty"`                  // one per "errors-began" event (faults.go)
 	Retried     map[string]int64       `json:"retried_errors_by_class,omitempty"` // failed attempts that were retried
 	Facts       map[string]string      `json:"workload_facts,omitempty"`
+	// TxnStyle is the workload's transaction style (app, pipelined,
+	// single); empty in runs older than the styles, which were pipelined.
+	TxnStyle string `json:"txn_style,omitempty"`
+	// RetryProtocol is the driver's retry protocol (full, savepoint).
+	RetryProtocol string `json:"retry_protocol,omitempty"`
+}
+
+// Shape names the run's transaction shape, e.g. "app, savepoint retries";
+// "" when the run has none (a handshake, an older run).
+func (s *Summary) Shape() string {
+	switch {
+	case s.TxnStyle == "" && s.RetryProtocol == "":
+		return ""
+	case s.RetryProtocol == "":
+		return s.TxnStyle
+	}
+	style := s.TxnStyle
+	if style == "" {
+		style = "pipelined"
+	}
+	return style + ", " + s.RetryProtocol + " retries"
 }
 
 // ServerInfo describes the database server the run talked to.

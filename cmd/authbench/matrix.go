@@ -20,6 +20,7 @@ const matrixUsage = "matrix --workloads bank,orders --auth password,cert,gssapi,
 // matrixOpts are the flags of `authbench matrix`.
 type matrixOpts struct {
 	workloads, auths []string
+	styles           []string // transaction styles; every one runs with every workload and auth mode
 	out              string
 	init             bool
 	runArgs          []string            // passed to every run
@@ -34,6 +35,7 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	addModeFlags(fs, args, true, authmodes.Names(), stderr)
 	fs.StringVar(&m.out, "out", "", "matrix directory (default runs/matrix-<timestamp>); one run directory per combination inside")
 	fs.BoolVar(&m.init, "init", true, "load each workload's data once before its runs")
+	fs.StringSliceVar(&m.styles, "txn-style", []string{workloads.StylePipelined}, "transaction styles to run, side by side: "+strings.Join(workloads.TxnStyles, ", "))
 	pass := map[string]*string{}
 	for _, f := range []struct{ name, def, usage string }{
 		{"duration", "20s", "measured duration of each run"},
@@ -43,6 +45,7 @@ func runMatrix(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		{"max-rate", "0", "open-loop rate of each run (0 = closed loop)"},
 		{"seed", "1", "seed of every run (the same for all, so the load is the same)"},
 		{"conn-mode", "pool", "pool or per-txn"},
+		{"retry-protocol", "", "full or savepoint (default: savepoint on CockroachDB, full on PostgreSQL)"},
 		{"metrics-addr", "127.0.0.1:2112", "metrics address of each run (empty disables)"},
 	} {
 		pass[f.name] = fs.String(f.name, f.def, f.usage)
@@ -77,8 +80,13 @@ func (m *matrixOpts) validate() error {
 			return &usageError{msg: err.Error()}
 		}
 	}
-	if len(m.workloads) == 0 || len(m.auths) == 0 {
-		return usagef("--workloads and --auth must each name at least one")
+	for _, st := range m.styles {
+		if err := workloads.CheckTxnStyle(st); err != nil || st == "" {
+			return usagef("--txn-style: unknown transaction style %q: use %s", st, strings.Join(workloads.TxnStyles, ", "))
+		}
+	}
+	if len(m.workloads) == 0 || len(m.auths) == 0 || len(m.styles) == 0 {
+		return usagef("--workloads, --auth and --txn-style must each name at least one")
 	}
 	return nil
 }
@@ -98,7 +106,7 @@ func (m *matrixOpts) execute(ctx context.Context, stdout io.Writer) error {
 		return fmt.Errorf("cannot create %s: %v (choose another with --out)", m.out, err)
 	}
 	var rows []matrixRow
-	total := len(m.workloads) * len(m.auths)
+	total := len(m.workloads) * len(m.auths) * len(m.styles)
 	for _, w := range m.workloads {
 		if m.init {
 			initArgs := append([]string{"init", w, "--auth", m.auths[0]}, m.modeArgs[m.auths[0]]...)
@@ -107,24 +115,31 @@ func (m *matrixOpts) execute(ctx context.Context, stdout io.Writer) error {
 			}
 		}
 		for _, a := range m.auths {
-			if ctx.Err() != nil {
-				return fmt.Errorf("interrupted; finished runs are in %s", m.out)
+			for _, st := range m.styles {
+				if ctx.Err() != nil {
+					return fmt.Errorf("interrupted; finished runs are in %s", m.out)
+				}
+				row := m.runOne(ctx, exe, w, a, st)
+				rows = append(rows, row)
+				fmt.Fprintf(stdout, "[%d/%d] %s\n", len(rows), total, row.line())
 			}
-			row := m.runOne(ctx, exe, w, a)
-			rows = append(rows, row)
-			fmt.Fprintf(stdout, "[%d/%d] %s\n", len(rows), total, row.line())
 		}
 	}
 	return writeMatrix(m.out, rows, stdout)
 }
 
-// runOne runs one combination and reads its summary.
-func (m *matrixOpts) runOne(ctx context.Context, exe, w, a string) matrixRow {
-	dir := filepath.Join(m.out, w+"-"+a)
-	args := append([]string{"run", w, "--auth", a, "--out", dir, "--quiet"}, m.runArgs...)
+// runOne runs one combination and reads its summary. With one style the
+// run directory is WORKLOAD-AUTH as before; with several, WORKLOAD-STYLE-AUTH.
+func (m *matrixOpts) runOne(ctx context.Context, exe, w, a, style string) matrixRow {
+	name := w + "-" + a
+	if len(m.styles) > 1 {
+		name = w + "-" + style + "-" + a
+	}
+	dir := filepath.Join(m.out, name)
+	args := append([]string{"run", w, "--auth", a, "--txn-style", style, "--out", dir, "--quiet"}, m.runArgs...)
 	args = append(args, m.modeArgs[a]...)
 	row := matrixRow{workload: w, auth: a, dir: dir}
-	if err := m.child(ctx, exe, filepath.Join(m.out, w+"-"+a+".log"), args...); err != nil {
+	if err := m.child(ctx, exe, filepath.Join(m.out, name+".log"), args...); err != nil {
 		row.err = err.Error()
 	}
 	if s, err := results.ReadSummary(dir); err == nil {

@@ -22,21 +22,29 @@ func (r matrixRow) line() string {
 		return fmt.Sprintf("%s / %s: FAILED: %s", r.workload, r.auth, r.err)
 	}
 	t := r.summary.Total
-	s := fmt.Sprintf("%s / %s: %.1f ops/s, p50 %.1f ms, p99 %.1f ms, %d retries, %d errors",
-		r.workload, r.auth, t.OpsPerSec, t.Latency.P50, t.Latency.P99, t.Retries, t.Errors)
+	s := fmt.Sprintf("%s / %s / %s: %.1f ops/s, p50 %.1f ms, p99 %.1f ms, %d retries, %d errors",
+		r.workload, r.auth, r.shape(), t.OpsPerSec, t.Latency.P50, t.Latency.P99, t.Retries, t.Errors)
 	if r.err != "" {
 		s += " (" + r.err + ")"
 	}
 	return s
 }
 
-var matrixHeader = []string{"workload", "auth", "ops/s", "p50 ms", "p99 ms", "retries", "errors",
+// shape is the run's transaction shape, "-" when unknown.
+func (r matrixRow) shape() string {
+	if r.summary == nil || r.summary.Shape() == "" {
+		return "-"
+	}
+	return r.summary.Shape()
+}
+
+var matrixHeader = []string{"workload", "auth", "shape", "ops/s", "p50 ms", "p99 ms", "retries", "errors",
 	"conn total p50/p99 ms", "credential p50/p99", "tls p50/p99", "auth p50/p99", "rotations", "worst dip"}
 
 // cells renders the row for the comparison table.
 func (r matrixRow) cells() []string {
 	if r.summary == nil {
-		return append([]string{r.workload, r.auth, "failed: " + strings.ReplaceAll(r.err, "|", "/")}, make([]string, len(matrixHeader)-3)...)
+		return append([]string{r.workload, r.auth, r.shape(), "failed: " + strings.ReplaceAll(r.err, "|", "/")}, make([]string, len(matrixHeader)-4)...)
 	}
 	s, t := r.summary, r.summary.Total
 	phase := func(name string) string {
@@ -52,7 +60,7 @@ func (r matrixRow) cells() []string {
 			dip = fmt.Sprintf("%.2f", rot.Dip)
 		}
 	}
-	return []string{r.workload, r.auth, fmt.Sprintf("%.1f", t.OpsPerSec), fmt.Sprintf("%.2f", t.Latency.P50),
+	return []string{r.workload, r.auth, r.shape(), fmt.Sprintf("%.1f", t.OpsPerSec), fmt.Sprintf("%.2f", t.Latency.P50),
 		fmt.Sprintf("%.2f", t.Latency.P99), fmt.Sprint(t.Retries), fmt.Sprint(t.Errors),
 		phase("total"), phase("credential"), phase("tls"), phase("auth"), fmt.Sprint(len(s.Rotations)), dip}
 }

@@ -29,6 +29,7 @@ type runOpts struct {
 	connMode    string
 	rotateEvery time.Duration
 	startAt     string
+	txnStyle    string // the workload's transaction style
 }
 
 // registerLoad registers the flags shared by run and handshake; args
@@ -56,6 +57,34 @@ func (o *runOpts) register(fs *pflag.FlagSet, args []string, stderr io.Writer) {
 	fs.DurationVar(&o.lifetime.max, "max-conn-lifetime", time.Hour, "pool mode: close connections older than this")
 	fs.DurationVar(&o.lifetime.jitter, "max-conn-lifetime-jitter", 5*time.Minute, "pool mode: random extra lifetime, so connections do not all reconnect at once")
 	fs.DurationVar(&o.rotateEvery, "rotate-every", 0, "force a credential rotation this often while the load runs (0 = never)")
+	o.registerShape(fs, workloads.StylePipelined)
+}
+
+// registerShape adds the transaction shape's flags: the workload's style
+// (its default given) and the retry protocol.
+func (o *runOpts) registerShape(fs *pflag.FlagSet, style string) {
+	fs.StringVar(&o.txnStyle, "txn-style", style, "how every op is sent: "+
+		"app (the seed applications' statements, one per round trip, reads before writes), "+
+		"pipelined (as few pipelined round trips as possible), single (one statement per op)")
+	fs.StringVar(&o.drv.RetryProtocol, "retry-protocol", "", "after a serialization failure: full (roll back and run the whole transaction again) or "+
+		"savepoint (ROLLBACK TO SAVEPOINT cockroach_restart and retry inside the transaction); default savepoint on CockroachDB, full on PostgreSQL")
+}
+
+// resolveShape settles the retry protocol for server once the pool is
+// open, and returns the one-line note to print about it ("" for none).
+func (o *runOpts) resolveShape(server results.ServerInfo) string {
+	if o.drv.RetryProtocol == "" {
+		o.drv.RetryProtocol = driver.DefaultProtocol(server.CockroachDB)
+	}
+	if note := driver.ProtocolNote(o.drv.RetryProtocol, server.CockroachDB); note != "" {
+		return "authbench: note: --retry-protocol savepoint on PostgreSQL: " + note
+	}
+	return ""
+}
+
+// shape returns the summary's shape fields of a run of a workload.
+func (o *runOpts) shape() (style, protocol string) {
+	return o.txnStyle, o.drv.RetryProtocol
 }
 
 // validate checks the flags shared by run and handshake.
@@ -75,6 +104,9 @@ func (o *runOpts) validate() error {
 		if _, err := time.Parse(time.RFC3339, o.startAt); err != nil {
 			return usagef("--start-at must be an RFC 3339 time such as 2026-11-23T10:00:00Z, got %q", o.startAt)
 		}
+	}
+	if err := workloads.CheckTxnStyle(o.txnStyle); err != nil {
+		return usagef("--txn-style: %v", err)
 	}
 	if err := o.drv.Validate(); err != nil {
 		return usageErr(err)
@@ -126,9 +158,16 @@ func execRun(ctx context.Context, o *runOpts, j job, cfgMap map[string]string, s
 		return err
 	}
 	defer p.Close()
-	run := &workloads.RunInfo{}
+	run := &workloads.RunInfo{TxnStyle: o.txnStyle}
 	_, _ = rand.Read(run.RunID[:])
+	shape := ""
 	if j.workload != nil {
+		if note := o.resolveShape(p.server); note != "" {
+			fmt.Fprintln(stdout, note)
+		}
+		s := results.Summary{}
+		s.TxnStyle, s.RetryProtocol = o.shape()
+		shape = s.Shape()
 		if err := j.workload.Prepare(ctx, p.Pool, run); err != nil {
 			return err
 		}
@@ -155,14 +194,14 @@ func execRun(ctx context.Context, o *runOpts, j job, cfgMap map[string]string, s
 		return err
 	}
 	defer stopMetrics()
-	fmt.Fprintf(stdout, "authbench: %s with --auth %s as %s on %s (%s), %d workers, %s; writing %s\n",
-		j.name, o.auth, p.user, p.Config().ConnConfig.Host, serverName(p.server), o.drv.Concurrency, describeStop(&o.drv), dir)
+	fmt.Fprintf(stdout, "authbench: %s%s with --auth %s as %s on %s (%s), %d workers, %s; writing %s\n",
+		j.name, shapeText(shape), o.auth, p.user, p.Config().ConnConfig.Host, serverName(p.server), o.drv.Concurrency, describeStop(&o.drv), dir)
 	out := stdout
 	if o.quiet {
 		out = io.Discard
 	}
 	stopRotations := startRotations(ctx, o, p, reg)
-	res := (&driver.Run{Config: o.drv, DB: p.Pool, Workload: j.workload, Registry: reg, Files: files, Out: out}).Execute(ctx)
+	res := (&driver.Run{Config: o.drv, DB: p.Pool, Workload: j.workload, Registry: reg, Files: files, Out: out, Shape: shape}).Execute(ctx)
 	stopRotations()
 	s := reg.Summary(time.Now(), files.Points())
 	s.Command, s.Workload, s.AuthMode, s.RunID = "run", j.name, o.auth, hex.EncodeToString(run.RunID[:])
@@ -173,6 +212,9 @@ func execRun(ctx context.Context, o *runOpts, j job, cfgMap map[string]string, s
 	s.AuthConf = p.mode.Settings()
 	if f, ok := j.workload.(workloads.Facter); ok {
 		s.Facts = f.Facts()
+	}
+	if j.workload != nil {
+		s.TxnStyle, s.RetryProtocol = o.shape()
 	}
 	herr := reg.WriteHandshakeLog(dir)
 	if err := finishRun(files, s, stdout); err != nil {
@@ -189,6 +231,14 @@ func execRun(ctx context.Context, o *runOpts, j job, cfgMap map[string]string, s
 			opNoun(j), oneLine(res.Err.Error()), driver.Classify(res.Err), dir)
 	}
 	return nil
+}
+
+// shapeText is the shape in the run's first line: " (app, full retries)".
+func shapeText(shape string) string {
+	if shape == "" {
+		return ""
+	}
+	return " (" + shape + ")"
 }
 
 func opNoun(j job) string {

@@ -39,7 +39,11 @@ func Load(paths []string) ([]Run, error) {
 		if err != nil {
 			return nil, err
 		}
-		runs = append(runs, Run{Dir: d, Label: s.Workload + " / " + s.AuthMode, Summary: s, Ticks: ticks})
+		label := s.Workload + " / " + s.AuthMode
+		if shape := s.Shape(); shape != "" {
+			label += " / " + shape // two shapes are never compared by accident
+		}
+		runs = append(runs, Run{Dir: d, Label: label, Summary: s, Ticks: ticks})
 	}
 	uniqueLabels(runs)
 	return runs, nil
