@@ -50,13 +50,17 @@ type Config struct {
 	Metrics   *Metrics          // nil: no /metrics
 	Flags     map[string]string // every step's summary.json config (redacted)
 	Rotate    string            // the rotation period as given, for capacity.json ("" = none)
+	TxnStyle  string            // the workload's transaction style (workloads.Style*); "" is the workload's default
 }
 
 // Runner runs searches.
-type Runner struct{ Config }
+type Runner struct {
+	Config
+	noted bool // the retry protocol's note was printed
+}
 
 // New returns a runner for cfg.
-func New(cfg Config) *Runner { return &Runner{cfg} }
+func New(cfg Config) *Runner { return &Runner{Config: cfg} }
 
 // ErrInterrupted is returned when the context ended the search; what was
 // measured so far is written.

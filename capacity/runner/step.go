@@ -34,12 +34,19 @@ func (r *Runner) step(ctx context.Context, mode string, idx int, rate float64) (
 		return capacity.StepEntry{}, err
 	}
 	defer sess.Close()
-	run := &workloads.RunInfo{}
+	run := &workloads.RunInfo{TxnStyle: r.TxnStyle}
 	_, _ = rand.Read(run.RunID[:])
 	if err := r.Workload.Prepare(ctx, sess.DB, run); err != nil {
 		return capacity.StepEntry{}, err
 	}
 	cfg := r.stepConfig(rate)
+	if cfg.RetryProtocol == "" {
+		cfg.RetryProtocol = driver.DefaultProtocol(sess.Server.CockroachDB)
+	}
+	if note := driver.ProtocolNote(cfg.RetryProtocol, sess.Server.CockroachDB); note != "" && !r.noted && r.Progress != nil {
+		r.noted = true
+		fmt.Fprintf(r.Progress, "capacity: note: savepoint retries on PostgreSQL: %s\n", note)
+	}
 	start := time.Now()
 	dir := filepath.Join(r.Out, name)
 	files, err := results.CreateRunFiles(dir, ops, start.UnixMilli())
@@ -59,6 +66,7 @@ func (r *Runner) step(ctx context.Context, mode string, idx int, rate float64) (
 	s.Command, s.Workload, s.AuthMode, s.RunID = "run", r.Workload.Meta().Name, mode, hex.EncodeToString(run.RunID[:])
 	s.Server, s.Interrupted, s.StopReason = sess.Server, res.Interrupted, res.StopReason
 	s.Config, s.AuthConf = r.stepFlags(mode, idx, cfg), sess.Settings()
+	s.TxnStyle, s.RetryProtocol = workloads.StyleOf(run), cfg.RetryProtocol
 	if f, ok := r.Workload.(workloads.Facter); ok {
 		s.Facts = f.Facts()
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/authbench/authbench/capacity"
 	"github.com/authbench/authbench/capacity/runner"
 	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/workloads"
 )
 
 const capacityUsage = "capacity WORKLOAD --auth cert,password,... --slo 'p99<=50ms,errors<=0.1%' [--step-duration 20s] [--precision 5%] [--max-steps N] [--conn-mode per-txn] [--out DIR]"
@@ -51,6 +52,7 @@ func (c *capacityOpts) register(fs *pflag.FlagSet, args []string, stderr io.Writ
 	fs.StringVar(&o.out, "out", "", "capacity directory (default runs/<timestamp>-capacity-<workload>); one run directory per step inside")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "127.0.0.1:2112", "serve Prometheus metrics at http://ADDR/metrics during the search (empty disables)")
 	fs.Int64Var(&o.seed, "seed", 1, "random seed; worker i uses seed + i")
+	o.registerShape(fs, workloads.StyleApp) // capacity is about the application's round trips
 	fs.StringVar(&c.slo, "slo", "p99<=50ms,errors<=0.1%", "objective every step must hold: p50, p95, p99, p999 or max <= a duration; errors <= a percentage or a count")
 	fs.StringVar(&c.precision, "precision", "5%", "stop once the highest passing and the lowest failing rate are this close, in (0, 50%]")
 	fs.IntVar(&c.maxSteps, "max-steps", 10, "at most this many steps per auth mode after the probe")
@@ -139,6 +141,7 @@ func runCapacity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		Workload: w, Driver: c.drv, Warmup: c.warmup, Step: c.step, Probe: c.probe,
 		Objective: c.objective, Precision: c.prec, MaxSteps: c.maxSteps, Out: c.out,
 		Open: c.opener(), Progress: stdout, Flags: redactedFlags(fs), Rotate: rotateText(c.rotateEvery),
+		TxnStyle: c.txnStyle,
 	})
 	if err := r.Preflight(ctx, c.modes); err != nil {
 		return err
@@ -148,8 +151,8 @@ func runCapacity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer stop()
-	fmt.Fprintf(stdout, "authbench: capacity of %s for %s, objective %s, %d workers, steps of %s + %s warm-up; writing %s\n",
-		w.Meta().Name, strings.Join(c.modes, ", "), c.objective, c.drv.Concurrency, c.step, c.warmup, c.out)
+	fmt.Fprintf(stdout, "authbench: capacity of %s (%s style) for %s, objective %s, %d workers, steps of %s + %s warm-up; writing %s\n",
+		w.Meta().Name, c.txnStyle, strings.Join(c.modes, ", "), c.objective, c.drv.Concurrency, c.step, c.warmup, c.out)
 	f, err := r.Run(ctx, c.modes)
 	if f != nil && len(f.Modes) > 0 {
 		fmt.Fprintf(stdout, "\n%s\ncapacity directory: %s (`authbench report %s` draws it)\n", f.Markdown(), c.out, c.out)
