@@ -91,6 +91,10 @@ func checkMergeable(runs []*RunData) error {
 			return fmt.Errorf("cannot merge runs of different workloads: %s is %s, %s is %s (merge the runs of one workload at a time)",
 				first.Dir, first.Summary.Workload, r.Dir, r.Summary.Workload)
 		}
+		if r.Summary.Shape() != first.Summary.Shape() {
+			return fmt.Errorf("cannot merge runs of different transaction shapes: %s is %q, %s is %q (merge the runs of one shape at a time)",
+				first.Dir, first.Summary.Shape(), r.Dir, r.Summary.Shape())
+		}
 		if r.Summary.Command != first.Summary.Command {
 			return fmt.Errorf("cannot merge a %q run with a %q run (%s, %s): merge runs of one command at a time",
 				first.Summary.Command, r.Summary.Command, first.Dir, r.Dir)
@@ -139,6 +143,7 @@ func (m *Merged) mergeSummary(runs []*RunData, ops []string, start time.Time) (*
 		s.Retried = addCounts(s.Retried, rs.Retried)
 	}
 	s.AuthMode, s.StopReason = strings.Join(auths, "+"), strings.Join(reasons, "+")
+	s.TxnStyle, s.RetryProtocol = first.TxnStyle, first.RetryProtocol
 	s.RunID = derivedRunID(s.RunIDs)
 	window, rates := m.window(runs)
 	s.DurationS = window

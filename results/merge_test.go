@@ -301,6 +301,32 @@ func TestMergedDirectoryReadsBackAndMergesAgain(t *testing.T) {
 	}
 }
 
+func TestMergeRefusesDifferentShapes(t *testing.T) {
+	a, b := twoRuns(t)
+	for _, r := range []struct {
+		dir   string
+		sum   *Summary
+		style string
+	}{{a.dir, a.sum, "app"}, {b.dir, b.sum, "single"}} {
+		r.sum.TxnStyle, r.sum.RetryProtocol = r.style, "full"
+		if err := r.sum.WriteJSON(r.dir); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := MergeDirs([]string{a.dir, b.dir})
+	if err == nil || !strings.Contains(err.Error(), "different transaction shapes") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("err = %v, want one line about different shapes", err)
+	}
+	b.sum.TxnStyle = "app"
+	if err := b.sum.WriteJSON(b.dir); err != nil {
+		t.Fatal(err)
+	}
+	m, err := MergeDirs([]string{a.dir, b.dir})
+	if err != nil || m.Summary.Shape() != "app, full retries" {
+		t.Fatalf("merge of two app runs: %v, shape %q", err, m.Summary.Shape())
+	}
+}
+
 func TestMergeRefusesDifferentWorkloads(t *testing.T) {
 	a, b := twoRuns(t)
 	b.sum.Workload = "orders"

@@ -110,6 +110,35 @@ func assertOneLineError(t *testing.T, o outcome, wantCode int, wantParts ...stri
 	}
 }
 
+// testTxnStyles: a run in the app style prints its shape on its first
+// line, with every per-second header and in the summary, with its retries,
+// and check bank holds; a matrix of two styles shows them side by side,
+// each row with its shape.
+func testTxnStyles(c *cli) {
+	t := c.t
+	dir := filepath.Join(t.TempDir(), "run")
+	o := c.mustRun("run", "bank", "--auth", "cert", "--txn-style", "app", "--contention", "hot", "--max-retries", "50", "--duration", "3s", "--out", dir)
+	for _, want := range []string{"bank (app, full retries) with --auth cert", "pMax(ms)  app, full retries", "transaction shape: app, full retries", "total number of retries: "} {
+		if !strings.Contains(o.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, o.stdout)
+		}
+	}
+	if s := readSummary(t, dir); s.TxnStyle != "app" || s.RetryProtocol != "full" || s.Op("transfer").Retries == 0 {
+		t.Errorf("summary: style %q, protocol %q, transfer %+v; want app, full and retries", s.TxnStyle, s.RetryProtocol, *s.Op("transfer"))
+	}
+	c.mustRun("check", "bank", "--run", dir)
+	mdir := filepath.Join(t.TempDir(), "matrix")
+	c.mustRun("matrix", "--init=false", "--workloads", "bank", "--auth", "cert", "--txn-style", "app,single", "--duration", "2s", "--ramp", "0s", "--out", mdir, "--metrics-addr", "")
+	md := readFile(t, filepath.Join(mdir, "matrix.md"))
+	lines := strings.Split(strings.TrimSpace(md), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[2], "| bank | cert | app, full retries |") || !strings.HasPrefix(lines[3], "| bank | cert | single, full retries |") {
+		t.Errorf("matrix.md:\n%s", md)
+	}
+	for _, style := range []string{"app", "single"} {
+		c.mustRun("check", "bank", "--run", filepath.Join(mdir, "bank-"+style+"-cert"))
+	}
+}
+
 func TestCLIAgainstStack(t *testing.T) {
 	st := stacktest.Start(t)
 	c := newCLI(t, st)
@@ -151,6 +180,8 @@ func TestCLIAgainstStack(t *testing.T) {
 			t.Errorf("psql: SUM(balance)=%d (want %d), transfers of this run=%d (summary committed %d)", sum, 200*500, count, tr.Committed)
 		}
 	})
+
+	t.Run("txn-styles", func(t *testing.T) { testTxnStyles(c.with(t)) })
 
 	t.Run("interrupt-writes-files", func(t *testing.T) {
 		c := c.with(t)
