@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authbench/authbench/workloads"
 	"github.com/authbench/authbench/workloads/bank"
 )
 
@@ -123,30 +124,76 @@ func TestRowsRatiosAndGoals(t *testing.T) {
 	}
 }
 
-// TestTransferScriptIsTheBankTransfer: the pgbench script runs the bank
-// workload's three statements, with pgbench variables for the parameters.
+// TestTransferScriptIsTheBankTransfer: the five-round-trip pgbench script
+// runs the bank workload's pipelined statements one by one, with pgbench
+// variables for the parameters.
 func TestTransferScriptIsTheBankTransfer(t *testing.T) {
-	stmts := bank.Statements()
-	n := len(stmts)
 	params := [][]string{
 		{"$1", "gen_random_uuid()", "$2", ":runid", "$3", ":src", "$4", ":dst", "$5", ":amount"}, // record
 		{"$1", ":src", "$2", ":amount"}, // debit
 		{"$1", ":dst", "$2", ":amount"}, // credit
 	}
-	for _, script := range []string{transferScript, pipelinedScript} {
-		for i, sql := range stmts[n-4 : n-1] {
-			want := strings.NewReplacer(params[i]...).Replace(sql) + ";"
-			if !strings.Contains(script, want) {
-				t.Errorf("a pgbench script lacks %q", want)
+	for i, st := range bank.TransferStatements(workloads.StylePipelined) {
+		want := strings.NewReplacer(params[i]...).Replace(st.SQL) + ";"
+		if !strings.Contains(transferScript, want) {
+			t.Errorf("the pgbench script lacks %q", want)
+		}
+	}
+	if !strings.Contains(transferScript, "BEGIN;\n") || !strings.HasSuffix(transferScript, "END;\n") {
+		t.Error("the script must run the statements in one transaction")
+	}
+}
+
+// TestShapeScriptsSendTheWorkloadsStatements: every style's pgbench script
+// holds each of the style's statements with pgbench's values for its
+// parameters and no $n left, in the round trips authbench takes: a
+// statement per line outside a pipeline is one round trip.
+func TestShapeScriptsSendTheWorkloadsStatements(t *testing.T) {
+	for _, style := range styles {
+		script, err := shapeScript(style)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range bank.TransferStatements(style) {
+			if sql := pgbenchSQL(st); !strings.Contains(script, sql) || strings.Contains(sql, "$") {
+				t.Errorf("%s: the script lacks %q or keeps a $ parameter", style, sql)
 			}
 		}
-		if !strings.Contains(script, "BEGIN;\n") || !strings.HasSuffix(script, "END;\n") {
-			t.Error("a script must run the statements in one transaction")
+		if got := scriptRoundTrips(script); got != shapeRoundTrips[style] {
+			t.Errorf("%s: the script takes %d round trips, authbench %d:\n%s", style, got, shapeRoundTrips[style], script)
 		}
 	}
-	if !strings.Contains(pipelinedScript, "\\startpipeline\nBEGIN;") || !strings.Contains(pipelinedScript, "\\endpipeline\nEND;") {
-		t.Error("the pipelined script must pipeline BEGIN and the statements, then END on its own")
+	if _, err := shapeScript("orm"); err == nil {
+		t.Error("an unknown style must be an error")
 	}
+	app, _ := shapeScript(workloads.StyleApp)
+	for _, want := range []string{"WHERE accounts.id = :src \\gset\n\\if :balance >= :amount\n\\set new_balance :balance - :amount\n", "ROLLBACK;\n\\endif\n"} {
+		if !strings.Contains(app, want) {
+			t.Errorf("app script lacks %q:\n%s", want, app)
+		}
+	}
+}
+
+// scriptRoundTrips counts a pgbench script's round trips on the committed
+// path: each SQL command is one, a pipeline is one, ROLLBACK on the
+// insufficient-funds branch is not taken.
+func scriptRoundTrips(script string) int {
+	n, inPipeline := 0, false
+	for _, line := range strings.Split(script, "\n") {
+		switch {
+		case line == "\\startpipeline":
+			inPipeline = true
+			n++
+		case line == "\\endpipeline":
+			inPipeline = false
+		case line == "ROLLBACK;":
+		case strings.HasSuffix(line, ";") || strings.HasSuffix(line, "\\gset"):
+			if !inPipeline {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 func TestTransferArgs(t *testing.T) {

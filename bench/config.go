@@ -54,19 +54,19 @@ func DefaultConfig() Config {
 		Pgbench: defaultPgbench(), Clients: 8, Duration: 15 * time.Second, HandshakeDuration: 10 * time.Second,
 		Reps: 3, Accounts: 10000, Modes: []string{"cert", "password"},
 		HandshakeModes: []string{"cert", "password", "gssapi"}, RateFraction: 0.5,
-		Sections: []string{sectionThroughput, sectionPipelined, sectionHandshake, sectionOpenLoop},
+		Sections: []string{sectionThroughput, sectionShapes, sectionHandshake, sectionOpenLoop},
 	}
 }
 
 // Sections of the comparison.
 const (
 	sectionThroughput = "throughput"
-	sectionPipelined  = "pipelined" // throughput against pgbench pipelining like authbench
+	sectionShapes     = "shapes" // every transaction style against pgbench in the same statements and round trips
 	sectionHandshake  = "handshake"
 	sectionOpenLoop   = "openloop"
 )
 
-var allSections = []string{sectionThroughput, sectionPipelined, sectionHandshake, sectionOpenLoop}
+var allSections = []string{sectionThroughput, sectionShapes, sectionHandshake, sectionOpenLoop}
 
 // knownModes are the auth modes both tools can use on the local stack.
 var knownModes = []string{"cert", "password", "gssapi"}

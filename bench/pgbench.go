@@ -23,22 +23,6 @@ UPDATE accounts SET balance = balance + :amount WHERE id = :dst;
 END;
 `
 
-// pipelinedScript is the same transfer in the round trips authbench uses:
-// BEGIN and the three statements pipelined (one round trip), then END.
-// pgbench retries a pipeline's serialization failures like any other.
-const pipelinedScript = `\set src random(0, :naccounts - 1)
-\set dst random(0, :naccounts - 2)
-\set dst :dst + case when :dst >= :src then 1 else 0 end
-\set amount random(1, :maxamount)
-\startpipeline
-BEGIN;
-INSERT INTO transfers (id, run_id, src, dst, amount) VALUES (gen_random_uuid(), :runid, :src, :dst, :amount) ON CONFLICT (id) DO NOTHING;
-UPDATE accounts SET balance = balance - :amount WHERE id = :src AND balance >= :amount;
-UPDATE accounts SET balance = balance + :amount WHERE id = :dst;
-\endpipeline
-END;
-`
-
 // selectScript is the select-only transaction of the handshake runs.
 const selectScript = "SELECT 1;\n"
 
@@ -50,20 +34,22 @@ const pgbenchRunID = "00000000-0000-4000-8000-00000000b0b0"
 const maxAmount = 100
 
 // scripts are the paths of the pgbench scripts in the run directory.
-type scripts struct{ transfer, pipelined, selectOnly string }
+type scripts struct {
+	transfer, selectOnly string
+	shapes               map[string]string // transfer-<style>.sql by style
+}
 
 // writeScripts writes the pgbench scripts into dir.
 func writeScripts(dir string) (scripts, error) {
-	sc := scripts{
-		transfer: filepath.Join(dir, "transfer.sql"), pipelined: filepath.Join(dir, "transfer-pipelined.sql"),
-		selectOnly: filepath.Join(dir, "select.sql"),
-	}
-	for path, text := range map[string]string{sc.transfer: transferScript, sc.pipelined: pipelinedScript, sc.selectOnly: selectScript} {
+	sc := scripts{transfer: filepath.Join(dir, "transfer.sql"), selectOnly: filepath.Join(dir, "select.sql")}
+	for path, text := range map[string]string{sc.transfer: transferScript, sc.selectOnly: selectScript} {
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 			return sc, err
 		}
 	}
-	return sc, nil
+	var err error
+	sc.shapes, err = writeShapeScripts(dir)
+	return sc, err
 }
 
 // transferArgs are pgbench's arguments for the transfer: prepared

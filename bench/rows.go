@@ -1,5 +1,7 @@
 package bench
 
+import "fmt"
+
 // Goal directions for a ratio authbench ÷ pgbench.
 const (
 	atLeast = ">="
@@ -10,8 +12,17 @@ const (
 type measure struct {
 	name  string
 	value func(sample) float64
-	goal  string // atLeast or atMost 1.0; "" = reported, no goal
-	lower bool   // lower is better (said in the report when there is no goal)
+	goal  string  // atLeast or atMost bound; "" = reported, no goal
+	bound float64 // the goal's ratio; 0 means 1.0
+	lower bool    // lower is better (said in the report when there is no goal)
+}
+
+// limit is the ratio the goal compares with.
+func (m measure) limit() float64 {
+	if m.bound == 0 {
+		return 1
+	}
+	return m.bound
 }
 
 var (
@@ -59,10 +70,10 @@ func rowsOf(section, auth string, runs []pairRun, ms []measure) []Row {
 		row := Row{Section: section, Measure: m.name, Auth: auth,
 			Pgbench: spreadOf(pg).Median, Authbench: spreadOf(ab).Median, Ratio: spreadOf(rs), Lower: m.lower}
 		if m.goal != "" {
-			row.Goal = m.goal + " 1.0"
+			row.Goal = fmt.Sprintf("%s %.1f", m.goal, m.limit())
 		}
 		if m.goal != "" && row.Ratio.N > 0 {
-			met := m.goal == atLeast && row.Ratio.Median >= 1 || m.goal == atMost && row.Ratio.Median <= 1
+			met := m.goal == atLeast && row.Ratio.Median >= m.limit() || m.goal == atMost && row.Ratio.Median <= m.limit()
 			row.Met = &met
 		}
 		rows = append(rows, row)

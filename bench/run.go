@@ -60,8 +60,8 @@ func newReport(cfg *Config) *Report {
 	}
 }
 
-// runAll runs the throughput pairs, the same against pgbench pipelining
-// like authbench, the handshake pairs, then the open-loop pairs at a rate
+// runAll runs the throughput pairs, every transaction shape against
+// pgbench in the same statements and round trips, the handshake pairs, then the open-loop pairs at a rate
 // derived from the throughput.
 func (r *Report) runAll(rc runCtx, log io.Writer) error {
 	cfg := rc.cfg
@@ -77,12 +77,15 @@ func (r *Report) runAll(rc runCtx, log io.Writer) error {
 		r.Rates[mode] = cfg.RateFraction * min(spreadOf(tpsOf(runs, toolPgbench)).Median, spreadOf(tpsOf(runs, toolAuthbench)).Median)
 	}
 	for _, mode := range cfg.Modes {
-		if !cfg.runs(sectionPipelined) {
+		if !cfg.runs(sectionShapes) {
 			break
 		}
 		rc.mode = mode
-		if _, err := r.pairs(rc, sectionPipelined, log, pipelinedRun, throughputMeasures, "throughput, pgbench pipelined"); err != nil {
-			return err
+		for _, st := range styles {
+			section := fmt.Sprintf("shape %s, %d round trips", st, shapeRoundTrips[st])
+			if _, err := r.pairs(rc, sectionShapes+"-"+st, log, shapeRun(st), shapeMeasures(st), section); err != nil {
+				return err
+			}
 		}
 	}
 	for _, mode := range cfg.HandshakeModes {

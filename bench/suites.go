@@ -19,19 +19,6 @@ func throughputRun(rc *runCtx, rep int, tool string) (sample, error) {
 	return s, err
 }
 
-// pipelinedRun is throughputRun against pgbench sending the transfer in
-// authbench's round trips: the protocol-for-protocol comparison.
-func pipelinedRun(rc *runCtx, rep int, tool string) (sample, error) {
-	if tool == toolAuthbench {
-		return throughputRun(rc, rep, tool)
-	}
-	if err := resetBank(rc); err != nil {
-		return sample{}, err
-	}
-	s, _, err := runPgbench(rc, transferArgs(rc.scripts.pipelined, rc.cfg, maxRetries, 0, ""))
-	return s, err
-}
-
 // handshakeRun opens and closes connections with one tool.
 func handshakeRun(rc *runCtx, rep int, tool string) (sample, error) {
 	if tool == toolPgbench {
