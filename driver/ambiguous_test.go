@@ -44,7 +44,7 @@ func TestCommitOfUnknownOutcome(t *testing.T) {
 		reg := results.NewRegistry([]string{"transfer"}, false, time.Now())
 		rn := &runner{Run: &Run{Config: Config{MaxRetries: 2}, Registry: reg}, opCtx: context.Background(), stopCh: make(chan struct{})}
 		rn.Config.TolerateErrors = true
-		_, err := rn.runTxn(nil, scripted(c.attempts...), rand.New(rand.NewPCG(1, 1)))
+		_, err := rn.runTxn(nil, scripted(c.attempts...), &txnRetries{rng: rand.New(rand.NewPCG(1, 1))})
 		if (err == nil) != c.ok || isAmbiguous(err) != c.ambiguous {
 			t.Errorf("%s: err %v, ambiguous %v; want ok %v, ambiguous %v", c.name, err, isAmbiguous(err), c.ok, c.ambiguous)
 			continue
@@ -75,13 +75,13 @@ func TestBeginRetriesLastATimeWindow(t *testing.T) {
 
 	beginRetryWindow = time.Hour // the rotation's window always ends within it
 	attempts := []error{refused, refused, refused, refused, refused, refused, refused, refused, nil}
-	if retries, err := newRunner().runTxn(nil, scripted(attempts...), rng); err != nil || retries != 8 {
+	if retries, err := newRunner().runTxn(nil, scripted(attempts...), &txnRetries{rng: rng}); err != nil || retries != 8 {
 		t.Errorf("8 refusals at begin, then a commit: %d retries, err %v; want 8 and nil", retries, err)
 	}
 
 	beginRetryWindow = 20 * time.Millisecond
 	start := time.Now()
-	retries, err := newRunner().runTxn(nil, scripted(refused), rng)
+	retries, err := newRunner().runTxn(nil, scripted(refused), &txnRetries{rng: rng})
 	if Classify(err) != results.ClassAuth || time.Since(start) < beginRetryWindow {
 		t.Errorf("refused at begin for good: %d retries over %s, err %v (%s); want an auth error after retrying for %s",
 			retries, time.Since(start), err, Classify(err), beginRetryWindow)
@@ -95,7 +95,7 @@ func TestBeginRetriesLastATimeWindow(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	rn.opCtx = ctx
 	cancel() // the run is stopping
-	if _, err := rn.runTxn(nil, scripted(refused), rng); !errors.Is(err, errStopping) {
+	if _, err := rn.runTxn(nil, scripted(refused), &txnRetries{rng: rng}); !errors.Is(err, errStopping) {
 		t.Errorf("refused at begin while stopping: err %v, want errStopping", err)
 	}
 }

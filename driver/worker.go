@@ -88,6 +88,7 @@ func (rn *runner) stepper(i int) func() (int, time.Time, int, error) {
 	jitter := rand.New(rand.NewPCG(cfg.Seed+uint64(i), 0x2545f4914f6cdd1d))
 	w := rn.Workload.NewWorker(rng)
 	attempt := rn.attemptFunc(w)
+	tr := &txnRetries{rng: jitter}
 	return func() (int, time.Time, int, error) {
 		op := w.Next()
 		db, release, connRetries, err := rn.conn(jitter)
@@ -96,7 +97,7 @@ func (rn *runner) stepper(i int) func() (int, time.Time, int, error) {
 		}
 		defer release()
 		began := time.Now() // a per-txn connect is timed apart, as a handshake
-		retries, err := rn.runTxn(db, attempt, jitter)
+		retries, err := rn.runTxn(db, attempt, tr)
 		return op, began, connRetries + retries, err
 	}
 }
@@ -146,12 +147,16 @@ func (rn *runner) record(rec *results.Recorder, op int, latency, service time.Du
 // out of retries; it returns the number of retries, which the savepoint
 // protocol's retries inside the transaction add to. A failure after a
 // COMMIT of unknown outcome comes back as an ambiguousError.
-func (rn *runner) runTxn(db beginner, attemptOnce attemptFn, rng *rand.Rand) (int, error) {
+//
+// tr is the worker's, reused by every transaction (a fresh one handed to
+// the attempt function would be allocated on every op); runTxn zeroes its
+// count.
+func (rn *runner) runTxn(db beginner, attemptOnce attemptFn, tr *txnRetries) (int, error) {
 	unknown := false
 	var beginFailed time.Time // the transaction's first failure to begin
-	tr := txnRetries{rng: rng}
+	tr.n = 0
 	for {
-		err := attemptOnce(db, &tr)
+		err := attemptOnce(db, tr)
 		if err == nil || errors.Is(err, workloads.ErrAlreadyApplied) {
 			return tr.n, nil
 		}
@@ -166,7 +171,7 @@ func (rn *runner) runTxn(db beginner, attemptOnce attemptFn, rng *rand.Rand) (in
 		if tr.n >= rn.Config.MaxRetries || !shouldRetry(err) && !retryBegin(err, beginFailed) {
 			return tr.n, settle(err, unknown)
 		}
-		if !rn.backOff(err, tr.n, rng) {
+		if !rn.backOff(err, tr.n, tr.rng) {
 			return tr.n, settle(errStopping, unknown)
 		}
 		tr.n++

@@ -103,20 +103,44 @@ func (b *bank) NewWorker(rng *rand.Rand) workloads.Worker {
 	t := worker{b: b, rng: rng}
 	switch b.style {
 	case workloads.StyleApp:
-		return &appWorker{worker: t}
+		return newAppWorker(t)
 	case workloads.StyleSingle:
-		return &singleWorker{worker: t}
+		return newSingleWorker(t)
 	}
-	return &pipelinedWorker{worker: t}
+	return newPipelinedWorker(t)
 }
 
-// worker draws transfers; the style's worker type sends them.
+// worker draws transfers; the style's worker type sends them. The
+// statements' arguments are pointers to its fields, in slices built once
+// (args), so that sending a transfer boxes no value: the hot path
+// allocates only inside pgx.
 type worker struct {
 	b        *bank
 	rng      *rand.Rand
 	id       [16]byte
 	src, dst int64
 	amount   int64
+}
+
+// args returns arguments reading the worker's fields, by the names of
+// bank.Statement's Params, for a statement's arguments.
+func (w *worker) args(names ...string) []any {
+	out := make([]any, len(names))
+	for i, n := range names {
+		switch n {
+		case "id":
+			out[i] = workloads.UUID(&w.id)
+		case "run_id":
+			out[i] = workloads.UUID(&w.b.runID)
+		case "src":
+			out[i] = workloads.Int8(&w.src)
+		case "dst":
+			out[i] = workloads.Int8(&w.dst)
+		case "amount":
+			out[i] = workloads.Int8(&w.amount)
+		}
+	}
+	return out
 }
 
 var errInsufficient = &workloads.Outcome{Name: "insufficient_funds"}

@@ -12,7 +12,15 @@ import (
 // debit with a condition, credit (workloads.StylePipelined).
 type pipelinedWorker struct {
 	worker
-	batch pgx.Batch
+	batch                         pgx.Batch
+	recordArgs, debitArgs, credit []any
+}
+
+func newPipelinedWorker(t worker) *pipelinedWorker {
+	w := &pipelinedWorker{worker: t}
+	w.recordArgs = w.args("id", "run_id", "src", "dst", "amount")
+	w.debitArgs, w.credit = w.args("src", "amount"), w.args("dst", "amount")
+	return w
 }
 
 // Attempt records the transfer and moves the money, pipelined in one round
@@ -32,9 +40,9 @@ func (w *pipelinedWorker) Attempt(ctx context.Context, tx pgx.Tx) error {
 // QueueAttempt queues the transfer: record it, debit, credit. The driver
 // sends them after BEGIN in the same round trip (workloads.Batcher).
 func (w *pipelinedWorker) QueueAttempt(b *pgx.Batch) {
-	b.Queue(sqlRecord, w.id, w.b.runID, w.src, w.dst, w.amount)
-	b.Queue(sqlDebit, w.src, w.amount)
-	b.Queue(sqlCredit, w.dst, w.amount)
+	b.Queue(sqlRecord, w.recordArgs...)
+	b.Queue(sqlDebit, w.debitArgs...)
+	b.Queue(sqlCredit, w.credit...)
 }
 
 // ReadAttempt reads the three results: an id already recorded means
@@ -67,29 +75,39 @@ func (w *pipelinedWorker) ReadAttempt(br pgx.BatchResults) error {
 // retry of a transfer that did commit stops at it, before any read.
 type appWorker struct {
 	worker
-	balance int64
-	readID  int64
+	balance, readID, newBalance    int64
+	recordArgs, readArgs, readDest []any
+	setArgs, addArgs               []any
+}
+
+func newAppWorker(t worker) *appWorker {
+	w := &appWorker{worker: t}
+	w.recordArgs, w.readArgs = w.args("id", "run_id", "src", "dst", "amount"), w.args("src")
+	w.readDest = []any{&w.readID, &w.balance}
+	w.setArgs, w.addArgs = []any{workloads.Int8(&w.newBalance), workloads.Int8(&w.src)}, w.args("amount", "dst")
+	return w
 }
 
 // Attempt runs the transfer inside tx, one round trip per statement.
 func (w *appWorker) Attempt(ctx context.Context, tx pgx.Tx) error {
-	recorded, err := tx.Exec(ctx, sqlRecord, w.id, w.b.runID, w.src, w.dst, w.amount)
+	recorded, err := tx.Exec(ctx, sqlRecord, w.recordArgs...)
 	if err != nil {
 		return err
 	}
 	if recorded.RowsAffected() == 0 {
 		return workloads.ErrAlreadyApplied
 	}
-	if err := tx.QueryRow(ctx, sqlReadBalance, w.src).Scan(&w.readID, &w.balance); err != nil {
+	if err := tx.QueryRow(ctx, sqlReadBalance, w.readArgs...).Scan(w.readDest...); err != nil {
 		return err
 	}
 	if w.balance < w.amount {
 		return errInsufficient
 	}
-	if _, err := tx.Exec(ctx, sqlSetBalance, w.balance-w.amount, w.src); err != nil {
+	w.newBalance = w.balance - w.amount
+	if _, err := tx.Exec(ctx, sqlSetBalance, w.setArgs...); err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, sqlAddBalance, w.amount, w.dst)
+	_, err = tx.Exec(ctx, sqlAddBalance, w.addArgs...)
 	return err
 }
 
@@ -98,8 +116,15 @@ func (w *appWorker) Attempt(ctx context.Context, tx pgx.Tx) error {
 // the money of the transfer it recorded.
 type singleWorker struct {
 	worker
-	funded int64
-	moved  int64
+	funded, moved int64
+	args, dest    []any
+}
+
+func newSingleWorker(t worker) *singleWorker {
+	w := &singleWorker{worker: t}
+	w.args = w.worker.args("id", "run_id", "src", "dst", "amount")
+	w.dest = []any{&w.funded, &w.moved}
+	return w
 }
 
 // Attempt runs the statement inside tx.
@@ -110,7 +135,7 @@ func (w *singleWorker) Attempt(ctx context.Context, tx pgx.Tx) error {
 // AttemptSingle runs the statement on q: funded and two accounts moved is
 // a transfer; funded and none moved, an id already recorded.
 func (w *singleWorker) AttemptSingle(ctx context.Context, q workloads.Querier) error {
-	err := q.QueryRow(ctx, sqlTransferOnce, w.id, w.b.runID, w.src, w.dst, w.amount).Scan(&w.funded, &w.moved)
+	err := q.QueryRow(ctx, sqlTransferOnce, w.args...).Scan(w.dest...)
 	switch {
 	case err != nil:
 		return err
