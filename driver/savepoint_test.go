@@ -40,7 +40,10 @@ type spDB struct {
 	tx *spTx
 }
 
-func (d spDB) Begin(context.Context) (pgx.Tx, error) { d.tx.log = append(d.tx.log, "BEGIN"); return d.tx, nil }
+func (d spDB) Begin(context.Context) (pgx.Tx, error) {
+	d.tx.log = append(d.tx.log, "BEGIN")
+	return d.tx, nil
+}
 
 // spWorker's attempts return errs in turn, then nil.
 type spWorker struct {
