@@ -4,6 +4,10 @@
 //
 //   - throughput: pgbench running a script that is the bank transfer versus
 //     `authbench run bank`: TPS and CPU time per committed transaction;
+//   - shapes: every transaction style (`run bank --txn-style`) versus pgbench
+//     running the style's statements in the same round trips, its script
+//     written from the workload's own: TPS, CPU per transaction and per
+//     round trip;
 //   - handshake: `pgbench -C` with a select-only script versus
 //     `authbench handshake`: connections per second and connection time;
 //   - open loop: `pgbench -R` versus `authbench run --max-rate` at a fraction

@@ -82,7 +82,7 @@ func (r *Report) runAll(rc runCtx, log io.Writer) error {
 		}
 		rc.mode = mode
 		for _, st := range styles {
-			section := fmt.Sprintf("shape %s, %d round trips", st, shapeRoundTrips[st])
+			section := fmt.Sprintf("shape %s, %s", st, roundTrips(shapeRoundTrips[st]))
 			if _, err := r.pairs(rc, sectionShapes+"-"+st, log, shapeRun(st), shapeMeasures(st), section); err != nil {
 				return err
 			}

@@ -21,6 +21,14 @@ var styles = []string{workloads.StylePipelined, workloads.StyleApp, workloads.St
 // record, the read, the two writes, COMMIT; single, the statement alone.
 var shapeRoundTrips = map[string]int{workloads.StylePipelined: 2, workloads.StyleApp: 6, workloads.StyleSingle: 1}
 
+// roundTrips says n round trips in words: "1 round trip", "6 round trips".
+func roundTrips(n int) string {
+	if n == 1 {
+		return "1 round trip"
+	}
+	return fmt.Sprintf("%d round trips", n)
+}
+
 // pgbenchValues are the pgbench expressions of the transfer's parameters.
 var pgbenchValues = map[string]string{
 	"id": "gen_random_uuid()", "run_id": ":runid", "src": ":src", "dst": ":dst", "amount": ":amount", "new_balance": ":new_balance",
@@ -111,7 +119,7 @@ func shapeRun(style string) runOne {
 func shapeMeasures(style string) []measure {
 	rt := float64(shapeRoundTrips[style])
 	return append(throughputMeasures[:2:2], measure{
-		name:  fmt.Sprintf("CPU µs per round trip (%d per transaction)", shapeRoundTrips[style]),
+		name:  "CPU µs per round trip",
 		value: func(s sample) float64 { return s.CPUPerOpUs / rt }, goal: atMost, bound: 1.3,
 	})
 }

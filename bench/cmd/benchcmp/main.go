@@ -45,7 +45,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringSliceVar(&cfg.HandshakeModes, "handshake-modes", cfg.HandshakeModes, "auth modes of the handshake pairs (gssapi adds a KDC)")
 	fs.Float64Var(&cfg.RateFraction, "rate-fraction", cfg.RateFraction, "open-loop rate as a fraction of the measured maximum")
 	fs.Float64Var(&cfg.Rate, "rate", 0, "open-loop rate in transactions/s (default: --rate-fraction of the measured maximum)")
-	fs.StringSliceVar(&cfg.Sections, "sections", cfg.Sections, "comparisons to run: throughput, pipelined (throughput against pgbench pipelining like authbench), handshake, openloop")
+	fs.StringSliceVar(&cfg.Sections, "sections", cfg.Sections, "comparisons to run: throughput, shapes (every transaction style against pgbench sending the same statements in the same round trips), handshake, openloop")
 	fs.BoolVar(&cfg.KeepStack, "keep-stack", false, "leave the stack running afterwards")
 	if err := fs.Parse(args); errors.Is(err, pflag.ErrHelp) {
 		return 0
