@@ -1,6 +1,8 @@
 package driver
 
 import (
+	"context"
+
 	"github.com/jackc/pgx/v5"
 
 	"github.com/authbench/authbench/workloads"
@@ -13,27 +15,27 @@ import (
 // statement, that statement alone (one round trip); when w is a
 // workloads.Batcher, one pipelined batch that begins its own transaction,
 // so that BEGIN costs no round trip of its own (a transfer takes two round
-// trips instead of three); otherwise Begin, Attempt, Commit.
-func (rn *runner) attemptFunc(w workloads.Worker) attemptFn {
+// trips instead of three); otherwise Begin, Attempt, Commit. Its
+// statements run in ctx, the worker's own (see worker).
+func (rn *runner) attemptFunc(ctx context.Context, w workloads.Worker) attemptFn {
 	if rn.Config.RetryProtocol == ProtocolSavepoint {
-		return func(db beginner, tr *txnRetries) error { return rn.savepointAttempt(db, w, tr) }
+		return func(db beginner, tr *txnRetries) error { return rn.savepointAttempt(ctx, db, w, tr) }
 	}
 	if sw, ok := w.(workloads.Single); ok {
-		return func(db beginner, _ *txnRetries) error { return commitFailed(sw.AttemptSingle(rn.opCtx, db)) }
+		return func(db beginner, _ *txnRetries) error { return commitFailed(sw.AttemptSingle(ctx, db)) }
 	}
 	if bw, ok := w.(workloads.Batcher); ok {
 		b := new(pgx.Batch) // reused by every attempt of this worker
-		return func(db beginner, _ *txnRetries) error { return rn.batchAttempt(db, bw, b) }
+		return func(db beginner, _ *txnRetries) error { return rn.batchAttempt(ctx, db, bw, b) }
 	}
-	return func(db beginner, _ *txnRetries) error { return rn.attempt(db, w) }
+	return func(db beginner, _ *txnRetries) error { return rn.attempt(ctx, db, w) }
 }
 
 // batchAttempt sends BEGIN and the worker's queries in one batch, reads
 // the results and commits. A failed BEGIN (or no connection) means nothing
 // ran: it is a beginError, always safe to retry. Rolling back also hands
 // a pooled connection back when BEGIN failed.
-func (rn *runner) batchAttempt(db beginner, w workloads.Batcher, b *pgx.Batch) error {
-	ctx := rn.opCtx
+func (rn *runner) batchAttempt(ctx context.Context, db beginner, w workloads.Batcher, b *pgx.Batch) error {
 	*b = pgx.Batch{QueuedQueries: b.QueuedQueries[:0]}
 	b.BeginTx(pgx.TxOptions{})
 	w.QueueAttempt(b)

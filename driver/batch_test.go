@@ -64,7 +64,7 @@ func TestBatchAttemptBeginsInTheBatchAndCommits(t *testing.T) {
 	rn := &runner{opCtx: context.Background()}
 	db, b := &fakeBatchDB{}, new(pgx.Batch)
 	for i := 0; i < 2; i++ { // the batch is reused: no query left from before
-		if err := rn.batchAttempt(db, oneQuery{}, b); err != nil {
+		if err := rn.batchAttempt(context.Background(), db, oneQuery{}, b); err != nil {
 			t.Fatal(err)
 		}
 		if len(db.sent) != 2 || db.sent[0] != "begin" || db.sent[1] != "UPDATE t SET x = x + 1" {
@@ -90,7 +90,7 @@ func TestBatchAttemptFailures(t *testing.T) {
 	}
 	for _, c := range cases {
 		rn := &runner{opCtx: context.Background()}
-		err := rn.batchAttempt(&c.db, oneQuery{}, new(pgx.Batch))
+		err := rn.batchAttempt(context.Background(), &c.db, oneQuery{}, new(pgx.Batch))
 		if !errors.Is(err, boom) || isBeginError(err) != c.wantBegin {
 			t.Errorf("%s: err %v (begin error %v), want boom (begin error %v)", c.name, err, isBeginError(err), c.wantBegin)
 		}

@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/authbench/authbench/workloads"
@@ -53,9 +54,8 @@ const (
 // then rolled back to the savepoint and the attempt runs again in the same
 // transaction. Any other failure, or the last retry's, ends the
 // transaction; runTxn decides whether a new one is worth it.
-func (rn *runner) savepointAttempt(db beginner, w workloads.Worker, tr *txnRetries) error {
-	ctx := rn.opCtx
-	tx, err := rn.begin(db)
+func (rn *runner) savepointAttempt(ctx context.Context, db beginner, w workloads.Worker, tr *txnRetries) error {
+	tx, err := rn.begin(ctx, db)
 	if err != nil {
 		return err
 	}

@@ -97,7 +97,7 @@ func TestSavepointRetriesInsideTheTransaction(t *testing.T) {
 			tx := &spTx{releaseErr: c.releaseErr}
 			rn := spRunner(c.maxRetries)
 			w := &spWorker{errs: c.errs, tx: tx}
-			retries, err := rn.runTxn(spDB{tx: tx}, rn.attemptFunc(w), &txnRetries{rng: rand.New(rand.NewPCG(1, 1))})
+			retries, err := rn.runTxn(spDB{tx: tx}, rn.attemptFunc(context.Background(), w), &txnRetries{rng: rand.New(rand.NewPCG(1, 1))})
 			if !slices.Equal(tx.log, c.want) || retries != c.retries || (err != nil) != c.fails {
 				t.Errorf("statements %q, %d retries, err %v\nwant %q, %d retries, failed %v", tx.log, retries, err, c.want, c.retries, c.fails)
 			}
@@ -116,7 +116,7 @@ func TestTransactionPathAllocatesNothing(t *testing.T) {
 		rn.Config.RetryProtocol = protocol
 		tx := &spTx{log: make([]string, 0, 16)}
 		w := &spWorker{tx: tx}
-		attempt, tr := rn.attemptFunc(w), &txnRetries{rng: rand.New(rand.NewPCG(1, 1))}
+		attempt, tr := rn.attemptFunc(context.Background(), w), &txnRetries{rng: rand.New(rand.NewPCG(1, 1))}
 		var db beginner = spDB{tx: tx} // boxed once, as the pool is
 		n := testing.AllocsPerRun(1000, func() {
 			tx.log = tx.log[:0]

@@ -18,7 +18,13 @@ import (
 // counts from it.
 func (rn *runner) worker(i int) {
 	cfg := &rn.Config
-	step := rn.stepper(i)
+	// The worker's statements run in a context of its own, a child of the
+	// ops' one: pgx registers every statement with its context's
+	// cancellation, and on the shared context the workers would contend
+	// for one lock on every statement.
+	ctx, cancel := context.WithCancel(rn.opCtx)
+	defer cancel()
+	step := rn.stepper(ctx, i)
 	rec := rn.Registry.NewRecorder()
 	begin := rn.start.Add(cfg.Ramp * time.Duration(i) / time.Duration(cfg.Concurrency))
 	if !rn.sleepUntil(begin) {
@@ -74,7 +80,7 @@ func (rn *runner) firstSlot(i int, begin time.Time, interval time.Duration) time
 // stepper returns worker i's unit of work: one transaction of the workload
 // (with its retries), or with ConnectOnly one connection opened and closed.
 // It returns the op, when its timed part began, the retries and the error.
-func (rn *runner) stepper(i int) func() (int, time.Time, int, error) {
+func (rn *runner) stepper(ctx context.Context, i int) func() (int, time.Time, int, error) {
 	cfg := &rn.Config
 	if cfg.ConnectOnly {
 		return func() (int, time.Time, int, error) {
@@ -87,7 +93,7 @@ func (rn *runner) stepper(i int) func() (int, time.Time, int, error) {
 	// shifts the workload's sequence of ops for a given seed.
 	jitter := rand.New(rand.NewPCG(cfg.Seed+uint64(i), 0x2545f4914f6cdd1d))
 	w := rn.Workload.NewWorker(rng)
-	attempt := rn.attemptFunc(w)
+	attempt := rn.attemptFunc(ctx, w)
 	tr := &txnRetries{rng: jitter}
 	return func() (int, time.Time, int, error) {
 		op := w.Next()
@@ -205,9 +211,8 @@ func (rn *runner) backOff(err error, attempt int, rng *rand.Rand) bool {
 }
 
 // attempt runs one attempt of the op in its own transaction.
-func (rn *runner) attempt(db beginner, w workloads.Worker) error {
-	ctx := rn.opCtx
-	tx, err := rn.begin(db)
+func (rn *runner) attempt(ctx context.Context, db beginner, w workloads.Worker) error {
+	tx, err := rn.begin(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -219,8 +224,8 @@ func (rn *runner) attempt(db beginner, w workloads.Worker) error {
 }
 
 // begin starts a transaction on db; a failure is a beginError.
-func (rn *runner) begin(db beginner) (pgx.Tx, error) {
-	tx, err := db.Begin(rn.opCtx)
+func (rn *runner) begin(ctx context.Context, db beginner) (pgx.Tx, error) {
+	tx, err := db.Begin(ctx)
 	if err != nil {
 		rn.noteConnectError(err)
 		return nil, &beginError{err}
