@@ -66,13 +66,14 @@ type runner struct {
 	opCtx     context.Context
 	cancelOps context.CancelFunc
 	issued    atomic.Int64
+	busy      busyConns // per worker, its transaction's connection (endOps)
 }
 
 // Execute runs the load until the duration ends, MaxOps are issued, an
 // untolerated error happens or ctx is cancelled; in-flight ops get
 // Config.StopGrace to finish. Ticks are written and printed as it goes.
 func (r *Run) Execute(ctx context.Context) Result {
-	rn := &runner{Run: r, start: r.Registry.Start(), stopCh: make(chan struct{})}
+	rn := &runner{Run: r, start: r.Registry.Start(), stopCh: make(chan struct{}), busy: make(busyConns, r.Config.Concurrency)}
 	rn.opCtx, rn.cancelOps = context.WithCancel(context.Background())
 	defer rn.cancelOps()
 	if r.Config.Duration > 0 {
@@ -108,7 +109,7 @@ func (rn *runner) stop(reason string, err error) {
 		if grace <= 0 {
 			grace = 5 * time.Second
 		}
-		time.AfterFunc(grace, rn.cancelOps)
+		time.AfterFunc(grace, rn.endOps)
 	})
 }
 

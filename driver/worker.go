@@ -18,12 +18,9 @@ import (
 // counts from it.
 func (rn *runner) worker(i int) {
 	cfg := &rn.Config
-	// The worker's statements run in a context of its own, a child of the
-	// ops' one: pgx registers every statement with its context's
-	// cancellation, and on the shared context the workers would contend
-	// for one lock on every statement.
-	ctx, cancel := context.WithCancel(rn.opCtx)
-	defer cancel()
+	// The worker's statements run in a context pgx does not watch; the
+	// grace's end stops them by closing their connection (see endOps).
+	ctx := context.WithoutCancel(rn.opCtx)
 	step := rn.stepper(ctx, i)
 	rec := rn.Registry.NewRecorder()
 	begin := rn.start.Add(cfg.Ramp * time.Duration(i) / time.Duration(cfg.Concurrency))
@@ -93,7 +90,7 @@ func (rn *runner) stepper(ctx context.Context, i int) func() (int, time.Time, in
 	// shifts the workload's sequence of ops for a given seed.
 	jitter := rand.New(rand.NewPCG(cfg.Seed+uint64(i), 0x2545f4914f6cdd1d))
 	w := rn.Workload.NewWorker(rng)
-	attempt := rn.attemptFunc(ctx, w)
+	attempt := rn.onConn(i, rn.attemptFunc(ctx, w))
 	tr := &txnRetries{rng: jitter}
 	return func() (int, time.Time, int, error) {
 		op := w.Next()
