@@ -15,7 +15,7 @@ import (
 // (context.WithoutCancel of the ops' context): for a context that can be
 // cancelled pgx registers every statement with context.AfterFunc and a
 // channel, which is most of its allocations per statement (a transfer in
-// the app style: 44 → 20). The stop's grace then cannot end a statement
+// the app style: 44 → 19). The stop's grace then cannot end a statement
 // in flight through its context, so each worker publishes the connection
 // its transaction runs on, and when the grace ends endOps asks the server
 // to cancel the statement and closes the connection under it: the
@@ -34,7 +34,7 @@ const cancelRequestTimeout = 2 * time.Second
 // (waits on the pool, backoffs) and ends every statement still in flight.
 // It returns once the cancel requests are answered or timed out.
 func (rn *runner) endOps() {
-	rn.cancelOps() // before the slots are read: see onConn
+	rn.cancelOps() // before the slots are read: see runPublished
 	var wg sync.WaitGroup
 	for i := range rn.busy {
 		pc := rn.busy[i].Swap(nil) // the worker no longer releases it as it is
