@@ -6,7 +6,10 @@ GO ?= go
 BIN := bin/authbench
 STACK_DIR ?= .stack
 # Debian packages the local stack runs (checked one by one; only missing ones are installed).
-DEB_PACKAGES := postgresql haproxy krb5-kdc krb5-admin-server krb5-user prometheus chromium xz-utils
+DEB_PACKAGES := postgresql haproxy krb5-kdc krb5-admin-server krb5-user prometheus chromium xz-utils gcc
+# SPIRE's server and agent (tools/spire/go.mod pins the version; gcc builds its sqlite):
+# built once into SPIRE_DIR, outside the clone; spire-server/spire-agent >= 1.9 on PATH are used instead.
+export SPIRE_DIR ?= $(HOME)/.cache/authbench/spire-v1.13.3
 TEST_TIMEOUT ?= 25m
 FUZZTIME ?= 30s
 DURATION ?= 10m
@@ -20,12 +23,14 @@ SUB_MODULES := deploy results/report/browsertest
 # package:target of every fuzz target; go test -fuzz takes one target per run.
 FUZZ_TARGETS := ./results:FuzzReadHlog ./results:FuzzReadTicks ./results:FuzzReadSummary ./workloads/orders:FuzzParseMix
 
-.PHONY: all deps build test unit demo demo-down vet clean bench fuzz soak openbao
+.PHONY: all deps debs spire build test unit demo demo-down vet clean bench fuzz soak openbao
 
 all: build
 
-## deps: install the Debian packages the stack needs, only those missing
-deps:
+## deps: install the Debian packages the stack needs (only those missing) and SPIRE
+deps: debs spire
+
+debs:
 	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
@@ -33,6 +38,11 @@ deps:
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	else echo "deps: all of $(DEB_PACKAGES) present"; fi
+
+## spire: SPIRE's server and agent where the stack finds them (see stack/spiffe/spirebin);
+## a no-op when they are there, a link-only build when Go's build cache is warm
+spire: debs
+	@GO=$(GO) $(GO) run ./stack/spiffe/spirebin/spirebuild -module tools/spire
 
 ## build: the CLI into bin/authbench
 build:

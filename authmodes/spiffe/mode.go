@@ -110,7 +110,7 @@ func (m *mode) Configure(ctx context.Context, cfg *pgxpool.Config, env authmodes
 		return err
 	}
 	start := time.Now()
-	src, err := m.openSource(ctx)
+	src, err := m.openSource(ctx, cfg.ConnConfig.User)
 	if err != nil {
 		return err
 	}

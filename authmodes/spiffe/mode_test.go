@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -22,7 +23,8 @@ import (
 	"github.com/authbench/authbench/authmodes/authmodestest"
 	"github.com/authbench/authbench/fix"
 	"github.com/authbench/authbench/stack/pki"
-	"github.com/authbench/authbench/stack/spiffe/spiffeissuer"
+	"github.com/authbench/authbench/stack/spiffe/spire"
+	"github.com/authbench/authbench/stack/stacktest"
 )
 
 // configure runs Configure with a fresh recorder; every event it gets must
@@ -126,15 +128,15 @@ func TestNobodyListening(t *testing.T) {
 }
 
 func TestNoIdentityFailsWithoutWaiting(t *testing.T) {
-	other := spiffeissuer.Entry{SPIFFEID: clientID, DNSNames: []string{"bench_spiffe"}, UID: os.Getuid() + 1}
-	s := startIssuer(t, 0, other)
+	s := startIssuer(t)
+	s.sp.Unregister(t, client(0).ID, clientID) // the next test registers it again
 	m := newTestMode(t, "--spiffe-socket", s.addr, "--spiffe-timeout", wait.String())
 	start := time.Now()
 	_, err := configure(t, m, poolConfig(t, "bench_spiffe", 1, otherCA(t)))
 	wantError(t, err, "issued no SVID to this process", "no identity issued", "-selector unix:uid:")
 	var ce *fix.Error
-	if !errors.As(err, &ce) || !ce.CredentialFailure() || ce.Step != "svid" || !ce.Fix.Refers(fix.Command("stack up")) {
-		t.Errorf("%T %+v is not a credential failure of step svid whose fix names stack up", err, ce)
+	if !errors.As(err, &ce) || !ce.CredentialFailure() || ce.Step != "svid" {
+		t.Errorf("%T %+v is not a credential failure of step svid", err, ce)
 	}
 	if status.Code(errors.Unwrap(err)) != codes.PermissionDenied {
 		t.Errorf("the Workload API's refusal is not in the chain: %v", errors.Unwrap(err))
@@ -144,26 +146,27 @@ func TestNoIdentityFailsWithoutWaiting(t *testing.T) {
 	}
 }
 
-// fixture is an issuer, a fake database server with an SVID for
-// localhost, and a pool config trusting the issuer's bundle as --ca.
+// fixture is the package's SPIRE, a fake database server with an SVID
+// for localhost minted by it, and a pool config trusting SPIRE's bundle as
+// --ca.
 type fixture struct {
 	iss *issuer
 	db  *fakePG
 	cfg *pgxpool.Config
 }
 
-func newFixture(t *testing.T, ttl time.Duration) *fixture {
+func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	s := startIssuer(t, ttl, client(), server())
+	s := startIssuer(t)
 	db := startFakePG(t, s.serverCert())
 	return &fixture{iss: s, db: db, cfg: poolConfig(t, "bench_spiffe", db.port(), s.bundle())}
 }
 
-// newPKIFixture is newFixture with a long-lived server certificate from an
-// ordinary CA, for SVIDs shorter-lived than the test.
-func newPKIFixture(t *testing.T, ttl time.Duration) *fixture {
+// newPKIFixture is newFixture with a server certificate from an ordinary
+// CA, for tests that stop the agent.
+func newPKIFixture(t *testing.T) *fixture {
 	t.Helper()
-	s := startIssuer(t, ttl, client())
+	s := startIssuer(t)
 	dir := t.TempDir()
 	ca, err := pki.LoadOrCreateCA(dir, "database CA")
 	if err != nil {
@@ -182,13 +185,13 @@ func newPKIFixture(t *testing.T, ttl time.Duration) *fixture {
 }
 
 func TestPresentsCurrentSVIDAndRecycles(t *testing.T) {
-	f := newFixture(t, time.Hour)
+	f := newFixture(t)
 	m := newTestMode(t, "--spiffe-socket", f.iss.addr, "--spiffe-recycle-on-rotation", "--spiffe-recycle-jitter", "0s")
 	rec, err := configure(t, m, f.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	first := f.iss.serial(clientID)
+	first := f.iss.serial()
 	if got := last(t, f.db); got != first {
 		t.Errorf("the probe presented serial %s, want the current SVID's %s", got, first)
 	}
@@ -204,8 +207,7 @@ func TestPresentsCurrentSVIDAndRecycles(t *testing.T) {
 		t.Errorf("pooled connection presented %s, want %s", got, first)
 	}
 
-	f.iss.iss.Rotate()
-	second := f.iss.serial(clientID)
+	second := f.iss.rotate()
 	if ev := rec.WaitKind(t, "rotation", 1, wait); !strings.Contains(ev[0].Detail, "serial="+second) {
 		t.Errorf("rotation event %q lacks serial=%s", ev[0], second)
 	}
@@ -257,7 +259,7 @@ func assertNoKey(t *testing.T, m *mode, rec *authmodestest.Recorder) {
 // event; it returns the connection's backend pid.
 func rotateUnderConnection(t *testing.T, args ...string) (*fixture, *authmodestest.Recorder, *pgxpool.Pool, uint32) {
 	t.Helper()
-	f := newFixture(t, time.Hour)
+	f := newFixture(t)
 	m := newTestMode(t, append([]string{"--spiffe-socket", f.iss.addr}, args...)...)
 	rec, err := configure(t, m, f.cfg)
 	if err != nil {
@@ -265,7 +267,7 @@ func rotateUnderConnection(t *testing.T, args ...string) (*fixture, *authmodeste
 	}
 	p := openPool(t, f.cfg)
 	pid := acquire(t, p)
-	f.iss.iss.Rotate()
+	f.iss.rotate()
 	rec.WaitKind(t, "rotation", 1, wait)
 	return f, rec, p, pid
 }
@@ -287,13 +289,13 @@ func TestWithoutRecycleConnectionsStay(t *testing.T) {
 	}
 	p.Reset() // new connections present the new SVID
 	acquire(t, p)
-	if got, want := last(t, f.db), f.iss.serial(clientID); got != want {
+	if got, want := last(t, f.db), f.iss.serial(); got != want {
 		t.Errorf("new connection presented %s, want %s", got, want)
 	}
 }
 
 func TestServerSPIFFEID(t *testing.T) {
-	f := newFixture(t, time.Hour)
+	f := newFixture(t)
 	other := otherCA(t) // --ca is not what verifies the server then
 	cfg := poolConfig(t, "bench_spiffe", f.db.port(), other)
 	m := newTestMode(t, "--spiffe-socket", f.iss.addr, "--server-spiffe-id", serverID)
@@ -325,7 +327,7 @@ func otherCA(t *testing.T) string {
 }
 
 func TestServerNotTrustedByCA(t *testing.T) {
-	f := newFixture(t, time.Hour)
+	f := newFixture(t)
 	m := newTestMode(t, "--spiffe-socket", f.iss.addr)
 	_, err := configure(t, m, poolConfig(t, "bench_spiffe", f.db.port(), otherCA(t)))
 	wantError(t, err, "server's certificate is not trusted", "x509:")
@@ -339,7 +341,7 @@ func TestServerNotTrustedByCA(t *testing.T) {
 }
 
 func TestDatabaseRefusesCN(t *testing.T) {
-	f := newFixture(t, time.Hour)
+	f := newFixture(t)
 	f.db.reject.Store(true)
 	m := newTestMode(t, "--spiffe-socket", f.iss.addr)
 	_, err := configure(t, m, f.cfg)
@@ -351,7 +353,7 @@ func TestDatabaseRefusesCN(t *testing.T) {
 }
 
 func TestUserIsTheCN(t *testing.T) {
-	f := newFixture(t, time.Hour)
+	f := newFixture(t)
 	m := newTestMode(t, "--spiffe-socket", f.iss.addr)
 	_, err := configure(t, m, poolConfig(t, "root", f.db.port(), f.iss.bundle()))
 	wantError(t, err, `is for SQL user "bench_spiffe"`, "bench_spiffe", "-dns root")
@@ -360,8 +362,11 @@ func TestUserIsTheCN(t *testing.T) {
 	}
 }
 
+// TestExpiredSVIDThenRecovery stops the agent until the SVID in use has
+// expired, then starts it again.
 func TestExpiredSVIDThenRecovery(t *testing.T) {
-	f := newPKIFixture(t, 2*time.Second)
+	f := newPKIFixture(t)
+	f.iss.sp.Register(t, client(spireMinTTL)) // expires soon after the agent stops
 	m := newTestMode(t, "--spiffe-socket", f.iss.addr)
 	rec, err := configure(t, m, f.cfg)
 	if err != nil {
@@ -369,7 +374,10 @@ func TestExpiredSVIDThenRecovery(t *testing.T) {
 	}
 	p := openPool(t, f.cfg)
 	acquire(t, p)
-	f.iss.stop()
+	if err := f.iss.sp.Stop(spire.AgentProc, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { startAgent(t, f.iss.sp) }) // for the tests after this one, even if it fails
 	rec.WaitKind(t, "watch-error", 1, wait)
 	svid, _ := m.src.GetX509SVID()
 	time.Sleep(time.Until(svid.Certificates[0].NotAfter.Add(100 * time.Millisecond)))
@@ -387,17 +395,35 @@ func TestExpiredSVIDThenRecovery(t *testing.T) {
 		t.Errorf("expired event %q lacks the serial", ev[0])
 	}
 
-	// The agent is back and the source reconnects by itself. Rotations
-	// before the stop left rotation events, so wait for the one naming the
-	// new SVID. The restarted issuer mints long-lived SVIDs: no scheduled
-	// rotation can replace it before the connection presents it.
-	f.iss.restart(time.Hour)
-	fresh := f.iss.serial(clientID)
+	// The agent is back with SVIDs of an hour (the entry is changed while
+	// it is down), and the source reconnects by itself. Rotations before
+	// the stop left rotation events, so wait for the one naming the new
+	// SVID: no scheduled rotation can replace it before the connection
+	// presents it.
+	if err := f.iss.sp.UpdateEntry(ctx, client(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	startAgent(t, f.iss.sp)
+	fresh := f.iss.serial()
 	rec.WaitFor(t, "rotation naming serial="+fresh, 1, wait, func(e authmodestest.Event) bool {
 		return e.Kind == "rotation" && strings.Contains(e.Detail, "serial="+fresh)
 	})
 	acquire(t, p)
 	if got := last(t, f.db); got != fresh {
 		t.Errorf("after recovery the connection presented %s, want %s", got, fresh)
+	}
+}
+
+// spireMinTTL is the shortest SVID lifetime with which SPIRE's agent does
+// not renew continuously (see stack/spiffe.MinTTL).
+const spireMinTTL = 20 * time.Second
+
+// startAgent starts the SPIRE agent again, unless it runs.
+func startAgent(t *testing.T, sp *stacktest.SPIRE) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if err := sp.StartAgent(ctx, io.Discard); err != nil {
+		t.Fatal(err)
 	}
 }

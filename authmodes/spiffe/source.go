@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 	"github.com/spiffe/go-spiffe/v2/workloadapi"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -63,7 +64,7 @@ func unwrapPath(err error) error {
 // openSource opens the X509Source and waits for the first SVID, at most
 // --spiffe-timeout. A caller the Workload API has no identity for fails at
 // once instead of waiting for the timeout.
-func (m *mode) openSource(ctx context.Context) (*workloadapi.X509Source, error) {
+func (m *mode) openSource(ctx context.Context, user string) (*workloadapi.X509Source, error) {
 	log := &clientLog{denied: make(chan struct{}), report: m.streamError}
 	wctx, cancel := context.WithTimeout(ctx, m.timeout)
 	defer cancel()
@@ -75,7 +76,8 @@ func (m *mode) openSource(ctx context.Context) (*workloadapi.X509Source, error) 
 		}
 	}()
 	src, err := workloadapi.NewX509Source(wctx, workloadapi.WithClientOptions(
-		workloadapi.WithAddr(m.addr), workloadapi.WithLogger(log)))
+		workloadapi.WithAddr(m.addr), workloadapi.WithLogger(log)),
+		workloadapi.WithDefaultX509SVIDPicker(pickFor(user)))
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -84,6 +86,20 @@ func (m *mode) openSource(ctx context.Context) (*workloadapi.X509Source, error) 
 	}
 	log.started()
 	return src, nil
+}
+
+// pickFor picks, among the SVIDs the Workload API serves this process,
+// the one whose CN is the SQL user (a process may be registered for
+// several), else the first, as go-spiffe does.
+func pickFor(user string) func([]*x509svid.SVID) *x509svid.SVID {
+	return func(svids []*x509svid.SVID) *x509svid.SVID {
+		for _, s := range svids {
+			if user != "" && s.Certificates[0].Subject.CommonName == user {
+				return s
+			}
+		}
+		return svids[0]
+	}
 }
 
 // startError explains why no first SVID came.

@@ -22,6 +22,7 @@ var allModes = []string{"password", "cert", "gssapi", "spiffe", "vault"}
 // handshake phases per mode, per-transaction connections, forced rotations
 // in every mode, and the matrix table.
 func TestCompareAgainstStack(t *testing.T) {
+	stacktest.RequireSPIRE(t)
 	st := stacktest.Start(t, func(c *stack.Config) {
 		kdc.Enable(c, kdc.Settings{})
 		spiffe.Enable(c, spiffe.Settings{})

@@ -23,6 +23,7 @@ import (
 	"github.com/authbench/authbench/stack/kdc"
 	"github.com/authbench/authbench/stack/pki"
 	"github.com/authbench/authbench/stack/spiffe"
+	"github.com/authbench/authbench/stack/spiffe/spire"
 	"github.com/authbench/authbench/stack/stacktest"
 	"github.com/authbench/authbench/stack/vault"
 )
@@ -32,6 +33,7 @@ import (
 // set-ups, each of which must name its failing step. The subtests that
 // stop a server come last.
 func TestDoctorAgainstStack(t *testing.T) {
+	stacktest.RequireSPIRE(t)
 	st := stacktest.Start(t, func(c *stack.Config) {
 		kdc.Enable(c, kdc.Settings{})
 		spiffe.Enable(c, spiffe.Settings{})
@@ -43,7 +45,7 @@ func TestDoctorAgainstStack(t *testing.T) {
 	t.Run("wrong-spn", f.testWrongSPN)
 	t.Run("expired-cert", f.testExpiredCert)
 	t.Run("wrong-vault-role", f.testWrongVaultRole)
-	t.Run("issuer-stopped", func(t *testing.T) { f.testIssuerStopped(t) })
+	t.Run("agent-stopped", func(t *testing.T) { f.testAgentStopped(t) })
 	t.Run("kdc-stopped", f.testKDCStopped) // last: the KDC stays stopped
 }
 
@@ -263,8 +265,12 @@ func (f *doctorFixture) testWrongVaultRole(t *testing.T) {
 	assertCheck(t, checks, "vault-login", doctor.StatusOK)
 }
 
-func (f *doctorFixture) testIssuerStopped(t *testing.T) {
-	if err := f.st.StopBuiltin("spiffe"); err != nil {
+func (f *doctorFixture) testAgentStopped(t *testing.T) {
+	sp, err := spiffe.Of(f.st).SPIRE()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sp.Stop(spire.AgentProc, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	assertFailed(t, f.doctor(t, "--auth", "spiffe"), "spiffe-socket")
@@ -276,7 +282,7 @@ func (f *doctorFixture) testIssuerStopped(t *testing.T) {
 		t.Fatal(err)
 	}
 	if o := f.doctor(t, "--auth", "spiffe"); o.code != 0 {
-		t.Errorf("after the issuer's restart: exit %d\n%s", o.code, o.stdout)
+		t.Errorf("after the agent's restart: exit %d\n%s", o.code, o.stdout)
 	}
 }
 

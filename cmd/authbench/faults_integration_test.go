@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,18 +18,19 @@ import (
 	"github.com/authbench/authbench/stack"
 	"github.com/authbench/authbench/stack/kdc"
 	"github.com/authbench/authbench/stack/spiffe"
+	"github.com/authbench/authbench/stack/spiffe/spire"
 	"github.com/authbench/authbench/stack/stacktest"
 	"github.com/authbench/authbench/stack/vault"
 	"github.com/authbench/authbench/stack/vault/vaulttest"
 )
 
 // The fault tests' bank and credential lifetimes: short enough that the
-// KDC's and the SPIFFE issuer's outages bite within a few seconds.
+// KDC's and the SPIRE agent's outages bite within seconds.
 const (
 	faultAccounts   = 2000
 	faultBalance    = 1000
 	faultTicketLife = 10 * time.Second
-	faultSVIDTTL    = 6 * time.Second
+	faultSVIDTTL    = spiffe.MinTTL
 )
 
 // TestFaultsAgainstStack runs the bank through the faults users' clusters
@@ -39,6 +41,7 @@ const (
 // the bank's invariants intact as SQL of the faults package (not
 // `authbench check`) sees them through the admin connection.
 func TestFaultsAgainstStack(t *testing.T) {
+	stacktest.RequireSPIRE(t)
 	var cfg stack.Config
 	kdc.Enable(&cfg, kdc.Settings{TicketLifetime: faultTicketLife})
 	spiffe.Enable(&cfg, spiffe.Settings{TTL: faultSVIDTTL})
@@ -54,7 +57,7 @@ func TestFaultsAgainstStack(t *testing.T) {
 	t.Run("haproxy backend disabled", f.testBackendDisabled)
 	t.Run("stops without --tolerate-errors", f.testStopsWithoutTolerate)
 	t.Run("kdc stopped", f.testKDCStopped)
-	t.Run("spiffe issuer restarted", f.testIssuerRestarted)
+	t.Run("spire agent restarted", f.testAgentRestarted)
 	t.Run("vault restarted and lease revoked", f.testVaultFaults)
 }
 
@@ -325,14 +328,18 @@ func (f *faultFixture) restorer(t *testing.T) func() {
 	return up
 }
 
-func (f *faultFixture) testIssuerRestarted(t *testing.T) {
+func (f *faultFixture) testAgentRestarted(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	r := f.startTolerant(t, dir, "spiffe") // go-spiffe reconnects with backoff
-	// The fault is the stopped issuer: a connection the pool opens from now
+	// The fault is the stopped agent: a connection the pool opens from now
 	// on may already fail on an expired SVID.
 	injected := time.Now()
 	restore := f.restorer(t)
-	if err := f.st.StopBuiltin("spiffe"); err != nil {
+	sp, err := spiffe.Of(f.st).SPIRE()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sp.Stop(spire.AgentProc, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(faultSVIDTTL + time.Second) // the last SVID has expired
@@ -340,7 +347,7 @@ func (f *faultFixture) testIssuerRestarted(t *testing.T) {
 	if err != nil || ended == 0 {
 		t.Fatalf("terminated %d sessions of bench_spiffe: %v", ended, err)
 	}
-	// New connections need an SVID nobody issues: the issuer stays down
+	// New connections need an SVID nobody issues: the agent stays down
 	// until the driver has seen that (or an earlier such failure).
 	waitMatch(t, r, errorsBegan)
 	restore()

@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,14 +24,16 @@ import (
 	"github.com/authbench/authbench/stack"
 	"github.com/authbench/authbench/stack/pki"
 	"github.com/authbench/authbench/stack/spiffe"
-	"github.com/authbench/authbench/stack/spiffe/spiffeissuer"
+	"github.com/authbench/authbench/stack/spiffe/spire"
 	"github.com/authbench/authbench/stack/stacktest"
 )
 
-// svidTTL is the SVID lifetime of the SPIFFE tests: a rotation every 5 s.
-const svidTTL = 10 * time.Second
+// svidTTL is the SVID lifetime of the SPIFFE tests, SPIRE's practical
+// minimum: with its 10 s backdating, a new SVID about every 5 s.
+const svidTTL = spiffe.MinTTL
 
 func TestSPIFFEAgainstStack(t *testing.T) {
+	stacktest.RequireSPIRE(t)
 	cfg := spiffe.Settings{TTL: svidTTL}
 	st := stacktest.Start(t, func(c *stack.Config) { spiffe.Enable(c, cfg) })
 	c := newCLI(t, st)
@@ -38,7 +42,7 @@ func TestSPIFFEAgainstStack(t *testing.T) {
 
 	t.Run("one-line-errors", func(t *testing.T) { testSPIFFEErrors(t, c, st) })
 	t.Run("rotation-under-load", func(t *testing.T) { testRotationUnderLoad(t, c, st) })
-	t.Run("issuer-outage", func(t *testing.T) { testIssuerOutage(t, c, st, cfg) }) // last: it restarts the issuer
+	t.Run("agent-outage", func(t *testing.T) { testAgentOutage(t, c, st, cfg) }) // last: it restarts the agent
 }
 
 func testSPIFFEErrors(t *testing.T, c *cli, st *stack.State) {
@@ -61,37 +65,21 @@ func testSPIFFEErrors(t *testing.T, c *cli, st *stack.State) {
 	assertOneLineError(t, c.run("stack", "up", "--dir", t.TempDir(), "--trust-domain", "Not A Domain"), 2, "--trust-domain")
 }
 
-// strangerIssuer serves, with the stack's SPIFFE CA, an SVID for
-// bench_stranger, a user the database does not have; it returns its address.
+// strangerIssuer registers, in the stack's SPIRE, this process as
+// bench_stranger too, a user the database does not have, until the test
+// ends; it returns the Workload API's address.
 func strangerIssuer(t *testing.T, st *stack.State) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "ab-stranger")
+	c, err := spiffe.Of(st).SPIRE()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	iss, err := spiffeissuer.New(spiffeissuer.Config{
-		Dir: spiffe.Of(st).CADir, SocketPath: filepath.Join(dir, "agent.sock"),
-		Entries: []spiffeissuer.Entry{{SPIFFEID: "spiffe://authbench.test/authbench/bench_stranger", DNSNames: []string{"bench_stranger"}, UID: os.Getuid()}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- iss.Serve(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	addr := "unix://" + filepath.Join(dir, "agent.sock")
-	fctx, fcancel := context.WithTimeout(ctx, 20*time.Second)
-	defer fcancel()
-	for { // until it serves
-		if _, err := workloadapi.FetchX509SVID(fctx, workloadapi.WithAddr(addr)); err == nil {
-			return addr
-		} else if fctx.Err() != nil {
-			t.Fatalf("stranger issuer: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	sp := &stacktest.SPIRE{Config: c}
+	e := spire.Entry{ID: "test-stranger", SPIFFEID: "spiffe://authbench.test/authbench/bench_stranger", DNSNames: []string{"bench_stranger"},
+		Selectors: []string{"unix:uid:" + strconv.Itoa(os.Getuid())}}
+	sp.Register(t, e)
+	t.Cleanup(func() { sp.Unregister(t, e.ID, e.SPIFFEID) })
+	return spiffe.Of(st).Endpoint()
 }
 
 // svidWatch follows the stack's Workload API independently of the driver,
@@ -343,9 +331,9 @@ func assertTicksHaveRotations(t *testing.T, dir string) {
 
 // assertServerSawCurrentSVID checks that each connection presented, as
 // PostgreSQL's pg_stat_ssl.client_serial shows it, an SVID the Workload API
-// served that was valid when the connection was opened: minted at or before
-// then and not yet expired. The issuer mints a new SVID every half TTL, so
-// that is the SVID current then or the one it replaced (the driver may learn
+// served that was valid when the connection was opened: issued at or before
+// then and not yet expired. The agent renews an SVID at about half its
+// lifetime, so that is the SVID current then or the one it replaced (the driver may learn
 // of a new SVID before or after the test's own watch does, by any delay, and
 // a connection starts with the SVID the driver had when it began to dial);
 // no margin around a rotation is assumed. The connections must also have
@@ -366,7 +354,8 @@ func assertServerSawCurrentSVID(t *testing.T, conns []connSeen, updates []svidUp
 		}
 		judged[cs.serial]++
 		// NotAfter is in whole seconds, rounded down: minted is at or before
-		// the real minting, so the check never fails a connection early.
+		// the real issuance (SPIRE's NotBefore is 10 s earlier still), so
+		// the check never fails a connection early.
 		minted := u.notAfter.Add(-svidTTL)
 		if cs.started.Before(minted) || cs.started.After(u.notAfter) {
 			t.Errorf("backend %d opened at %s presented serial %s, valid only from %s to %s",
@@ -379,28 +368,33 @@ func assertServerSawCurrentSVID(t *testing.T, conns []connSeen, updates []svidUp
 	}
 }
 
-// testIssuerOutage stops the issuer under a run until its SVID has expired,
-// cuts the run's connections, starts the issuer again and ends the run once
-// the driver has had its new SVID for a few seconds. The run is a closed
-// loop: every worker keeps a pooled connection busy, so the pool holds
-// --concurrency connections all along and opens none while the SVID is
-// expired, until the test cuts them (an open loop may open one at any time).
-func testIssuerOutage(t *testing.T, c *cli, st *stack.State, cfg spiffe.Settings) {
+// testAgentOutage stops the SPIRE agent under a run until its SVID has
+// expired, cuts the run's connections, starts the agent again and ends the
+// run once the driver has had its new SVID for a few seconds. The run is a
+// closed loop: every worker keeps a pooled connection busy, so the pool
+// holds --concurrency connections all along and opens none while the SVID
+// is expired, until the test cuts them (an open loop may open one at any
+// time).
+func testAgentOutage(t *testing.T, c *cli, st *stack.State, cfg spiffe.Settings) {
 	dir := filepath.Join(t.TempDir(), "run")
 	r := startRun(t, c, "run", "bank", "--auth", "spiffe", "--concurrency", "4", "--duration", "0",
 		"--tolerate-errors", "--max-retries", "5", "--metrics-addr", "", "--out", dir) // few retries: a failed connect is reported soon
 	r.waitLine(t, " transfer")
-	if err := st.StopBuiltin("spiffe"); err != nil {
+	sp, err := spiffe.Of(st).SPIRE()
+	if err != nil {
 		t.Fatal(err)
 	}
-	// No SVID minted before the stop outlives it by more than the TTL,
+	if err := sp.Stop(spire.AgentProc, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	// No SVID issued before the stop outlives it by more than the TTL,
 	// however late the last one reached the driver.
 	o := outage{expiry: time.Now().Add(cfg.TTL)}
 	time.Sleep(time.Until(o.expiry.Add(3 * time.Second))) // open connections outlive the SVID
 	o.terminated = time.Now()
 	terminateBackends(t, st) // every new connection now needs the expired SVID
 	time.Sleep(2 * time.Second)
-	r.drain() // the issuer is down: no rotation line until it is back
+	r.drain() // the agent is down: no rotation line until it is back
 	o.restarted = time.Now()
 	up := stack.Config{Dir: st.Dir}
 	spiffe.Enable(&up, cfg)
@@ -434,15 +428,15 @@ func terminateBackends(t *testing.T, st *stack.State) {
 	}
 }
 
-// outage is when the SVID expired with the issuer down, when the test cut
-// the driver's connections, and when the issuer was started again.
+// outage is when the SVID expired with the agent down, when the test cut
+// the driver's connections, and when the agent was started again.
 type outage struct {
 	expiry, terminated, restarted time.Time
 }
 
 // check checks the run through the outage: open connections kept working
 // after the SVID expired, new ones failed with auth errors, and the driver
-// recovered once the issuer was back.
+// recovered once the agent was back.
 func (o outage) check(t *testing.T, s *results.Summary, dir string) {
 	t.Helper()
 	if s.Errors["auth"] == 0 || s.Errors["other"] != 0 {
@@ -455,7 +449,7 @@ func (o outage) check(t *testing.T, s *results.Summary, dir string) {
 	}
 	recovered := firstAfter(eventsOf(s, "rotation"), o.restarted)
 	if recovered.IsZero() {
-		t.Fatalf("no new SVID after the issuer restarted; events: %+v", s.Events)
+		t.Fatalf("no new SVID after the agent restarted; events: %+v", s.Events)
 	}
 	ticks, err := results.ReadTicks(filepath.Join(dir, "ticks.ndjson"))
 	if err != nil {
@@ -478,7 +472,7 @@ func (o outage) check(t *testing.T, s *results.Summary, dir string) {
 			}
 		}
 	}
-	t.Logf("outage: %d s judged with the SVID expired and connections open, new SVID %.1fs after the issuer restarted, %d s judged after; errors by class %v",
+	t.Logf("outage: %d s judged with the SVID expired and connections open, new SVID %.1fs after the agent restarted, %d s judged after; errors by class %v",
 		expired, recovered.Sub(o.restarted).Seconds(), after, s.Errors)
 	if expired == 0 || after < 3 {
 		t.Errorf("%d seconds judged with the SVID expired, %d after recovery; want at least 1 and 3", expired, after)

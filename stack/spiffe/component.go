@@ -5,109 +5,169 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
+	"strconv"
 	"time"
 
 	"github.com/spf13/pflag"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
 	"github.com/authbench/authbench/stack"
-	"github.com/authbench/authbench/stack/spiffe/spiffeissuer"
+	"github.com/authbench/authbench/stack/spiffe/spire"
+	"github.com/authbench/authbench/stack/spiffe/spirebin"
 )
 
-// Name is the component's name in status lines, state.json and
-// `--without spiffe`, and its built-in server's (`stack serve-spiffe`,
-// DIR/spiffe/).
+// Name is the component's name in state.json, `--without spiffe` and
+// DIR/spiffe/.
 const Name = "spiffe"
 
-// User is the SQL user the stack's SVIDs are issued for: the first DNS
-// name of its registration entry, hence the SVID's CN.
+// User is the SQL user the stack's client SVIDs are issued for: the first
+// DNS name of its registration entry, hence the SVID's CN.
 const User = "bench_spiffe"
+
+// Defaults and limits of the settings.
+const (
+	// DefaultTTL is the X509-SVID lifetime unless --svid-ttl says otherwise.
+	DefaultTTL = time.Minute
+	// MinTTL is the shortest X509-SVID lifetime the stack accepts. SPIRE's
+	// server takes any whole number of seconds, but it backdates every
+	// SVID by 10 s and its agent renews an SVID once less than half of that
+	// longer lifetime is left: below about 12 s the agent would renew
+	// continuously. 20 s gives a new SVID about every 5 s.
+	MinTTL = 20 * time.Second
+	// DefaultTrustDomain is the SPIFFE trust domain unless --trust-domain
+	// says otherwise.
+	DefaultTrustDomain = "authbench.test"
+	// MinCATTL is the shortest CA lifetime --spire-ca-ttl accepts: SPIRE
+	// wants an SVID to fit in a sixth of it.
+	MinCATTL = 2 * time.Minute
+)
 
 func init() { stack.Register(20, component{}) }
 
-// Settings configure the stack's SPIFFE Workload API: the built-in issuer
-// (spiffeissuer) run as `authbench stack serve-spiffe`.
+// Settings configure the stack's SPIRE server and agent.
 type Settings struct {
-	// TTL is the X509-SVID lifetime; a new SVID is pushed at TTL/2.
-	// Zero means spiffeissuer.DefaultTTL (1 minute).
+	// TTL is the X509-SVID lifetime; zero means DefaultTTL.
 	TTL time.Duration
-	// TrustDomain is the SPIFFE trust domain; "" means
-	// spiffeissuer.DefaultTrustDomain (authbench.test).
+	// TrustDomain is the SPIFFE trust domain; "" means DefaultTrustDomain.
 	TrustDomain string
+	// CATTL is the SPIRE server's CA lifetime; zero means SPIRE's default
+	// (24 h).
+	CATTL time.Duration
 }
 
-// Enable asks cfg's Up for the Workload API with settings s.
+// Enable asks cfg's Up for SPIRE with settings s.
 func Enable(cfg *stack.Config, s Settings) { cfg.Enable(Name, s) }
 
-// State is the persisted state of the stack's SPIFFE component; the
-// issuer process reads it (IssuerConfig) when it starts.
+// State is the persisted state of the stack's SPIFFE component.
 type State struct {
 	// TrustDomain is the SPIFFE trust domain.
 	TrustDomain string `json:"trust_domain"`
 	// TTL is the X509-SVID lifetime.
 	TTL time.Duration `json:"svid_ttl"`
-	// SocketPath is the Workload API's unix socket.
+	// CATTL is the SPIRE server's CA lifetime (zero: SPIRE's default).
+	CATTL time.Duration `json:"ca_ttl,omitempty"`
+	// Dir holds SPIRE's configuration, data, sockets, pid and log files.
+	Dir string `json:"dir"`
+	// ServerPort is the SPIRE server's port on 127.0.0.1.
+	ServerPort int `json:"server_port"`
+	// SocketPath is the agent's Workload API socket.
 	SocketPath string `json:"socket_path"`
-	// CADir holds the trust domain's CA (key 0600) and BundleFile.
-	CADir string `json:"ca_dir"`
-	// BundleFile is the trust bundle (PEM) PostgreSQL trusts for clients.
+	// BundleFile is SPIRE's trust bundle (PEM), which PostgreSQL trusts
+	// for clients.
 	BundleFile string `json:"bundle_file"`
-	// User is the SQL user, the SVID's CN.
+	// User is the SQL user, the client SVID's CN.
 	User string `json:"user"`
-	// SPIFFEID is the SVID's SPIFFE ID, spiffe://<trust domain>/authbench/<user>.
+	// SPIFFEID is the client SVID's SPIFFE ID,
+	// spiffe://<trust domain>/authbench/<user>.
 	SPIFFEID string `json:"spiffe_id"`
-	// UID is the unix user the registration entry selects: whoever ran
+	// UID is the unix user the client entry selects: whoever ran
 	// `stack up`.
 	UID int `json:"uid"`
 
-	// restart is set by Merge when the issuer must restart to apply a
-	// changed configuration; it is not persisted.
-	restart bool
+	// reset is set by Merge when the trust domain changed: SPIRE's data
+	// belongs to the old one and is started afresh. Not persisted.
+	reset bool
 }
 
 // Of returns the component's state in st, nil when the stack has none.
 func Of(st *stack.State) *State { return stack.Section[State](st, Name) }
 
-// IssuerConfig returns the configuration of the built-in issuer.
-func (st *State) IssuerConfig() spiffeissuer.Config {
-	return spiffeissuer.Config{
-		Dir: st.CADir, SocketPath: st.SocketPath, TrustDomain: st.TrustDomain, TTL: st.TTL,
-		Entries: []spiffeissuer.Entry{{SPIFFEID: st.SPIFFEID, DNSNames: []string{st.User}, UID: st.UID}},
+// Endpoint returns the Workload API address, unix://<socket path>, as
+// SPIFFE_ENDPOINT_SOCKET wants it.
+func (s *State) Endpoint() string { return "unix://" + s.SocketPath }
+
+// ClientEntryID is the registration entry ID of the client's SVID.
+func (s *State) ClientEntryID() string { return "authbench-" + s.User }
+
+// ClientEntry is the registration entry of the client: the SQL user as
+// its DNS name (so CN = SQL user), selected by UID.
+func (s *State) ClientEntry() spire.Entry {
+	return spire.Entry{
+		ID: s.ClientEntryID(), SPIFFEID: s.SPIFFEID, DNSNames: []string{s.User},
+		Selectors: []string{"unix:uid:" + strconv.Itoa(s.UID)}, TTL: s.TTL,
 	}
 }
 
-// Endpoint returns the Workload API address, unix://<socket path>, as
-// SPIFFE_ENDPOINT_SOCKET wants it.
-func (st *State) Endpoint() string { return "unix://" + st.SocketPath }
+// SPIRE returns the stack's SPIRE deployment with the binaries spirebin
+// finds, to run its CLI or stop and start its processes.
+func (s *State) SPIRE() (spire.Config, error) {
+	bins, err := spirebin.Find()
+	if err != nil {
+		return spire.Config{}, err
+	}
+	c := s.spire()
+	c.Bins = bins
+	return c, nil
+}
+
+// spire is the deployment without binaries (enough for pids and paths).
+func (s *State) spire() spire.Config {
+	return spire.Config{Dir: s.Dir, TrustDomain: s.TrustDomain, SVIDTTL: s.TTL, CATTL: s.CATTL, ServerPort: s.ServerPort}
+}
 
 type component struct{}
 
 func (component) Name() string { return Name }
 
-// DefaultOn: `stack up` runs the Workload API unless `--without spiffe`.
+// DefaultOn: `stack up` runs SPIRE unless `--without spiffe`.
 func (component) DefaultOn() bool { return true }
 
-// AddFlags registers --svid-ttl and --trust-domain.
+// AddFlags registers --svid-ttl, --trust-domain and --spire-ca-ttl.
 func (component) AddFlags(fs *pflag.FlagSet) func() (any, error) {
-	ttl := fs.Duration("svid-ttl", spiffeissuer.DefaultTTL, "lifetime of the SPIFFE X509-SVIDs the stack issues; a new one is pushed at half of it")
-	td := fs.String("trust-domain", spiffeissuer.DefaultTrustDomain, "SPIFFE trust domain of the stack's Workload API")
+	ttl := fs.Duration("svid-ttl", DefaultTTL, "lifetime of the X509-SVIDs SPIRE issues (SPIRE backdates each by 10s and renews it when half of that is left)")
+	td := fs.String("trust-domain", DefaultTrustDomain, "SPIFFE trust domain of the stack's SPIRE")
+	ca := fs.Duration("spire-ca-ttl", 0, "lifetime of the SPIRE server's CA (default SPIRE's 24h); a short one makes SPIRE rotate its CA during a run")
 	return func() (any, error) {
-		if *ttl < spiffeissuer.MinTTL {
-			return nil, fmt.Errorf("--svid-ttl must be at least %s, got %s", spiffeissuer.MinTTL, *ttl)
+		s := Settings{TTL: *ttl, TrustDomain: *td, CATTL: *ca}
+		if err := s.check(); err != nil {
+			return nil, err
 		}
-		if _, err := spiffeid.TrustDomainFromString(*td); err != nil {
-			return nil, fmt.Errorf("--trust-domain %q is not a SPIFFE trust domain: use lower-case letters, digits, dots, dashes and underscores, like %s", *td, spiffeissuer.DefaultTrustDomain)
-		}
-		return Settings{TTL: *ttl, TrustDomain: *td}, nil
+		return s, nil
 	}
+}
+
+// check says in one line what is wrong with the settings.
+func (s Settings) check() error {
+	if s.TTL != 0 && (s.TTL < MinTTL || s.TTL%time.Second != 0) {
+		return fmt.Errorf("--svid-ttl must be whole seconds, at least %s, got %s", MinTTL, s.TTL)
+	}
+	if _, err := spiffeid.TrustDomainFromString(s.TrustDomain); s.TrustDomain != "" && err != nil {
+		return fmt.Errorf("--trust-domain %q is not a SPIFFE trust domain: use lower-case letters, digits, dots, dashes and underscores, like %s", s.TrustDomain, DefaultTrustDomain)
+	}
+	ttl := s.TTL
+	if ttl == 0 {
+		ttl = DefaultTTL
+	}
+	if s.CATTL != 0 && (s.CATTL < MinCATTL || s.CATTL < 6*ttl) {
+		return fmt.Errorf("--spire-ca-ttl must be at least %s and six times --svid-ttl, got %s", MinCATTL, s.CATTL)
+	}
+	return nil
 }
 
 // Merge enables the component when cfg asks for it. Once a stack has it, it
 // keeps it (an Up without it keeps the last settings), so Down always
-// stops the issuer it started.
+// stops what Up started.
 func (component) Merge(cfg stack.Config, st *stack.State) {
 	v, asked := cfg.Settings(Name)
 	old := Of(st)
@@ -120,9 +180,7 @@ func (component) Merge(cfg stack.Config, st *stack.State) {
 		want = &s
 	}
 	next := newState(st, old, want)
-	if old != nil {
-		next.restart = old.TrustDomain != next.TrustDomain || old.TTL != next.TTL || old.UID != next.UID
-	}
+	next.reset = old != nil && old.TrustDomain != next.TrustDomain
 	stack.SetSection(st, Name, next)
 	// Done here, not in Prepare, so that state.json records them and a
 	// later EnsureUser keeps the SVID user and the bundle.
@@ -133,89 +191,68 @@ func (component) Merge(cfg stack.Config, st *stack.State) {
 // newState lays out the component's state for want; nil keeps old's
 // settings.
 func newState(st *stack.State, old *State, want *Settings) *State {
-	td, ttl := spiffeissuer.DefaultTrustDomain, spiffeissuer.DefaultTTL
+	next := &State{TrustDomain: DefaultTrustDomain, TTL: DefaultTTL}
 	if old != nil {
-		td, ttl = old.TrustDomain, old.TTL
+		next.TrustDomain, next.TTL, next.CATTL, next.ServerPort = old.TrustDomain, old.TTL, old.CATTL, old.ServerPort
 	}
 	if want != nil {
-		td, ttl = want.TrustDomain, want.TTL
-		if td == "" {
-			td = spiffeissuer.DefaultTrustDomain
+		next.TrustDomain, next.TTL, next.CATTL = want.TrustDomain, want.TTL, want.CATTL
+		if next.TrustDomain == "" {
+			next.TrustDomain = DefaultTrustDomain
 		}
-		if ttl == 0 {
-			ttl = spiffeissuer.DefaultTTL
+		if next.TTL == 0 {
+			next.TTL = DefaultTTL
 		}
 	}
-	dir := st.ComponentDir(Name)
-	caDir := filepath.Join(dir, td)
-	return &State{
-		TrustDomain: td, TTL: ttl,
-		SocketPath: filepath.Join(dir, "agent.sock"),
-		CADir:      caDir, BundleFile: filepath.Join(caDir, "bundle.pem"),
-		User: User, SPIFFEID: "spiffe://" + td + "/authbench/" + User,
-		UID: os.Getuid(),
+	if next.ServerPort == 0 {
+		next.ServerPort, _ = stack.FreePort() // 0 on failure: Prepare reports it
 	}
+	next.Dir = st.ComponentDir(Name)
+	next.SocketPath = filepath.Join(next.Dir, "agent.sock")
+	next.BundleFile = filepath.Join(next.Dir, "bundle.pem")
+	next.User = User
+	next.SPIFFEID = "spiffe://" + next.TrustDomain + "/authbench/" + User
+	next.UID = os.Getuid()
+	return next
 }
 
 func (component) Enabled(st *stack.State) bool { return Of(st) != nil }
 
-// Prepare starts the issuer, which writes the bundle PostgreSQL's
-// ssl_ca_file is built from.
-func (component) Prepare(ctx context.Context, st *stack.State, log io.Writer) error {
-	s := Of(st)
-	if err := s.validate(); err != nil {
-		return err
+// validate checks what SPIRE would otherwise reject at start.
+func (s *State) validate() error {
+	if err := (Settings{TTL: s.TTL, TrustDomain: s.TrustDomain, CATTL: s.CATTL}).check(); err != nil {
+		return fmt.Errorf("SPIFFE settings in state.json: %w", err)
 	}
-	noteSPIRE(log)
-	// World-traversable like a SPIRE agent's socket directory: attestation,
-	// not file modes, decides who gets an SVID. Keys inside stay 0600.
-	if err := stack.MkdirTraversable(st.ComponentDir(Name)); err != nil {
-		return err
+	if s.ServerPort == 0 {
+		return fmt.Errorf("spire-server: no free port on 127.0.0.1")
 	}
-	if s.restart {
-		fmt.Fprintln(log, "spiffe: settings changed, restarting the issuer")
-		if err := st.StopServer(Name, log); err != nil {
-			return err
+	for _, p := range []string{s.SocketPath, s.spire().ServerSocket()} {
+		if len(p) > stack.MaxSocketPath {
+			return fmt.Errorf("SPIRE socket path %s is longer than %d bytes: use a shorter state directory", p, stack.MaxSocketPath)
 		}
 	}
-	if err := st.StartServer(ctx, Name, log); err != nil {
-		return err
-	}
-	fmt.Fprintf(log, "spiffe: workload api on %s, trust domain %s, svid ttl %s, user %s\n", s.Endpoint(), s.TrustDomain, s.TTL, s.User)
 	return nil
-}
-
-// validate checks what the issuer would otherwise reject at start.
-func (st *State) validate() error {
-	if _, err := spiffeid.TrustDomainFromString(st.TrustDomain); err != nil {
-		return fmt.Errorf("SPIFFE trust domain %q is invalid: use lower-case letters, digits, dots, dashes and underscores, like %s", st.TrustDomain, spiffeissuer.DefaultTrustDomain)
-	}
-	if st.TTL < spiffeissuer.MinTTL {
-		return fmt.Errorf("SVID TTL %s is too short: use at least %s", st.TTL, spiffeissuer.MinTTL)
-	}
-	if len(st.SocketPath) > stack.MaxSocketPath {
-		return fmt.Errorf("SPIFFE socket path %s is longer than %d bytes: use a shorter state directory", st.SocketPath, stack.MaxSocketPath)
-	}
-	return nil
-}
-
-// noteSPIRE says that SPIRE's binaries are not used even when present: the
-// stack only runs its built-in issuer (see docs/spiffe.md).
-func noteSPIRE(log io.Writer) {
-	_, errServer := exec.LookPath("spire-server")
-	_, errAgent := exec.LookPath("spire-agent")
-	if errServer == nil && errAgent == nil {
-		fmt.Fprintln(log, "spiffe: spire-server and spire-agent are on PATH, but the stack runs its built-in Workload API (see docs/spiffe.md)")
-	}
 }
 
 func (component) Finish(ctx context.Context, st *stack.State, log io.Writer) error { return nil }
 
-func (component) Stop(st *stack.State, log io.Writer) error { return st.StopServer(Name, log) }
+// Stop stops the agent, then the server.
+func (component) Stop(st *stack.State, log io.Writer) error {
+	c := Of(st).spire()
+	if err := c.Stop(spire.AgentProc, log); err != nil {
+		return err
+	}
+	return c.Stop(spire.ServerProc, log)
+}
 
+// Status reports the server and the agent.
 func (component) Status(st *stack.State) []stack.ComponentStatus {
-	pid := st.PID(Name)
-	return []stack.ComponentStatus{{Name: Name, PID: pid, Address: Of(st).Endpoint(), Running: st.Running(Name)}}
+	s := Of(st)
+	c := s.spire()
+	return []stack.ComponentStatus{
+		{Name: spire.ServerProc, PID: c.PID(spire.ServerProc), Address: stack.HostPort("127.0.0.1", s.ServerPort), Running: c.Running(spire.ServerProc)},
+		{Name: spire.AgentProc, PID: c.PID(spire.AgentProc), Address: s.Endpoint(), Running: c.Running(spire.AgentProc)},
+	}
 }
 
 func (component) Env(st *stack.State) []stack.EnvVar {
@@ -223,15 +260,4 @@ func (component) Env(st *stack.State) []stack.EnvVar {
 		{Name: "SPIFFE_ENDPOINT_SOCKET", Value: Of(st).Endpoint()},
 		{Name: "AUTHBENCH_SPIFFE_USER", Value: Of(st).User},
 	}
-}
-
-// RotatesMode: the issuer rotates the spiffe mode's SVIDs.
-func (component) RotatesMode(mode string) bool { return mode == "spiffe" }
-
-// Rotate asks the issuer for new SVIDs (SIGUSR1).
-func (component) Rotate(_ context.Context, st *stack.State, _ string) (string, error) {
-	if err := st.SignalBuiltin(Name, syscall.SIGUSR1); err != nil {
-		return "", err
-	}
-	return "issuer asked for new SVIDs", nil
 }
