@@ -88,8 +88,8 @@ func (s *State) StopServer(name string, log io.Writer) error {
 }
 
 // SignalBuiltin sends sig to the component's process (for example SIGUSR1
-// to the SPIFFE issuer to force a rotation); fault tests stop and start
-// them with StopBuiltin and Up.
+// to the Vault stand-in to seal it); fault tests stop and start them with
+// StopBuiltin and Up.
 func (s *State) SignalBuiltin(name string, sig syscall.Signal) error {
 	pid := s.PID(name)
 	if !proc.Alive(pid) {

@@ -15,8 +15,9 @@
 //	                       roles, passwords, password rotation); the DatabaseServer
 //	stack/haproxy/         component "haproxy": HAProxy, its runtime API; the LoadBalancer
 //	stack/kdc/             component "kerberos": MIT KDC, keytabs, gss users
-//	stack/spiffe/          component "spiffe": the SPIFFE Workload API
-//	  spiffeissuer/        its built-in issuer (`stack serve-spiffe`)
+//	stack/spiffe/          component "spiffe": a real SPIRE server and agent
+//	  spire/               runs them (configuration, processes, the server's CLI)
+//	  spirebin/            finds (PATH, else the cache) and builds their binaries
 //	stack/vault/           component "vault": the credential server (real.go:
 //	  vaultsrv/            a real vault/bao); its built-in stand-in (`stack serve-vault`)
 //	stack/prometheus/      component "prometheus": Prometheus scraping the driver

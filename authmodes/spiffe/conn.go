@@ -87,7 +87,7 @@ func (m *mode) checkValid(svid *x509svid.SVID, now time.Time) error {
 		}
 		return &fix.Error{Step: "svid", What: fix.Textf("the SVID %s (serial %s) expired at %s and the Workload API at %s sent no new one",
 			svid.ID, serial, leaf.NotAfter.UTC().Format(time.RFC3339), m.addr), Credential: true,
-			Fix: fix.Textf("is the SPIRE agent (or the stack's issuer, `%v`) running?", fix.Command("stack up"))}
+			Fix: agentFix()}
 	case now.Before(leaf.NotBefore):
 		return &fix.Error{Step: "svid", What: fix.Textf("the SVID %s (serial %s) is not valid before %s", svid.ID, serial, leaf.NotBefore.UTC().Format(time.RFC3339)),
 			Fix: fix.Textf("check the clocks of this machine and the SPIRE server"), Credential: true}

@@ -1,6 +1,6 @@
 // Package spiffe is the SPIFFE auth mode: the client certificate is the
-// X509-SVID that the SPIFFE Workload API (a SPIRE agent, or the local
-// stack's built-in issuer) hands this process, and the SQL user is the
+// X509-SVID that the SPIFFE Workload API (a SPIRE agent, such as the local
+// stack's) hands this process, and the SQL user is the
 // SVID's CN, which SPIRE sets to the registration entry's first DNS name.
 //
 // Configure opens a go-spiffe X509Source on --spiffe-socket (bounded by

@@ -51,11 +51,12 @@ type mode struct {
 	done    chan struct{}
 
 	mu         sync.Mutex
-	id         string    // SPIFFE ID of the SVID in use
-	serial     string    // serial of the SVID last reported
-	notAfter   time.Time // expiry of the SVID last reported
-	expired    string    // serial whose expiry was reported
-	streamLost bool      // a watch error was reported since the last update
+	id         string        // SPIFFE ID of the SVID in use
+	serial     string        // serial of the SVID last reported
+	notAfter   time.Time     // expiry of the SVID last reported
+	expired    string        // serial whose expiry was reported
+	streamLost bool          // a watch error was reported since the last update
+	arrived    chan struct{} // closed when a new serial arrives (WaitNewCredential)
 }
 
 func newMode(fs *pflag.FlagSet) authmodes.Mode {

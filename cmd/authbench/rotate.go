@@ -9,6 +9,7 @@ import (
 	"github.com/authbench/authbench/authmodes"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/stack"
+	"github.com/authbench/authbench/stack/spiffe"
 )
 
 // startRotations forces a credential rotation every --rotate-every while the
@@ -31,32 +32,101 @@ func startRotations(ctx context.Context, o *runOpts, p *pool, reg *results.Regis
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				detail, err := forceRotation(ctx, o.auth, p)
-				if err != nil && ctx.Err() != nil {
-					return // the run ended during the rotation: nothing failed
+				if !rotateOnce(ctx, o.auth, p, reg) {
+					return
 				}
-				if err != nil {
-					reg.Event("rotation-failed", o.auth, oneLine(err.Error()), false)
-					continue
-				}
-				reg.Event(results.ForcedRotation, o.auth, detail, true)
 			}
 		}
 	}()
 	return func() { cancel(); <-done }
 }
 
+// credentialWatcher is a mode whose credential an issuer outside it
+// replaces (spiffe: SPIRE): it reports the serial it presents and waits for
+// a new one, so that a forced rotation counts only once it has arrived.
+type credentialWatcher interface {
+	CredentialSerial() string
+	WaitNewCredential(ctx context.Context, old string) (string, error)
+}
+
+// arrivalTimeout bounds how long a forced rotation may take to reach a
+// credentialWatcher (SPIRE: the agent's next sync, about a second).
+const arrivalTimeout = 30 * time.Second
+
+// rotateOnce forces one rotation and records it (or rotation-failed); it
+// reports false when the run ended during it.
+func rotateOnce(ctx context.Context, auth string, p *pool, reg *results.Registry) bool {
+	w, watched := p.mode.(credentialWatcher)
+	before := ""
+	if watched {
+		before = w.CredentialSerial()
+	}
+	detail, err := forceRotation(ctx, auth, p)
+	if err == nil && watched {
+		wctx, cancel := context.WithTimeout(ctx, arrivalTimeout)
+		var serial string
+		serial, err = w.WaitNewCredential(wctx, before)
+		cancel()
+		// The mode's own event (a new credential) is the rotation the
+		// table counts; this one says it was forced.
+		if err == nil {
+			reg.Event(results.ForcedRotation, auth, fmt.Sprintf("%s; serial=%s arrived", detail, serial), false)
+			return true
+		}
+		err = fmt.Errorf("%s, but %w", detail, err)
+	}
+	if err != nil && ctx.Err() != nil {
+		return false // the run ended during the rotation: nothing failed
+	}
+	if err != nil {
+		reg.Event("rotation-failed", auth, oneLine(err.Error()), false)
+		return true
+	}
+	reg.Event(results.ForcedRotation, auth, detail, true)
+	return true
+}
+
 func forceRotation(ctx context.Context, auth string, p *pool) (string, error) {
 	if r, ok := p.mode.(authmodes.Rotator); ok {
 		return r.ForceRotation(ctx)
 	}
-	dir := os.Getenv("AUTHBENCH_STACK_DIR")
-	if dir == "" {
-		return "", fmt.Errorf("--rotate-every with --auth %s needs the local stack: run `eval \"$(authbench stack env)\"`", auth)
-	}
-	st, err := stack.Load(dir)
+	st, err := rotationStack(auth)
 	if err != nil {
 		return "", err
 	}
 	return st.ForceRotation(ctx, auth, p.user)
+}
+
+// rotationStack loads the local stack that rotates auth's credentials.
+func rotationStack(auth string) (*stack.State, error) {
+	dir := os.Getenv("AUTHBENCH_STACK_DIR")
+	if dir == "" {
+		return nil, fmt.Errorf("--rotate-every with --auth %s needs the local stack: run `eval \"$(authbench stack env)\"`", auth)
+	}
+	return stack.Load(dir)
+}
+
+// checkRotations says, before the load starts, when --rotate-every cannot
+// rotate the mode's credentials: the stack forces new SVIDs through its
+// own SPIRE only, so a Workload API it does not run would record
+// rotations that never happen.
+func checkRotations(o *runOpts, p *pool) error {
+	if o.rotateEvery <= 0 {
+		return nil
+	}
+	if _, ok := p.mode.(authmodes.Rotator); ok {
+		return nil
+	}
+	st, err := rotationStack(o.auth)
+	if err != nil {
+		return err
+	}
+	if o.auth != "spiffe" {
+		return nil
+	}
+	socket := p.mode.Settings()["spiffe_socket"]
+	if sp := spiffe.Of(st); sp == nil || socket != sp.Endpoint() {
+		return fmt.Errorf("--rotate-every with --auth spiffe forces new SVIDs through the stack's SPIRE, but the Workload API at %s is not the stack's in %s: leave out --rotate-every (SPIRE renews SVIDs by itself) or use the stack's socket", socket, st.Dir)
+	}
+	return nil
 }

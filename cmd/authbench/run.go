@@ -158,6 +158,9 @@ func execRun(ctx context.Context, o *runOpts, j job, cfgMap map[string]string, s
 		return err
 	}
 	defer p.Close()
+	if err := checkRotations(o, p); err != nil {
+		return err
+	}
 	run := &workloads.RunInfo{TxnStyle: o.txnStyle}
 	_, _ = rand.Read(run.RunID[:])
 	shape := ""
