@@ -167,6 +167,10 @@ func printImpacts(w io.Writer, rs []RotationImpact) {
 		if r.RecoveryS >= 0 {
 			rec = fmt.Sprintf("%.0fs", r.RecoveryS)
 		}
+		if r.NoConnChange {
+			fmt.Fprintf(w, "  %6.1fs  %-8s  %-12s %5s  %11d  no connection changed\n", r.Elapsed, r.Source, r.Kind, "-", r.ErrorsWindow)
+			continue
+		}
 		fmt.Fprintf(w, "  %6.1fs  %-8s  %-12s %5.2f  %11d  %8s\n", r.Elapsed, r.Source, r.Kind, r.Dip, r.ErrorsWindow, rec)
 	}
 }

@@ -15,6 +15,8 @@ type TickPoint struct {
 	// run stopped mid-second): it counts for errors, but its ops/s is too
 	// noisy for it to be the worst second of a dip.
 	Short bool
+	// ConnsOpened is the number of connections opened so far.
+	ConnsOpened int64
 }
 
 // shortTickS is the interval below which a tick is Short.
@@ -23,7 +25,7 @@ const shortTickS = 0.9
 // pointOf is the throughput point of a tick: its ops/s and errors summed
 // over its ops.
 func pointOf(t *Tick) TickPoint {
-	p := TickPoint{Elapsed: t.Elapsed, Warmup: t.Warmup, Short: t.IntervalS < shortTickS}
+	p := TickPoint{Elapsed: t.Elapsed, Warmup: t.Warmup, Short: t.IntervalS < shortTickS, ConnsOpened: t.ConnsOpened}
 	for _, o := range t.Ops {
 		p.OpsPerSec += o.OpsPerSec
 		p.Errors += o.Errors
@@ -42,6 +44,10 @@ type RotationImpact struct {
 	Dip          float64 `json:"dip"`                  // worst ÷ baseline; 1 = no dip
 	ErrorsWindow int64   `json:"errors_in_window"`     // errors in the 10 s after
 	RecoveryS    float64 `json:"recovery_s"`           // from the event back to 90 % of baseline; -1 if never
+	// NoConnChange says no connection was opened in the window after a
+	// new credential arrived: no connection presented it, so its dip
+	// measures nothing the rotation did (the table says so instead).
+	NoConnChange bool `json:"no_connection_changed,omitempty"`
 }
 
 // Rotation analysis windows, in seconds.
@@ -104,6 +110,7 @@ func rotationImpact(e Event, ticks []TickPoint) RotationImpact {
 	if len(before) == 0 || worstIdx < 0 {
 		return ri
 	}
+	ri.NoConnChange = e.Kind != ForcedRotation && noConnOpened(e, ticks)
 	ri.BaselineOps = median(before)
 	ri.WorstOps = ticks[worstIdx].OpsPerSec
 	if ri.BaselineOps > 0 {
@@ -121,6 +128,20 @@ func rotationImpact(e Event, ticks []TickPoint) RotationImpact {
 		}
 	}
 	return ri
+}
+
+// noConnOpened reports whether no connection was opened from the tick that
+// holds e to the end of its window (connection counts are cumulative).
+func noConnOpened(e Event, ticks []TickPoint) bool {
+	var at, end int64 = -1, -1
+	for _, t := range ticks {
+		if t.Elapsed <= e.Elapsed {
+			at = t.ConnsOpened
+		} else if t.Elapsed-1 < e.Elapsed+rotationWindowS {
+			end = t.ConnsOpened
+		}
+	}
+	return at > 0 && end == at
 }
 
 func median(xs []float64) float64 {

@@ -10,10 +10,11 @@
 // (pgx's verify-full) or, with --server-spiffe-id, as a SPIFFE peer against
 // the trust bundle from the Workload API.
 //
-// Every new SVID is an event ("rotation", with serial and expiry). With
-// --spiffe-recycle-on-rotation, connections that presented an older SVID are
-// retired at a jittered moment within --spiffe-recycle-jitter of the rotation: the
-// pool refuses them in PrepareConn ("retire" events) and opens new ones.
+// Every new SVID is an event ("rotation", with serial and expiry). Unless
+// --spiffe-recycle=off, connections that presented an older SVID are
+// retired at a jittered moment within --spiffe-recycle-jitter of the
+// rotation: the pool refuses them in PrepareConn ("retire" events) and
+// opens new ones, so the server sees every new SVID.
 // Other events: "svid" (the first SVID), "watch-error" (the Workload API
 // stream broke; go-spiffe keeps retrying) and "expired" (the SVID expired
 // with no new one, so new connections fail with a *fix.Error that is a

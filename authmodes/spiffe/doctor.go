@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -24,6 +23,7 @@ var _ doctor.Diagnoser = (*mode)(nil)
 // the server accepts certificates from its issuer. The SVID's key is
 // never shown.
 func (m *mode) Diagnose(ctx context.Context, cfg *pgxpool.Config, env doctor.Env) []doctor.Check {
+	m.user = cfg.ConnConfig.User
 	var seq doctor.Sequence
 	var svid *x509svid.SVID
 	var fetchErr error
@@ -98,8 +98,7 @@ func (m *mode) fetchFailure(err error) doctor.Check {
 	st := status.Convert(err)
 	switch st.Code() {
 	case codes.PermissionDenied:
-		uid := os.Getuid()
-		return doctor.Fail("", fix.Textf("the Workload API at %s issued no SVID to this process (uid %d): %s", m.socket, uid, st.Message()), registerFix(uid))
+		return doctor.Fail("", fix.Textf("the Workload API at %s issued no SVID to this process (%s): %s", m.socket, selectorText(), st.Message()), m.registerFix())
 	case codes.InvalidArgument, codes.Unimplemented:
 		return doctor.Fail("", fix.Textf("the Workload API at %s refused the request: %s", m.socket, st.Message()),
 			fix.Textf("point %v at a SPIRE agent's Workload API socket", fix.Flag("spiffe-socket")))

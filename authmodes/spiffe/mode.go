@@ -43,6 +43,7 @@ type mode struct {
 	timeout  time.Duration
 
 	addr    string
+	user    string      // the SQL user asked for ("" when the SVID's CN decides)
 	server  spiffeid.ID // zero unless --server-spiffe-id
 	src     *workloadapi.X509Source
 	events  authmodes.EventSink
@@ -64,12 +65,39 @@ func newMode(fs *pflag.FlagSet) authmodes.Mode {
 	fs.StringVar(&m.socket, "spiffe-socket", os.Getenv(workloadapi.SocketEnv), "SPIFFE Workload API address, unix:///path/to/agent.sock [$SPIFFE_ENDPOINT_SOCKET]")
 	fs.DurationVar(&m.timeout, "spiffe-timeout", DefaultTimeout, "how long to wait for the first SVID from the Workload API")
 	fs.StringVar(&m.serverID, "server-spiffe-id", "", "verify the database server as this SPIFFE ID against the Workload API's bundle instead of against --ca")
-	fs.BoolVar(&m.recycle, "spiffe-recycle-on-rotation", false, "retire pooled connections that presented an older SVID after each rotation")
-	fs.DurationVar(&m.jitter, "spiffe-recycle-jitter", DefaultRecycleJitter, "with --spiffe-recycle-on-rotation: spread the retirements over this long after a rotation")
+	m.recycle = true
+	fs.Var(onOff{&m.recycle}, "spiffe-recycle", "on: after each new SVID retire pooled connections that presented an older one, so the server sees every SVID; off: keep them until the pool closes them")
+	fs.Lookup("spiffe-recycle").NoOptDefVal = "on"
+	fs.BoolVar(&m.recycle, "spiffe-recycle-on-rotation", true, "the same as --spiffe-recycle=on (=false: off)")
+	fs.DurationVar(&m.jitter, "spiffe-recycle-jitter", DefaultRecycleJitter, "with --spiffe-recycle on: spread the retirements over this long after a rotation")
 	authmodes.DeprecatedAlias(fs, "recycle-on-rotation", "spiffe-recycle-on-rotation")
 	authmodes.DeprecatedAlias(fs, "recycle-jitter", "spiffe-recycle-jitter")
 	return m
 }
+
+// onOff is a bool flag spelled on|off.
+type onOff struct{ v *bool }
+
+func (o onOff) String() string {
+	if o.v != nil && *o.v {
+		return "on"
+	}
+	return "off"
+}
+
+func (o onOff) Set(s string) error {
+	switch s {
+	case "on":
+		*o.v = true
+	case "off":
+		*o.v = false
+	default:
+		return fmt.Errorf("want on or off, got %q", s)
+	}
+	return nil
+}
+
+func (o onOff) Type() string { return "on|off" }
 
 // DefaultUser is the stack's SVID user; elsewhere pass --user (the SVID's CN).
 func (m *mode) DefaultUser() string { return os.Getenv("AUTHBENCH_SPIFFE_USER") }
@@ -111,7 +139,8 @@ func (m *mode) Configure(ctx context.Context, cfg *pgxpool.Config, env authmodes
 		return err
 	}
 	start := time.Now()
-	src, err := m.openSource(ctx, cfg.ConnConfig.User)
+	m.user = cfg.ConnConfig.User
+	src, err := m.openSource(ctx, m.user)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -130,13 +131,23 @@ func TestNobodyListening(t *testing.T) {
 func TestNoIdentityFailsWithoutWaiting(t *testing.T) {
 	s := startIssuer(t)
 	s.sp.Unregister(t, client(0).ID, clientID) // the next test registers it again
+	t.Setenv("AUTHBENCH_SPIFFE_USER", "")      // not the stack's socket
 	m := newTestMode(t, "--spiffe-socket", s.addr, "--spiffe-timeout", wait.String())
 	start := time.Now()
 	_, err := configure(t, m, poolConfig(t, "bench_spiffe", 1, otherCA(t)))
-	wantError(t, err, "issued no SVID to this process", "no identity issued", "-selector unix:uid:")
+	uid := strconv.Itoa(os.Getuid())
+	wantError(t, err, "issued no SVID to this process (selectors unix:uid:"+uid, "no identity issued",
+		"spire-server entry create -parentID", "-dns bench_spiffe -selector unix:uid:"+uid)
 	var ce *fix.Error
-	if !errors.As(err, &ce) || !ce.CredentialFailure() || ce.Step != "svid" {
-		t.Errorf("%T %+v is not a credential failure of step svid", err, ce)
+	if !errors.As(err, &ce) || !ce.CredentialFailure() || ce.Step != "svid" || ce.Fix.Refers(fix.Command("stack up")) {
+		t.Errorf("%T %+v is not a credential failure of step svid whose fix leaves the stack out", err, ce)
+	}
+
+	t.Setenv("AUTHBENCH_SPIFFE_USER", "bench_spiffe") // what `stack env` sets with its socket
+	t.Setenv("SPIFFE_ENDPOINT_SOCKET", s.addr)
+	_, err = configure(t, newTestMode(t, "--spiffe-socket", s.addr), poolConfig(t, "bench_spiffe", 1, otherCA(t)))
+	if !errors.As(err, &ce) || !ce.Fix.Refers(fix.Command("stack up")) {
+		t.Errorf("with the stack's socket: %v, want a fix that names stack up", err)
 	}
 	if status.Code(errors.Unwrap(err)) != codes.PermissionDenied {
 		t.Errorf("the Workload API's refusal is not in the chain: %v", errors.Unwrap(err))
@@ -283,9 +294,9 @@ func TestJitterKeepsConnectionUntilItsDeadline(t *testing.T) {
 }
 
 func TestWithoutRecycleConnectionsStay(t *testing.T) {
-	f, _, p, pid := rotateUnderConnection(t)
+	f, _, p, pid := rotateUnderConnection(t, "--spiffe-recycle=off")
 	if got := acquire(t, p); got != pid {
-		t.Errorf("connection replaced without --spiffe-recycle-on-rotation")
+		t.Errorf("connection replaced with --spiffe-recycle=off")
 	}
 	p.Reset() // new connections present the new SVID
 	acquire(t, p)

@@ -110,9 +110,8 @@ func (m *mode) startError(err, last error) error {
 	st := status.Convert(last)
 	switch st.Code() {
 	case codes.PermissionDenied:
-		uid := os.Getuid()
-		return &fix.Error{Step: "svid", What: fix.Textf("the SPIFFE Workload API at %s issued no SVID to this process (uid %d): %s", m.addr, uid, st.Message()), Err: last, Credential: true,
-			Fix: registerFix(uid)}
+		return &fix.Error{Step: "svid", What: fix.Textf("the SPIFFE Workload API at %s issued no SVID to this process (%s): %s", m.addr, selectorText(), st.Message()), Err: last, Credential: true,
+			Fix: m.registerFix()}
 	case codes.InvalidArgument, codes.Unimplemented:
 		return &fix.Error{Step: "svid", What: fix.Textf("the SPIFFE Workload API at %s refused the request: %s", m.addr, st.Message()), Err: last, Credential: true,
 			Fix: fix.Textf("point %v at a SPIRE agent's Workload API socket", fix.Flag("spiffe-socket"))}
@@ -122,12 +121,6 @@ func (m *mode) startError(err, last error) error {
 	}
 	return &fix.Error{Step: "svid", What: fix.Textf("no SVID from the SPIFFE Workload API at %s within %s (%s)", m.addr, m.timeout, oneLine(st.Message())), Err: last, Credential: true,
 		Fix: fix.Textf("check the agent, or raise %v", fix.Flag("spiffe-timeout"))}
-}
-
-// registerFix says how to give this process (uid) an identity.
-func registerFix(uid int) fix.Text {
-	return fix.Textf("add a registration entry that selects it (spire-server entry create -selector unix:uid:%d -dns <sql user> …), or run authbench as the user that ran `%v`",
-		uid, fix.Command("stack up"))
 }
 
 // agentFix is the fix when the Workload API does not answer.
