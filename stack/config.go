@@ -40,8 +40,12 @@ type Config struct {
 	// krb_server_keyfile).
 	ExtraPGConf []string
 	// ExtraClientCAs are PEM files appended to PostgreSQL's ssl_ca_file
-	// (for example a SPIFFE trust bundle).
+	// (for example a SPIFFE trust bundle) by this Up only.
 	ExtraClientCAs []string
+	// ClientCAs are PEM files PostgreSQL trusts client certificates of from
+	// now on: every later Up keeps them (`stack up --client-ca`, for
+	// example the bundle of a SPIRE the stack does not run).
+	ClientCAs []string
 	// Exe is the authbench binary that runs the built-in servers
 	// (`authbench stack serve-…`); the CLI passes its own path.
 	Exe string

@@ -49,6 +49,9 @@ type State struct {
 	// ExtraClientCAs are PEM files PostgreSQL trusts client certificates
 	// of, besides CAFile.
 	ExtraClientCAs []string `json:"extra_client_cas,omitempty"`
+	// ClientCAs are the client CAs Config.ClientCAs added, kept by every
+	// later Up.
+	ClientCAs []string `json:"client_cas,omitempty"`
 	// Exe is the authbench binary that runs the built-in servers.
 	Exe string `json:"exe,omitempty"`
 
@@ -109,7 +112,8 @@ func newState(dir string) (*State, error) {
 }
 
 // merge adds cfg's users to the state (roles, once made, keep their
-// pg_hba line) and takes cfg's extra lines and client CAs as they are.
+// pg_hba line) and takes cfg's extra lines and client CAs as they are,
+// plus every client CA a Config.ClientCAs ever added.
 func (s *State) merge(cfg Config) {
 	users := cfg.Users
 	if len(users) == 0 && len(s.Users) == 0 {
@@ -118,7 +122,9 @@ func (s *State) merge(cfg Config) {
 	for _, u := range users {
 		s.addUser(u)
 	}
-	s.ExtraHBA, s.ExtraPGConf, s.ExtraClientCAs = cfg.ExtraHBA, cfg.ExtraPGConf, cfg.ExtraClientCAs
+	s.ClientCAs = appendNew(s.ClientCAs, cfg.ClientCAs...)
+	s.ExtraHBA, s.ExtraPGConf = cfg.ExtraHBA, cfg.ExtraPGConf
+	s.ExtraClientCAs = appendNew(slices.Clone(cfg.ExtraClientCAs), s.ClientCAs...)
 	if cfg.Exe != "" {
 		s.Exe = cfg.Exe
 	}

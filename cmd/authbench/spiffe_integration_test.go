@@ -42,6 +42,8 @@ func TestSPIFFEAgainstStack(t *testing.T) {
 
 	t.Run("one-line-errors", func(t *testing.T) { testSPIFFEErrors(t, c, st) })
 	t.Run("rotation-under-load", func(t *testing.T) { testRotationUnderLoad(t, c, st) })
+	t.Run("rotate-every", func(t *testing.T) { testSPIFFERotateEvery(t, c, st) })
+	t.Run("foreign-spire-client-ca", func(t *testing.T) { testForeignSPIRE(t, c, st) })
 	t.Run("agent-outage", func(t *testing.T) { testAgentOutage(t, c, st, cfg) }) // last: it restarts the agent
 }
 
@@ -286,6 +288,81 @@ func testRotationUnderLoad(t *testing.T, c *cli, st *stack.State) {
 	c.mustRun("check", "bank", "--run", dir)
 	assertServerSawCurrentSVID(t, conns, w.all())
 }
+
+// testSPIFFERotateEvery forces new SVIDs through SPIRE every 15 s: each
+// recorded forced rotation names the serial that arrived, an SVID the
+// Workload API served and the server then saw; none failed. Against a
+// socket that is not the stack's, --rotate-every refuses to start.
+func testSPIFFERotateEvery(t *testing.T, c *cli, st *stack.State) {
+	w := watchSVIDs(t, st)
+	dir := filepath.Join(t.TempDir(), "run")
+	r := startRun(t, c, "run", "bank", "--auth", "spiffe", "--concurrency", "4", "--duration", "35s",
+		"--rotate-every", "15s", "--spiffe-recycle-jitter", "1s", "--out", dir)
+	conns := pollSSL(t, st, r)
+	r.wait(t)
+	s := readSummary(t, dir)
+	if failed := eventsOf(s, "rotation-failed"); len(failed) > 0 {
+		t.Errorf("rotation-failed events: %+v", failed)
+	}
+	forced := eventsOf(s, results.ForcedRotation)
+	if len(forced) < 2 {
+		t.Fatalf("%d forced rotations in 35 s with --rotate-every 15s, want 2; events %+v", len(forced), s.Events)
+	}
+	seen := map[string]bool{}
+	for _, cs := range conns {
+		seen[cs.serial] = true
+	}
+	for _, e := range forced {
+		m := arrivedSerial.FindStringSubmatch(e.Detail)
+		if m == nil || !strings.Contains(e.Detail, "registration entry") {
+			t.Errorf("forced rotation %q names no entry update and no arrived serial", e.Detail)
+			continue
+		}
+		var served *svidUpdate
+		for _, u := range w.all() {
+			if u.serialHx == m[1] {
+				served = &u
+			}
+		}
+		if served == nil || !seen[served.serial] {
+			t.Errorf("forced rotation %q: served by the Workload API %v, presented to the server %v", e.Detail, served != nil, served != nil && seen[served.serial])
+		}
+	}
+	assertEventSerials(t, eventsOf(s, "rotation"), w.all())
+	c.mustRun("check", "bank", "--run", dir)
+
+	link := filepath.Join(t.TempDir(), "agent.sock") // the same agent, but not the address the stack rotates for
+	if err := os.Symlink(spiffe.Of(st).SocketPath, link); err != nil {
+		t.Fatal(err)
+	}
+	assertOneLineError(t, c.run("run", "bank", "--auth", "spiffe", "--duration", "1s", "--rotate-every", "5s", "--spiffe-socket", "unix://"+link), 1,
+		"--rotate-every with --auth spiffe", "is not the stack's")
+}
+
+// testForeignSPIRE runs the mode against a SPIRE the stack does not run:
+// its SVIDs are refused until `stack up --client-ca` adds its bundle, which
+// a later Up keeps.
+func testForeignSPIRE(t *testing.T, c *cli, st *stack.State) {
+	foreign := stacktest.StartSPIRE(t, "foreign.test", time.Hour)
+	foreign.Register(t, spire.Entry{ID: "foreign-client", SPIFFEID: "spiffe://foreign.test/authbench/bench_spiffe", DNSNames: []string{"bench_spiffe"},
+		Selectors: []string{"unix:uid:" + strconv.Itoa(os.Getuid())}})
+	run := []string{"run", "bank", "--auth", "spiffe", "--duration", "2s", "--spiffe-socket", foreign.Endpoint()}
+	assertOneLineError(t, c.run(run...), 1, "refused the SVID spiffe://foreign.test/authbench/bench_spiffe", "ssl_ca_file")
+
+	assertOneLineError(t, c.run("stack", "up", "--dir", t.TempDir(), "--client-ca", "/nonexistent/bundle.pem"), 2, "--client-ca /nonexistent/bundle.pem")
+	ctx := context.Background()
+	if _, err := stack.Up(ctx, stack.Config{Dir: st.Dir, ClientCAs: []string{foreign.BundleFile(t)}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stack.Up(ctx, stack.Config{Dir: st.Dir}, nil); err != nil { // a later Up keeps it
+		t.Fatal(err)
+	}
+	c.mustRun(run...)
+	c.mustRun("run", "bank", "--auth", "spiffe", "--duration", "2s") // the stack's SPIRE still works
+}
+
+// arrivedSerial is the serial a forced SPIFFE rotation saw arrive.
+var arrivedSerial = regexp.MustCompile(`serial=([0-9a-f]+) arrived`)
 
 // eventsOf returns the spiffe events of kind.
 func eventsOf(s *results.Summary, kind string) []results.Event {

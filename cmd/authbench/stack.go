@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -151,18 +154,37 @@ func shellQuote(s string) string {
 // registers its own (stack.FlagOwner); --without leaves out those that are
 // on by default.
 type stackParts struct {
-	without  []string
-	settings map[string]func() (any, error)
+	without   []string
+	clientCAs []string
+	settings  map[string]func() (any, error)
 }
 
 func (p *stackParts) register(fs *pflag.FlagSet) {
 	p.settings = map[string]func() (any, error){}
 	fs.StringSliceVar(&p.without, "without", nil, "components to leave out: "+strings.Join(omittable(), ", "))
+	fs.StringArrayVar(&p.clientCAs, "client-ca", nil, "a PEM file of CAs PostgreSQL trusts client certificates of, kept by every later stack up (repeatable; e.g. the bundle of a SPIRE the stack does not run)")
 	for _, c := range stack.Components() {
 		if f, ok := c.(stack.FlagOwner); ok {
 			p.settings[c.Name()] = f.AddFlags(fs)
 		}
 	}
+}
+
+// checkClientCA returns the absolute path of a --client-ca file that holds
+// PEM certificates.
+func checkClientCA(file string) (string, error) {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return "", fmt.Errorf("--client-ca %s: %w", file, err)
+	}
+	data, err := os.ReadFile(abs)
+	if err != nil {
+		return "", fmt.Errorf("--client-ca %s: cannot read it: %w; pass a readable PEM file of CA certificates", file, errors.Unwrap(err))
+	}
+	if block, _ := pem.Decode(data); block == nil || block.Type != "CERTIFICATE" {
+		return "", fmt.Errorf("--client-ca %s holds no PEM certificate: pass a PEM bundle (e.g. spire-server bundle show -format pem)", file)
+	}
+	return abs, nil
 }
 
 // omittable returns the components `stack up` runs unless --without.
@@ -176,8 +198,16 @@ func omittable() []string {
 	return out
 }
 
-// apply enables in cfg the components the flags ask for.
+// apply enables in cfg the components the flags ask for and adds the
+// --client-ca files.
 func (p *stackParts) apply(cfg *stack.Config) error {
+	for _, f := range p.clientCAs {
+		abs, err := checkClientCA(f)
+		if err != nil {
+			return err
+		}
+		cfg.ClientCAs = append(cfg.ClientCAs, abs)
+	}
 	names := omittable()
 	skip := map[string]bool{}
 	for _, w := range p.without {

@@ -91,6 +91,24 @@ func (s *SPIRE) Logs() string {
 	return out
 }
 
+// StartSPIRE runs a SPIRE server and agent of the test's own for trust
+// domain td with SVIDs of ttl, stopped when the test ends (their logs are
+// logged if it failed). It skips or fails as RequireSPIRE says.
+func StartSPIRE(t testing.TB, td string, ttl time.Duration) *SPIRE {
+	t.Helper()
+	s, err := newSPIRE(RequireSPIRE(t), td, ttl, logWriter{t})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(s.Logs())
+		}
+		s.Close()
+	})
+	return s
+}
+
 var shared struct {
 	mu  sync.Mutex
 	s   *SPIRE
