@@ -452,3 +452,28 @@ func startAgent(t *testing.T, sp *stacktest.SPIRE) {
 		t.Fatal(err)
 	}
 }
+
+// TestEntryDeleted deletes the workload's registration entry under a
+// configured mode: it reports that no identity is issued any more, naming
+// the selectors it was attested with, and gets an SVID again once the
+// entry is back.
+func TestEntryDeleted(t *testing.T) {
+	f := newFixture(t)
+	m := newTestMode(t, "--spiffe-socket", f.iss.addr)
+	rec, err := configure(t, m, f.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.iss.sp.Unregister(t, client(0).ID, clientID)
+	ev := rec.WaitFor(t, "watch-error naming the selectors", 1, wait, func(e authmodestest.Event) bool {
+		return e.Kind == "watch-error" && strings.Contains(e.Detail, "no identity issued")
+	})
+	if !strings.Contains(ev[0].Detail, "unix:uid:"+strconv.Itoa(os.Getuid())) || !strings.Contains(ev[0].Detail, "registration entry") {
+		t.Errorf("watch-error %q names neither the selectors nor the entry", ev[0].Detail)
+	}
+	before := len(rec.Kind("rotation"))
+	fresh := f.iss.sp.Register(t, client(time.Hour))
+	rec.WaitFor(t, "rotation naming serial="+fresh, before+1, wait, func(e authmodestest.Event) bool {
+		return e.Kind == "rotation"
+	})
+}

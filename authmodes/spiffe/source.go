@@ -204,6 +204,11 @@ func (m *mode) streamError(err error) {
 	if !first {
 		return
 	}
+	if status.Code(err) == codes.PermissionDenied {
+		m.event("watch-error", fmt.Sprintf("the Workload API at %s issues no SVID to this process any more (%s: %s; %s): was its registration entry deleted? retrying; the SVID in use expires at %s",
+			m.addr, status.Code(err), oneLine(status.Convert(err).Message()), selectorText(), expires), false)
+		return
+	}
 	m.event("watch-error", fmt.Sprintf("lost the Workload API stream at %s (%s: %s); retrying; the SVID in use expires at %s",
 		m.addr, status.Code(err), oneLine(status.Convert(err).Message()), expires), false)
 }
