@@ -1,7 +1,6 @@
 package spiffe
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -150,7 +149,7 @@ func (component) AddFlags(fs *pflag.FlagSet) func() (any, error) {
 // check says in one line what is wrong with the settings.
 func (s Settings) check() error {
 	if s.TTL != 0 && (s.TTL < MinTTL || s.TTL%time.Second != 0) {
-		return fmt.Errorf("--svid-ttl must be whole seconds, at least %s, got %s", MinTTL, s.TTL)
+		return fmt.Errorf("--svid-ttl must be at least %s and whole seconds, got %s", MinTTL, s.TTL)
 	}
 	if _, err := spiffeid.TrustDomainFromString(s.TrustDomain); s.TrustDomain != "" && err != nil {
 		return fmt.Errorf("--trust-domain %q is not a SPIFFE trust domain: use lower-case letters, digits, dots, dashes and underscores, like %s", s.TrustDomain, DefaultTrustDomain)
@@ -234,10 +233,11 @@ func (s *State) validate() error {
 	return nil
 }
 
-func (component) Finish(ctx context.Context, st *stack.State, log io.Writer) error { return nil }
-
-// Stop stops the agent, then the server.
+// Stop stops the bundle watcher, the agent, then the server.
 func (component) Stop(st *stack.State, log io.Writer) error {
+	if err := st.StopServer(Name, log); err != nil {
+		return err
+	}
 	c := Of(st).spire()
 	if err := c.Stop(spire.AgentProc, log); err != nil {
 		return err
@@ -250,6 +250,7 @@ func (component) Status(st *stack.State) []stack.ComponentStatus {
 	s := Of(st)
 	c := s.spire()
 	return []stack.ComponentStatus{
+		{Name: "spiffe-watch", PID: st.PID(Name), Address: s.BundleFile, Running: st.Running(Name)},
 		{Name: spire.ServerProc, PID: c.PID(spire.ServerProc), Address: stack.HostPort("127.0.0.1", s.ServerPort), Running: c.Running(spire.ServerProc)},
 		{Name: spire.AgentProc, PID: c.PID(spire.AgentProc), Address: s.Endpoint(), Running: c.Running(spire.AgentProc)},
 	}

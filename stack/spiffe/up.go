@@ -7,6 +7,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+	"github.com/spiffe/go-spiffe/v2/workloadapi"
+
 	"github.com/authbench/authbench/stack"
 	"github.com/authbench/authbench/stack/spiffe/spire"
 )
@@ -29,7 +32,7 @@ func (component) Prepare(ctx context.Context, st *stack.State, log io.Writer) er
 		return err
 	}
 	if s.reset {
-		if err := s.resetData(c, log); err != nil {
+		if err := s.resetData(st, c, log); err != nil {
 			return err
 		}
 	}
@@ -42,10 +45,10 @@ func (component) Prepare(ctx context.Context, st *stack.State, log io.Writer) er
 	if err := c.StartAgent(ctx, log); err != nil {
 		return err
 	}
-	if err := s.WriteBundle(ctx, c); err != nil {
+	if _, err := c.WaitSVID(ctx, s.SPIFFEID); err != nil {
 		return err
 	}
-	if _, err := c.WaitSVID(ctx, s.SPIFFEID); err != nil {
+	if err := s.writeBundle(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintf(log, "spiffe: SPIRE %s, workload api on %s, trust domain %s, svid ttl %s, user %s\n",
@@ -55,8 +58,11 @@ func (component) Prepare(ctx context.Context, st *stack.State, log io.Writer) er
 
 // resetData stops SPIRE and removes its data, which belongs to another
 // trust domain.
-func (s *State) resetData(c spire.Config, log io.Writer) error {
+func (s *State) resetData(st *stack.State, c spire.Config, log io.Writer) error {
 	fmt.Fprintf(log, "spiffe: trust domain changed to %s, starting SPIRE afresh\n", s.TrustDomain)
+	if err := st.StopServer(Name, log); err != nil {
+		return err
+	}
 	if err := c.Stop(spire.AgentProc, log); err != nil {
 		return err
 	}
@@ -71,14 +77,30 @@ func (s *State) resetData(c spire.Config, log io.Writer) error {
 	return nil
 }
 
-// WriteBundle writes SPIRE's current trust bundle to BundleFile and
-// reports whether it changed.
-func (s *State) WriteBundle(ctx context.Context, c spire.Config) error {
-	pem, err := c.Bundle(ctx)
+// writeBundle writes the trust bundle the agent serves to BundleFile, as
+// the bundle watcher does.
+func (s *State) writeBundle(ctx context.Context) error {
+	td, err := spiffeid.TrustDomainFromString(s.TrustDomain)
 	if err != nil {
-		return fmt.Errorf("spiffe: read SPIRE's trust bundle: %w", err)
+		return err
 	}
-	return stack.WriteFileAtomic(s.BundleFile, pem, 0o644, nil)
+	fctx, cancel := context.WithTimeout(ctx, spire.SVIDTimeout)
+	defer cancel()
+	x, err := workloadapi.FetchX509Context(fctx, workloadapi.WithAddr(s.Endpoint()))
+	if err != nil {
+		return fmt.Errorf("spiffe: read SPIRE's trust bundle from %s: %w", s.Endpoint(), err)
+	}
+	b, ok := x.Bundles.Get(td)
+	if !ok {
+		return fmt.Errorf("spiffe: the agent at %s serves no bundle for %s", s.Endpoint(), td)
+	}
+	return stack.WriteFileAtomic(s.BundleFile, bundlePEM(b), 0o644, nil)
+}
+
+// Finish starts the bundle watcher (`stack serve-spiffe`), which needs
+// PostgreSQL.
+func (component) Finish(ctx context.Context, st *stack.State, log io.Writer) error {
+	return st.StartServer(ctx, Name, log)
 }
 
 // RotatesMode: SPIRE rotates the spiffe mode's SVIDs.
