@@ -477,3 +477,30 @@ func TestEntryDeleted(t *testing.T) {
 		return e.Kind == "rotation"
 	})
 }
+
+// TestServerStopped stops the SPIRE server under a configured mode: the
+// agent keeps serving the SVID it has cached, so new connections still
+// present it.
+func TestServerStopped(t *testing.T) {
+	f := newFixture(t)
+	m := newTestMode(t, "--spiffe-socket", f.iss.addr)
+	if _, err := configure(t, m, f.cfg); err != nil {
+		t.Fatal(err)
+	}
+	cached := f.iss.serial()
+	if err := f.iss.sp.Stop(spire.ServerProc, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		defer cancel()
+		if err := f.iss.sp.StartServer(ctx, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+	})
+	p := openPool(t, f.cfg)
+	acquire(t, p)
+	if got := last(t, f.db); got != cached || f.iss.serial() != cached {
+		t.Errorf("with the server stopped the connection presented %s and the agent serves %s, want the cached %s", got, f.iss.serial(), cached)
+	}
+}

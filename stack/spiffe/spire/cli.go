@@ -68,8 +68,11 @@ func (c Config) JoinToken(ctx context.Context) (string, error) {
 	var tok struct {
 		Value string `json:"value"`
 	}
-	if err := json.Unmarshal(out, &tok); err != nil || tok.Value == "" {
-		return "", fmt.Errorf("spire-server token generate printed no token: %w", errors.Join(err, errors.New("no value")))
+	if err := json.Unmarshal(out, &tok); err != nil {
+		return "", fmt.Errorf("spire-server token generate: unexpected output: %w", err)
+	}
+	if tok.Value == "" {
+		return "", errors.New("spire-server token generate printed no token")
 	}
 	return tok.Value, nil
 }
@@ -101,16 +104,6 @@ func (e Entry) args(parent string) []string {
 		a = append(a, "-x509SVIDTTL", strconv.Itoa(int(e.TTL/time.Second)))
 	}
 	return a
-}
-
-// CommandLine is the `spire-server entry create` command that makes e, as
-// an operator would type it.
-func (c Config) CommandLine(e Entry) string {
-	out := "spire-server entry create"
-	for _, a := range e.args(c.AgentID())[2:] { // without -entryID
-		out += " " + a
-	}
-	return out
 }
 
 // batchResult is the JSON of `entry create|update|delete -output json`.

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authbench/authbench/stack"
 	"github.com/authbench/authbench/stack/spiffe/spirebin"
 )
 
@@ -163,14 +164,7 @@ func writeIfChanged(path, data string, perm os.FileMode) (bool, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return false, fmt.Errorf("create %s: %w", filepath.Dir(path), err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(data), perm); err != nil {
-		return false, fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return false, fmt.Errorf("write %s: %w", path, err)
-	}
-	return true, nil
+	return true, stack.WriteFileAtomic(path, []byte(data), perm, nil)
 }
 
 // oneLine folds s onto one line.
