@@ -117,6 +117,9 @@ func printPhases(w io.Writer, s *Summary) {
 		}
 	}
 	printRotations(w, s.Rotations)
+	if s.RotationsFailed > 0 {
+		fmt.Fprintf(w, "forced rotations that failed: %d (see the rotation-failed events)\n", s.RotationsFailed)
+	}
 	printFaults(w, s.Faults)
 	printTLS(w, s.Server)
 }

@@ -156,6 +156,7 @@ func (m *Merged) mergeSummary(runs []*RunData, ops []string, start time.Time) (*
 	}
 	s.Events = mergeEvents(runs, start)
 	s.Rotations = RotationImpacts(s.Events, m.Points())
+	s.RotationsFailed = countKind(s.Events, RotationFailed)
 	s.Faults = FaultImpacts(s.Events, m.Points())
 	return s, nil
 }

@@ -60,6 +60,21 @@ const (
 // it forces a rotation.
 const ForcedRotation = "rotate"
 
+// RotationFailed is the kind of the event `run --rotate-every` records when
+// a forced rotation did not happen; the summary counts them.
+const RotationFailed = "rotation-failed"
+
+// countKind counts the events of kind.
+func countKind(events []Event, kind string) int {
+	n := 0
+	for _, e := range events {
+		if e.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
 // rotationMergeS is how soon after a forced rotation the auth mode's own
 // rotation event counts as the same rotation, noticed.
 const rotationMergeS = 5

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestRotationNoConnectionChanged: a new credential after which no
@@ -31,5 +32,22 @@ func TestRotationNoConnectionChanged(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if len(lines) != 4 || !strings.Contains(lines[2], "no connection changed") || strings.Contains(lines[3], "no connection changed") {
 		t.Errorf("rotation table:\n%s", out.String())
+	}
+}
+
+// TestRotationsFailedCounted: the summary counts rotation-failed events
+// and the text output says how many.
+func TestRotationsFailedCounted(t *testing.T) {
+	r := NewRegistry([]string{"op"}, false, time.Now())
+	r.Event(RotationFailed, "spiffe", "registration entry updated, but no SVID other than serial=1 arrived", false)
+	r.Event(ForcedRotation, "spiffe", "registration entry updated; serial=2 arrived", false)
+	s := r.Summary(time.Now(), nil)
+	if s.RotationsFailed != 1 {
+		t.Errorf("RotationsFailed = %d, want 1", s.RotationsFailed)
+	}
+	var out bytes.Buffer
+	printPhases(&out, s)
+	if !strings.Contains(out.String(), "forced rotations that failed: 1") {
+		t.Errorf("output lacks the failed rotations:\n%s", out.String())
 	}
 }

@@ -40,9 +40,13 @@ type Summary struct {
 	Handshake   map[string]Percentiles `json:"handshake_ms,omitempty"`
 	Events      []Event                `json:"events"`
 	Rotations   []RotationImpact       `json:"rotations"`
-	Faults      []RotationImpact       `json:"faults,omitempty"`                  // one per "errors-began" event (faults.go)
-	Retried     map[string]int64       `json:"retried_errors_by_class,omitempty"` // failed attempts that were retried
-	Facts       map[string]string      `json:"workload_facts,omitempty"`
+	// RotationsFailed counts the RotationFailed events: forced rotations
+	// that did not happen (the issuer refused, or the new credential never
+	// reached the auth mode).
+	RotationsFailed int               `json:"rotations_failed,omitempty"`
+	Faults          []RotationImpact  `json:"faults,omitempty"`                  // one per "errors-began" event (faults.go)
+	Retried         map[string]int64  `json:"retried_errors_by_class,omitempty"` // failed attempts that were retried
+	Facts           map[string]string `json:"workload_facts,omitempty"`
 	// TxnStyle is the workload's transaction style (app, pipelined,
 	// single); empty in runs older than the styles, which were pipelined.
 	TxnStyle string `json:"txn_style,omitempty"`
@@ -122,6 +126,7 @@ func (r *Registry) Summary(end time.Time, ticks []TickPoint) *Summary {
 	}
 	s.Handshake = handshakeSummary(r.phases)
 	s.Rotations = RotationImpacts(s.Events, ticks)
+	s.RotationsFailed = countKind(s.Events, RotationFailed)
 	s.Faults = FaultImpacts(s.Events, ticks)
 	s.Retried = r.retriedByClass()
 	return s

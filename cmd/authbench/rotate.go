@@ -79,7 +79,7 @@ func rotateOnce(ctx context.Context, auth string, p *pool, reg *results.Registry
 		return false // the run ended during the rotation: nothing failed
 	}
 	if err != nil {
-		reg.Event("rotation-failed", auth, oneLine(err.Error()), false)
+		reg.Event(results.RotationFailed, auth, oneLine(err.Error()), false)
 		return true
 	}
 	reg.Event(results.ForcedRotation, auth, detail, true)
