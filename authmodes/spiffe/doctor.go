@@ -50,8 +50,9 @@ func (m *mode) Diagnose(ctx context.Context, cfg *pgxpool.Config, env doctor.Env
 // socketFailure reports address's error as the socket step.
 func socketFailure(err error) doctor.Check { return doctor.FromErr("", err) }
 
-// fetchOnce asks the Workload API for this process's SVID, waiting at
-// most --spiffe-timeout, and closes the client again.
+// fetchOnce asks the Workload API for this process's SVIDs, waiting at
+// most --spiffe-timeout, closes the client again and returns the SVID the
+// mode would use (the SQL user's, see pickFor).
 func (m *mode) fetchOnce(ctx context.Context, addr string) (*x509svid.SVID, error) {
 	ctx, cancel := context.WithTimeout(ctx, m.timeout)
 	defer cancel()
@@ -60,7 +61,14 @@ func (m *mode) fetchOnce(ctx context.Context, addr string) (*x509svid.SVID, erro
 		return nil, err
 	}
 	defer client.Close()
-	return client.FetchX509SVID(ctx)
+	svids, err := client.FetchX509SVIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(svids) == 0 {
+		return nil, status.Error(codes.PermissionDenied, "no identity issued")
+	}
+	return pickFor(m.user)(svids), nil
 }
 
 // answerCheck fails the socket step when the Workload API did not answer;
