@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -96,6 +97,7 @@ type svidUpdate struct {
 	serial   string // decimal, as pg_stat_ssl shows it
 	serialHx string // hex, as the events show it
 	notAfter time.Time
+	ca       string // the signing CA's key id (hex)
 }
 
 // watchSVIDs starts a watch that lasts until the test ends.
@@ -137,7 +139,7 @@ func (w *svidWatch) record() {
 	if n := len(w.updates); n > 0 && w.updates[n-1].serialHx == leaf.SerialNumber.Text(16) {
 		return
 	}
-	w.updates = append(w.updates, svidUpdate{leaf.SerialNumber.String(), leaf.SerialNumber.Text(16), leaf.NotAfter})
+	w.updates = append(w.updates, svidUpdate{leaf.SerialNumber.String(), leaf.SerialNumber.Text(16), leaf.NotAfter, hex.EncodeToString(leaf.AuthorityKeyId)})
 }
 
 func (w *svidWatch) all() []svidUpdate {
@@ -564,4 +566,47 @@ func firstAfter(events []results.Event, t time.Time) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// TestSPIFFECARotationUnderLoad runs the bank through a rotation of SPIRE's
+// own CA (a CA of 2 minutes: SPIRE adds the next CA to its bundle at half
+// of that and signs with it once a sixth is left). The stack's bundle
+// watcher must have put the new CA into PostgreSQL's client CAs by then:
+// no transaction fails, and the server sees SVIDs of both CAs.
+func TestSPIFFECARotationUnderLoad(t *testing.T) {
+	stacktest.RequireSPIRE(t)
+	st := stacktest.Start(t, func(c *stack.Config) {
+		spiffe.Enable(c, spiffe.Settings{TTL: svidTTL, CATTL: spiffe.MinCATTL})
+	})
+	c := newCLI(t, st)
+	c.mustRun("init", "bank", "--auth", "spiffe", "--accounts", "5000", "--initial-balance", "500")
+	w := watchSVIDs(t, st)
+	dir := filepath.Join(t.TempDir(), "run")
+	r := startRunFor(t, c, 5*time.Minute, "run", "bank", "--auth", "spiffe", "--concurrency", "4", "--duration", "130s",
+		"--spiffe-recycle-jitter", "1s", "--metrics-addr", "", "--out", dir)
+	conns := pollSSL(t, st, r)
+	r.wait(t)
+	s := readSummary(t, dir)
+	if tr := s.Op("transfer"); tr.Errors != 0 || tr.Count == 0 {
+		t.Errorf("transfer: %d committed, %d failed across SPIRE's CA rotation; want no failures", tr.Count, tr.Errors)
+	}
+	caOf := map[string]string{}
+	for _, u := range w.all() {
+		caOf[u.serial] = u.ca
+	}
+	seen := map[string]int{}
+	for _, cs := range conns {
+		if ca, ok := caOf[cs.serial]; ok {
+			seen[ca]++
+		}
+	}
+	t.Logf("backends per signing CA: %v", seen)
+	if len(seen) < 2 {
+		t.Errorf("the server saw SVIDs of %d CA(s), want the old and the new one", len(seen))
+	}
+	log, _ := os.ReadFile(st.LogFile("spiffe"))
+	if !strings.Contains(string(log), "trust bundle changed") {
+		t.Errorf("the bundle watcher's log has no bundle change:\n%s", log)
+	}
+	c.mustRun("check", "bank", "--run", dir)
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -244,37 +243,5 @@ func waitLifetime(t *testing.T, st *stack.State, ttl time.Duration) {
 			t.Fatalf("the SVID still lives %s after the TTL became %s", leaf.NotAfter.Sub(leaf.NotBefore), ttl)
 		}
 		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-// TestSPIFFECARotation runs SPIRE with a CA of 2 minutes: SPIRE adds its
-// next CA to the bundle at half of that and signs with it once a sixth is
-// left. The bundle watcher must have put the new CA into PostgreSQL's
-// client CAs by then: an SVID signed by it logs in.
-func TestSPIFFECARotation(t *testing.T) {
-	stacktest.RequireSPIRE(t)
-	st := stacktest.Start(t, func(c *stack.Config) {
-		spiffe.Enable(c, spiffe.Settings{TTL: spiffe.MinTTL, CATTL: spiffe.MinCATTL})
-	})
-	if s := status(t, st, "spiffe-watch"); !s.Running {
-		t.Fatalf("bundle watcher not running: %v", s)
-	}
-	first := fetchSVID(t, st)
-	testSVIDLogin(t, st)
-	deadline := time.Now().Add(3 * spiffe.MinCATTL)
-	for {
-		svid := fetchSVID(t, st) // verifies against the bundle file the watcher writes
-		if !slices.Equal(svid.Certificates[0].AuthorityKeyId, first.Certificates[0].AuthorityKeyId) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no SVID signed by a new CA within %s", 3*spiffe.MinCATTL)
-		}
-		time.Sleep(time.Second)
-	}
-	testSVIDLogin(t, st) // PostgreSQL trusts the new CA
-	log, _ := os.ReadFile(st.LogFile("spiffe"))
-	if !strings.Contains(string(log), "trust bundle changed") {
-		t.Errorf("the watcher's log has no bundle change:\n%s", log)
 	}
 }
