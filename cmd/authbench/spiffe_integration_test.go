@@ -348,7 +348,7 @@ func testForeignSPIRE(t *testing.T, c *cli, st *stack.State) {
 	foreign := stacktest.StartSPIRE(t, "foreign.test", time.Hour)
 	foreign.Register(t, spire.Entry{ID: "foreign-client", SPIFFEID: "spiffe://foreign.test/authbench/bench_spiffe", DNSNames: []string{"bench_spiffe"},
 		Selectors: []string{"unix:uid:" + strconv.Itoa(os.Getuid())}})
-	run := []string{"run", "bank", "--auth", "spiffe", "--duration", "2s", "--spiffe-socket", foreign.Endpoint()}
+	run := []string{"run", "bank", "--auth", "spiffe", "--duration", "2s", "--spiffe-socket", foreign.Endpoint(), "--out", filepath.Join(t.TempDir(), "foreign")}
 	assertOneLineError(t, c.run(run...), 1, "refused the SVID spiffe://foreign.test/authbench/bench_spiffe", "ssl_ca_file")
 
 	assertOneLineError(t, c.run("stack", "up", "--dir", t.TempDir(), "--client-ca", "/nonexistent/bundle.pem"), 2, "--client-ca /nonexistent/bundle.pem")
@@ -360,7 +360,7 @@ func testForeignSPIRE(t *testing.T, c *cli, st *stack.State) {
 		t.Fatal(err)
 	}
 	c.mustRun(run...)
-	c.mustRun("run", "bank", "--auth", "spiffe", "--duration", "2s") // the stack's SPIRE still works
+	c.mustRun("run", "bank", "--auth", "spiffe", "--duration", "2s", "--out", filepath.Join(t.TempDir(), "stack")) // the stack's SPIRE still works
 }
 
 // arrivedSerial is the serial a forced SPIFFE rotation saw arrive.
