@@ -32,6 +32,7 @@ func (m *mode) Diagnose(ctx context.Context, cfg *pgxpool.Config, env doctor.Env
 		if err != nil {
 			return socketFailure(err)
 		}
+		m.addr = addr
 		svid, fetchErr = m.fetchOnce(ctx, addr)
 		if c, failed := m.answerCheck(addr, fetchErr); failed {
 			return c
@@ -40,10 +41,16 @@ func (m *mode) Diagnose(ctx context.Context, cfg *pgxpool.Config, env doctor.Env
 	})
 	if !seq.Run("svid", func() doctor.Check { return m.svidCheck(svid, fetchErr, time.Now()) }) {
 		seq.SkipRest("svid-user", "svid-issuer")
+		if m.serverID != "" {
+			seq.SkipRest("server-svid")
+		}
 		return seq.Checks
 	}
 	seq.Add(userCheck(cfg, svid).As("svid-user"))
 	seq.Add(doctor.CheckIssuer(svid.Certificates[0], env.ClientCAs, "SVID").As("svid-issuer"))
+	if m.serverID != "" {
+		seq.Add(m.serverCheck(ctx, cfg, svid).As("server-svid"))
+	}
 	return seq.Checks
 }
 
