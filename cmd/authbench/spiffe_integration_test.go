@@ -353,7 +353,13 @@ func testForeignSPIRE(t *testing.T, c *cli, st *stack.State) {
 
 	assertOneLineError(t, c.run("stack", "up", "--dir", t.TempDir(), "--client-ca", "/nonexistent/bundle.pem"), 2, "--client-ca /nonexistent/bundle.pem")
 	ctx := context.Background()
-	if _, err := stack.Up(ctx, stack.Config{Dir: st.Dir, ClientCAs: []string{foreign.BundleFile(t)}}, nil); err != nil {
+	// A client CA is kept by every later Up, so its file must live as long
+	// as the stack, not the subtest.
+	bundle := filepath.Join(st.Dir, "foreign-bundle.pem")
+	if err := os.WriteFile(bundle, []byte(readFile(t, foreign.BundleFile(t))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stack.Up(ctx, stack.Config{Dir: st.Dir, ClientCAs: []string{bundle}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := stack.Up(ctx, stack.Config{Dir: st.Dir}, nil); err != nil { // a later Up keeps it
