@@ -40,18 +40,18 @@ type Summary struct {
 	Handshake   map[string]Percentiles `json:"handshake_ms,omitempty"`
 	Events      []Event                `json:"events"`
 	Rotations   []RotationImpact       `json:"rotations"`
-	// RotationsFailed counts the RotationFailed events: forced rotations
-	// that did not happen (the issuer refused, or the new credential never
-	// reached the auth mode).
-	RotationsFailed int               `json:"rotations_failed,omitempty"`
-	Faults          []RotationImpact  `json:"faults,omitempty"`                  // one per "errors-began" event (faults.go)
-	Retried         map[string]int64  `json:"retried_errors_by_class,omitempty"` // failed attempts that were retried
-	Facts           map[string]string `json:"workload_facts,omitempty"`
+	Faults      []RotationImpact       `json:"faults,omitempty"`                  // one per "errors-began" event (faults.go)
+	Retried     map[string]int64       `json:"retried_errors_by_class,omitempty"` // failed attempts that were retried
+	Facts       map[string]string      `json:"workload_facts,omitempty"`
 	// TxnStyle is the workload's transaction style (app, pipelined,
 	// single); empty in runs older than the styles, which were pipelined.
 	TxnStyle string `json:"txn_style,omitempty"`
 	// RetryProtocol is the driver's retry protocol (full, savepoint).
 	RetryProtocol string `json:"retry_protocol,omitempty"`
+	// RotationsFailed counts the RotationFailed events: forced rotations
+	// that did not happen (the issuer refused, or the new credential never
+	// reached the auth mode).
+	RotationsFailed int `json:"rotations_failed,omitempty"`
 }
 
 // Shape names the run's transaction shape, e.g. "app, savepoint retries";
