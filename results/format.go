@@ -8,6 +8,7 @@ import (
 
 const (
 	tickHeader  = "_elapsed___errors__retries__ops/sec(inst)___ops/sec(cum)__p50(ms)__p95(ms)__p99(ms)_pMax(ms)"
+	stormHeader = "__conn/s_connfail_____open_hsp99(ms)"
 	totalHeader = "_elapsed___errors__retries_____ops(total)___ops/sec(cum)__avg(ms)__p50(ms)__p95(ms)__p99(ms)_pMax(ms)"
 	// HeaderEvery is how many tick lines go between repeated headers.
 	HeaderEvery = 20
@@ -20,6 +21,9 @@ type Printer struct {
 	// Shape, when set, follows every header: the run's transaction shape
 	// (Summary.Shape), so that lines of two shapes are never mistaken.
 	Shape string
+	// Storm adds the connection columns of a fleet run: connections opened
+	// and failed in the second, open at its end, handshake p99 (ms).
+	Storm bool
 	lines int
 }
 
@@ -30,19 +34,26 @@ func (p *Printer) PrintTick(t *Tick) {
 	}
 	for _, o := range t.Ops {
 		if p.lines%HeaderEvery == 0 {
-			if p.Shape != "" {
-				fmt.Fprintln(p.W, tickHeader+"  "+p.Shape)
-			} else {
-				fmt.Fprintln(p.W, tickHeader)
+			header := tickHeader
+			if p.Storm {
+				header += stormHeader
 			}
+			if p.Shape != "" {
+				header += "  " + p.Shape
+			}
+			fmt.Fprintln(p.W, header)
 		}
 		p.lines++
 		suffix := o.Op
 		if t.Warmup {
 			suffix += " (warm-up)"
 		}
-		fmt.Fprintf(p.W, "%7.1fs %8d %8d %14.1f %14.1f %8.1f %8.1f %8.1f %8.1f %s\n",
-			t.Elapsed, o.Errors, o.Retries, o.OpsPerSec, o.CumPerSec, o.P50, o.P95, o.P99, o.Max, suffix)
+		storm := ""
+		if p.Storm {
+			storm = fmt.Sprintf(" %8d %8d %8d %10.1f", t.Connects, t.ConnFailures, t.OpenConns, t.HandshakeP99)
+		}
+		fmt.Fprintf(p.W, "%7.1fs %8d %8d %14.1f %14.1f %8.1f %8.1f %8.1f %8.1f%s %s\n",
+			t.Elapsed, o.Errors, o.Retries, o.OpsPerSec, o.CumPerSec, o.P50, o.P95, o.P99, o.Max, storm, suffix)
 	}
 }
 
@@ -161,12 +172,17 @@ func classLine(m map[string]int64) string {
 }
 
 func printImpacts(w io.Writer, rs []RotationImpact) {
-	fmt.Fprintln(w, "  elapsed  source    event          dip   errors(10s)  recovery")
+	fmt.Fprintln(w, "  elapsed  source    event          dip   errors(10s)  recovery  peak conn/s  hs p99(ms)  txn p99(ms)  instances")
 	for _, r := range rs {
 		rec := "never"
 		if r.RecoveryS >= 0 {
 			rec = fmt.Sprintf("%.0fs", r.RecoveryS)
 		}
-		fmt.Fprintf(w, "  %6.1fs  %-8s  %-12s %5.2f  %11d  %8s\n", r.Elapsed, r.Source, r.Kind, r.Dip, r.ErrorsWindow, rec)
+		inst := "-"
+		if r.InstancesShare > 0 || r.InstancesRotated > 0 {
+			inst = fmt.Sprintf("%d (%.0f%%)", r.InstancesRotated, 100*r.InstancesShare)
+		}
+		fmt.Fprintf(w, "  %6.1fs  %-8s  %-12s %5.2f  %11d  %8s  %11d  %10.1f  %11.1f  %s\n",
+			r.Elapsed, r.Source, r.Kind, r.Dip, r.ErrorsWindow, rec, r.PeakConnectsS, r.HandshakeP99, r.TxnP99, inst)
 	}
 }

@@ -48,6 +48,9 @@ type Summary struct {
 	TxnStyle string `json:"txn_style,omitempty"`
 	// RetryProtocol is the driver's retry protocol (full, savepoint).
 	RetryProtocol string `json:"retry_protocol,omitempty"`
+	// Instances is the number of fleet instances, each with its own pool
+	// and credentials (0: one application instance, as before fleets).
+	Instances int `json:"instances,omitempty"`
 }
 
 // Shape names the run's transaction shape, e.g. "app, savepoint retries";
@@ -122,6 +125,8 @@ func (r *Registry) Summary(end time.Time, ticks []TickPoint) *Summary {
 	}
 	s.Handshake = handshakeSummary(r.phases)
 	s.Rotations = RotationImpacts(s.Events, ticks)
+	s.Instances = r.instances
+	shareRotated(s.Rotations, s.Instances)
 	s.Faults = FaultImpacts(s.Events, ticks)
 	s.Retried = r.retriedByClass()
 	return s
