@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/workloads"
@@ -82,10 +83,11 @@ func (rn *runner) firstSlot(i int, begin time.Time, interval time.Duration) time
 // It returns the op, when its timed part began, the retries and the error.
 func (rn *runner) stepper(ctx context.Context, i int) func() (int, time.Time, int, error) {
 	cfg := &rn.Config
+	pool := rn.poolOf(i)
 	if cfg.ConnectOnly {
 		return func() (int, time.Time, int, error) {
 			began := time.Now()
-			return 0, began, 0, rn.connectOnce()
+			return 0, began, 0, rn.connectOnce(pool)
 		}
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed+uint64(i), 0x9e3779b97f4a7c15))
@@ -97,7 +99,7 @@ func (rn *runner) stepper(ctx context.Context, i int) func() (int, time.Time, in
 	tr := &txnRetries{rng: jitter}
 	return func() (int, time.Time, int, error) {
 		op := w.Next()
-		db, release, connRetries, err := rn.conn(jitter)
+		db, release, connRetries, err := rn.conn(pool, jitter)
 		if err != nil {
 			return op, time.Now(), connRetries, err
 		}
@@ -110,8 +112,8 @@ func (rn *runner) stepper(ctx context.Context, i int) func() (int, time.Time, in
 
 // connectOnce opens one connection through the pool's hooks (so every
 // handshake phase is recorded) and closes it.
-func (rn *runner) connectOnce() error {
-	c, err := rn.DB.Acquire(rn.opCtx)
+func (rn *runner) connectOnce(pool *pgxpool.Pool) error {
+	c, err := pool.Acquire(rn.opCtx)
 	if err != nil {
 		rn.noteConnectError(err)
 		return err
