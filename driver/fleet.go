@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/authbench/authbench/internal/proc"
 )
 
 // Instance is one application instance of a fleet: its own pool over its
@@ -46,6 +48,9 @@ type Fleet struct {
 	poolSize  int
 }
 
+// fdReserve is the open files a driver needs besides its connections.
+const fdReserve = 256
+
 // fleetHealthCheck is how often a fleet pool tops itself up to PoolSize
 // after connections were closed (pgxpool's default is a minute).
 const fleetHealthCheck = time.Second
@@ -59,6 +64,10 @@ func OpenFleet(ctx context.Context, spec FleetSpec) (*Fleet, error) {
 	par := spec.Parallel
 	if par <= 0 {
 		par = 8
+	}
+	need := uint64(spec.Instances*spec.PoolSize) + fdReserve
+	if _, err := proc.RaiseFDLimit(need, fmt.Sprintf("a fleet of %d connections", spec.Instances*spec.PoolSize)); err != nil {
+		return nil, err
 	}
 	f := &Fleet{Instances: make([]*Instance, spec.Instances), poolSize: spec.PoolSize}
 	sem := make(chan struct{}, par)
