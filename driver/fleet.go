@@ -2,7 +2,6 @@ package driver
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -55,36 +54,45 @@ const fdReserve = 256
 // after connections were closed (pgxpool's default is a minute).
 const fleetHealthCheck = time.Second
 
-// OpenFleet opens every instance, Parallel at a time; on an error it
-// closes those it opened. The pools fill in the background: Fill waits.
+// OpenFleet opens instance 1, so that a bad setting is said once, then
+// the others, Parallel at a time; on an error it closes those it opened
+// and returns the first. The pools fill in the background: Fill waits.
 func OpenFleet(ctx context.Context, spec FleetSpec) (*Fleet, error) {
 	if spec.Instances < 1 || spec.PoolSize < 1 {
 		return nil, invalid("instances", "and the pool size must be at least 1, got %d and %d", spec.Instances, spec.PoolSize)
-	}
-	par := spec.Parallel
-	if par <= 0 {
-		par = 8
 	}
 	need := uint64(spec.Instances*spec.PoolSize) + fdReserve
 	if _, err := proc.RaiseFDLimit(need, fmt.Sprintf("a fleet of %d connections", spec.Instances*spec.PoolSize)); err != nil {
 		return nil, err
 	}
+	par := spec.Parallel
+	if par <= 0 {
+		par = 8
+	}
 	f := &Fleet{Instances: make([]*Instance, spec.Instances), poolSize: spec.PoolSize}
+	var err error
+	if f.Instances[0], err = openInstance(ctx, spec, 1); err != nil {
+		return nil, err
+	}
 	sem := make(chan struct{}, par)
 	errs := make([]error, spec.Instances)
 	var wg sync.WaitGroup
-	for i := range f.Instances {
+	for i := 1; i < spec.Instances; i++ {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			f.Instances[i], errs[i] = openInstance(ctx, spec, i+1)
+			if f.Instances[i], errs[i] = openInstance(ctx, spec, i+1); errs[i] != nil {
+				errs[i] = fmt.Errorf("instance %d: %w", i+1, errs[i])
+			}
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		f.Close()
-		return nil, err
+	for _, err := range errs {
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
 	}
 	return f, nil
 }
@@ -99,7 +107,7 @@ func openInstance(ctx context.Context, spec FleetSpec, id int) (*Instance, error
 	p, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		creds.Close()
-		return nil, fmt.Errorf("instance %d: %w", id, err)
+		return nil, err
 	}
 	return &Instance{ID: id, Pool: p, Creds: creds}, nil
 }
@@ -158,4 +166,27 @@ func InstanceOf(worker, n int) int {
 		return 0
 	}
 	return worker % n
+}
+
+// Sweep offers every idle connection of every pool to the pool's
+// PrepareConn once every interval until ctx ends, as an application
+// server's pool validates its idle connections: a mode that retires the
+// connections of superseded credentials there (authmodes.ConnRetirer) so
+// retires idle ones too, at their jittered moment, and the pool tops
+// itself up with new ones. One goroutine for the whole fleet.
+func (f *Fleet) Sweep(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, in := range f.Instances {
+			for _, c := range in.Pool.AcquireAllIdle(ctx) {
+				c.Release()
+			}
+		}
+	}
 }

@@ -27,9 +27,13 @@ type Printer struct {
 	lines int
 }
 
-// PrintTick writes one line per op and one line per event of t.
+// PrintTick writes one line per op and one line per event of t; a fleet
+// instance's events are left to the files (the storm columns count them).
 func (p *Printer) PrintTick(t *Tick) {
 	for _, e := range t.Events {
+		if e.Instance > 0 {
+			continue
+		}
 		fmt.Fprintf(p.W, "%7.1fs  [%s] %s %s\n", e.Elapsed, e.Kind, e.Source, e.Detail)
 	}
 	for _, o := range t.Ops {

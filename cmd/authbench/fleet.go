@@ -13,6 +13,10 @@ import (
 	"github.com/authbench/authbench/results"
 )
 
+// fleetSweep is how often a fleet's idle connections are offered to their
+// pool's PrepareConn (driver.Fleet.Sweep).
+const fleetSweep = time.Second
+
 // fleetFill bounds the wait for a fleet's pools to open every connection.
 const fleetFill = 2 * time.Minute
 
@@ -53,7 +57,7 @@ func (o *runOpts) openFleet(ctx context.Context, reg *results.Registry, stdout i
 			cfg, err := o.poolConfig(ctx, m, reg, results.InstanceEvents{Registry: reg, ID: id})
 			if err != nil {
 				m.Close()
-				return nil, nil, fmt.Errorf("instance %d: %w", id, err)
+				return nil, nil, err
 			}
 			cfgs[id-1] = cfg
 			return cfg, m, nil

@@ -227,6 +227,9 @@ func execRun(ctx context.Context, o *runOpts, j job, cfgMap map[string]string, s
 	drv := &driver.Run{Config: o.drv, DB: p.Pool, Workload: j.workload, Registry: reg, Files: files, Out: out, Shape: shape}
 	if fl != nil {
 		drv.Pools = fl.Pools()
+		sweepCtx, stopSweep := context.WithCancel(ctx)
+		defer stopSweep()
+		go fl.Sweep(sweepCtx, fleetSweep)
 	}
 	res := drv.Execute(ctx)
 	stopRotations()
