@@ -121,11 +121,13 @@ func (f *Fleet) Pools() []*pgxpool.Pool {
 	return out
 }
 
-// OpenConns returns the connections the fleet's pools hold now.
+// OpenConns returns the connections the fleet's pools hold open now, idle
+// or in use (not those still being opened).
 func (f *Fleet) OpenConns() int {
 	n := 0
 	for _, in := range f.Instances {
-		n += int(in.Pool.Stat().TotalConns())
+		st := in.Pool.Stat()
+		n += int(st.IdleConns() + st.AcquiredConns())
 	}
 	return n
 }

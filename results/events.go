@@ -65,6 +65,10 @@ func (r *Registry) Restart(t time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.start, r.lastTick = t, t
+	r.lastOpened, r.lastFailed = r.conns.opened.Load(), r.conns.failed.Load()
+	r.hsMu.Lock()
+	r.tickHS.Reset() // the first second's handshakes are its own
+	r.hsMu.Unlock()
 	for i := range r.events {
 		r.events[i].Elapsed = r.events[i].Time.Sub(t).Seconds()
 	}
