@@ -12,6 +12,7 @@ import (
 
 	"github.com/authbench/authbench/stack"
 	_ "github.com/authbench/authbench/stack/all" // every component, the base included
+	"github.com/authbench/authbench/stack/kdc"
 	"github.com/authbench/authbench/stack/postgres"
 	"github.com/authbench/authbench/stack/vault"
 )
@@ -36,6 +37,7 @@ func startStack(ctx context.Context, bin string, maxConns int) (*stack.State, fu
 	defer cancel()
 	cfg := stack.Config{Dir: dir, Exe: bin}
 	cfg.Enable(postgres.Name, postgres.Settings{MaxConnections: maxConns})
+	kdc.Enable(&cfg, kdc.Settings{})
 	// Leases outlive the runs: the forced rotation is the only one.
 	vault.Enable(&cfg, vault.Settings{DefaultTTL: 10 * time.Minute, MaxTTL: 20 * time.Minute})
 	st, err := stack.Up(upCtx, cfg, os.Stderr)
