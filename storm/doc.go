@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/results/report"
@@ -17,6 +18,7 @@ type row struct {
 	failed                 int64
 	opened                 int64
 	found                  bool // the run has a forced rotation row
+	started, ended         time.Time
 }
 
 // readRow reads a run's summary into its row: the forced rotation's storm
@@ -26,7 +28,8 @@ func readRow(dir, mode, style, slug string) (row, error) {
 	if err != nil {
 		return row{}, err
 	}
-	r := row{mode: mode, style: style, slug: slug, dir: dir, failed: s.Total.Errors, opened: s.Connections.Opened}
+	r := row{mode: mode, style: style, slug: slug, dir: dir, failed: s.Total.Errors, opened: s.Connections.Opened,
+		started: s.StartedAt, ended: s.EndedAt}
 	for _, ri := range s.Rotations {
 		if ri.Kind == results.ForcedRotation {
 			r.rot, r.found = ri, true
@@ -88,6 +91,9 @@ func writeDoc(o *options, rows []row, machine string) error {
 		"vault and gssapi instances renew their own credentials; for cert the stack's CA issues the new certificate once and each instance "+
 		"reloads it, recycling its pool, at its moment. vault runs with `--vault-retire-jitter 0s`, so that the fleet's spread is the only one.\n\n",
 		o.instances, o.poolSize, o.instances*o.poolSize, o.maxRate, o.concurrency, o.instances*o.poolSize+100, o.baseline, o.spread, o.spread)
+	if len(rows) > 0 {
+		fmt.Fprintf(&b, "Measured from %s to %s UTC. ", rows[0].started.UTC().Format("2006-01-02 15:04"), rows[len(rows)-1].ended.UTC().Format("15:04"))
+	}
 	fmt.Fprintf(&b, "Machine: %s.\n\n", machine)
 	b.WriteString("The rotation's window is the 10 s after it. Peak connects/s: the most connections opened in one second of the window; " +
 		"handshake p99 and txn p99: the worst per-second p99 in the window; failed txns: over the whole run; back to 90 %: from the rotation " +

@@ -36,6 +36,7 @@ type options struct {
 	spread      time.Duration
 	doc         string
 	out         string
+	from        string
 }
 
 func main() {
@@ -51,6 +52,7 @@ func main() {
 	flag.DurationVar(&o.spread, "spread", 20*time.Second, "the spread run's --rotate-spread")
 	flag.StringVar(&o.doc, "doc", "docs/rotation-storms.md", "the document to write (its images go to a directory of the same name)")
 	flag.StringVar(&o.out, "out", "", "run directories (default runs/storm-<timestamp>)")
+	flag.StringVar(&o.from, "from", "", "write the document again from this earlier experiment's run directories, without running anything")
 	flag.Parse()
 	if err := storm(&o); err != nil {
 		fmt.Fprintf(os.Stderr, "storm: %s\n", err)
@@ -60,6 +62,9 @@ func main() {
 
 // storm starts the stack, runs every mode and style, and writes the doc.
 func storm(o *options) error {
+	if o.from != "" {
+		return rewrite(o)
+	}
 	bin, err := filepath.Abs(o.bin)
 	if err != nil {
 		return err
@@ -94,9 +99,44 @@ func storm(o *options) error {
 		}
 	}
 	machine += "; " + describeMachine("after")
+	if err := os.WriteFile(filepath.Join(o.out, machineFile), []byte(machine), 0o644); err != nil {
+		return err
+	}
 	if err := writeDoc(o, rows, machine); err != nil {
 		return err
 	}
 	fmt.Printf("storm: wrote %s; run directories in %s\n", o.doc, o.out)
+	return nil
+}
+
+// machineFile keeps, among an experiment's run directories, what the
+// machine was and how busy, for -from.
+const machineFile = "machine.txt"
+
+// rewrite writes the document from the run directories of an earlier
+// experiment (-from).
+func rewrite(o *options) error {
+	machine, err := os.ReadFile(filepath.Join(o.from, machineFile))
+	if err != nil {
+		return fmt.Errorf("-from %s is no storm experiment: %w", o.from, err)
+	}
+	var rows []row
+	for _, auth := range strings.Split(o.auths, ",") {
+		for _, spread := range []time.Duration{0, o.spread} {
+			style := "synchronised"
+			if spread > 0 {
+				style = "spread " + spread.String()
+			}
+			r, err := readRow(filepath.Join(o.from, auth+"-"+styleSlug(spread)), auth, style, styleSlug(spread))
+			if err != nil {
+				return err
+			}
+			rows = append(rows, r)
+		}
+	}
+	if err := writeDoc(o, rows, string(machine)); err != nil {
+		return err
+	}
+	fmt.Printf("storm: wrote %s from %s\n", o.doc, o.from)
 	return nil
 }

@@ -29,7 +29,7 @@ func connectsChart(r Run, idx int) string {
 		opened[i], failed[i] = perSecond(t.Connects, t), perSecond(t.ConnFailures, t)
 		yMax = math.Max(yMax, math.Max(opened[i], failed[i]))
 	}
-	legend := []legendItem{{label: "connects/s", color: color(0)}, {label: "connection failures/s", color: rotationColor},
+	legend := []legendItem{{label: "connects/s", color: color(0)}, {label: "failures/s", color: rotationColor},
 		{label: "rotation", color: rotationColor, dashed: true}}
 	p := newLinePlot("connects", fmt.Sprintf("connects-%d", idx), r.Label+": connections opened per second", "conn/s", xMax(r), yMax, legend)
 	p.warmup(r.Ticks)
