@@ -50,6 +50,12 @@ type Fleet struct {
 // fdReserve is the open files a driver needs besides its connections.
 const fdReserve = 256
 
+// fleetStatementCache caps each fleet connection's statement and
+// description caches: pgx's default of 512 preallocates about 54 KiB per
+// connection, a fleet's largest cost when idle, while a workload prepares
+// a few dozen statements at most (a larger set is only re-prepared).
+const fleetStatementCache = 128
+
 // fleetHealthCheck is how often a fleet pool tops itself up to PoolSize
 // after connections were closed (pgxpool's default is a minute).
 const fleetHealthCheck = time.Second
@@ -104,6 +110,9 @@ func openInstance(ctx context.Context, spec FleetSpec, id int) (*Instance, error
 	}
 	cfg.MaxConns, cfg.MinConns = int32(spec.PoolSize), int32(spec.PoolSize)
 	cfg.HealthCheckPeriod = fleetHealthCheck
+	cc := cfg.ConnConfig
+	cc.StatementCacheCapacity = min(cc.StatementCacheCapacity, fleetStatementCache)
+	cc.DescriptionCacheCapacity = min(cc.DescriptionCacheCapacity, fleetStatementCache)
 	p, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		creds.Close()

@@ -97,8 +97,10 @@ func TestOpenFleetGivesEachInstanceItsOwnCredentials(t *testing.T) {
 		if in.ID != i+1 || in.Creds != byID[in.ID] || byID[in.ID].logins.Load() != 1 {
 			t.Errorf("instance %d (ID %d) has credentials %p, want its own %p logged in once", i, in.ID, in.Creds, byID[in.ID])
 		}
-		if got := in.Pool.Config().MaxConns; got != 3 || in.Pool.Config().MinConns != 3 {
-			t.Errorf("instance %d pool: max %d min %d, want 3 and 3", in.ID, got, in.Pool.Config().MinConns)
+		pc := in.Pool.Config()
+		if pc.MaxConns != 3 || pc.MinConns != 3 || pc.ConnConfig.StatementCacheCapacity > fleetStatementCache {
+			t.Errorf("instance %d pool: max %d min %d, statement cache %d; want 3, 3 and at most %d",
+				in.ID, pc.MaxConns, pc.MinConns, pc.ConnConfig.StatementCacheCapacity, fleetStatementCache)
 		}
 	}
 	f.Close()
