@@ -32,8 +32,7 @@ func (rn *runner) conn(pool *pgxpool.Pool, rng *rand.Rand) (beginner, func(), in
 		if err == nil {
 			return db, release, attempt, nil
 		}
-		rn.noteConnectError(err)
-		err = &beginError{err}
+		err = &beginError{err} // counted as a failed connect by the pool's instrumentation
 		if attempt == 0 {
 			first = time.Now()
 		}

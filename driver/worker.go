@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/authbench/authbench/results"
@@ -115,8 +114,7 @@ func (rn *runner) stepper(ctx context.Context, i int) func() (int, time.Time, in
 func (rn *runner) connectOnce(pool *pgxpool.Pool) error {
 	c, err := pool.Acquire(rn.opCtx)
 	if err != nil {
-		rn.noteConnectError(err)
-		return err
+		return err // a failed connect is counted by the pool's instrumentation
 	}
 	pc := c.Hijack()
 	rn.Registry.ConnClosed()
@@ -229,8 +227,7 @@ func (rn *runner) attempt(ctx context.Context, db beginner, w workloads.Worker) 
 func (rn *runner) begin(ctx context.Context, db beginner) (pgx.Tx, error) {
 	tx, err := db.Begin(ctx)
 	if err != nil {
-		rn.noteConnectError(err)
-		return nil, &beginError{err}
+		return nil, &beginError{err} // a failed connect is counted by the pool's instrumentation
 	}
 	return tx, nil
 }
@@ -262,13 +259,4 @@ func retryBegin(err error, firstFailed time.Time) bool {
 func isBeginError(err error) bool {
 	var be *beginError
 	return errors.As(err, &be)
-}
-
-// noteConnectError counts a failed connection attempt (pgx wraps every
-// failure to establish a connection in a *pgconn.ConnectError).
-func (rn *runner) noteConnectError(err error) {
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) {
-		rn.Registry.ConnFailed()
-	}
 }
