@@ -50,6 +50,7 @@ func (o *runOpts) openFleet(ctx context.Context, reg *results.Registry, stdout i
 		Open: func(ctx context.Context, id int) (*pgxpool.Config, io.Closer, error) {
 			m := first
 			if id > 1 {
+				var err error // instances open concurrently: nothing shared
 				if m, err = authmodes.NewInstance(meta, o.instanceArgs); err != nil {
 					return nil, nil, err
 				}
@@ -101,7 +102,10 @@ func rotateFleet(ctx context.Context, o *runOpts, fl *driver.Fleet, p *pool, reg
 	reg.Event(results.ForcedRotation, o.auth, fmt.Sprintf("%s: %d instances, spread %s", detail, len(fl.Instances), o.rotateSpread), true)
 	driver.RotateSpread(ctx, len(fl.Instances), o.rotateSpread, func(ctx context.Context, k int) {
 		in := fl.Instances[k]
-		m := in.Creds.(authmodes.Mode)
+		m, ok := in.Creds.(authmodes.Mode)
+		if !ok {
+			return // not opened by openFleet
+		}
 		what := "pool recycled onto the new credentials"
 		if r, ok := m.(authmodes.Rotator); ok {
 			d, err := r.ForceRotation(ctx)
