@@ -176,7 +176,7 @@ func classLine(m map[string]int64) string {
 }
 
 func printImpacts(w io.Writer, rs []RotationImpact) {
-	fmt.Fprintln(w, "  elapsed  source    event          dip   errors(10s)  recovery  peak conn/s  hs p99(ms)  txn p99(ms)  instances")
+	fmt.Fprintln(w, "  elapsed  source    event          dip   errors(10s)  recovery  peak conn/s  connfail  hs p99(ms)  txn p99(ms)  instances")
 	for _, r := range rs {
 		rec := "never"
 		if r.RecoveryS >= 0 {
@@ -186,7 +186,7 @@ func printImpacts(w io.Writer, rs []RotationImpact) {
 		if r.InstancesShare > 0 || r.InstancesRotated > 0 {
 			inst = fmt.Sprintf("%d (%.0f%%)", r.InstancesRotated, 100*r.InstancesShare)
 		}
-		fmt.Fprintf(w, "  %6.1fs  %-8s  %-12s %5.2f  %11d  %8s  %11d  %10.1f  %11.1f  %s\n",
-			r.Elapsed, r.Source, r.Kind, r.Dip, r.ErrorsWindow, rec, r.PeakConnectsS, r.HandshakeP99, r.TxnP99, inst)
+		fmt.Fprintf(w, "  %6.1fs  %-8s  %-12s %5.2f  %11d  %8s  %11d  %8d  %10.1f  %11.1f  %s\n",
+			r.Elapsed, r.Source, r.Kind, r.Dip, r.ErrorsWindow, rec, r.PeakConnectsS, r.ConnFailures, r.HandshakeP99, r.TxnP99, inst)
 	}
 }

@@ -18,6 +18,7 @@ type TickPoint struct {
 	// The storm columns: connections opened in the interval, its handshake
 	// p99 and its worst op's latency p99 (ms).
 	Connects     int64
+	ConnFailures int64
 	HandshakeP99 float64
 	TxnP99       float64
 }
@@ -29,7 +30,7 @@ const shortTickS = 0.9
 // over its ops.
 func pointOf(t *Tick) TickPoint {
 	p := TickPoint{Elapsed: t.Elapsed, Warmup: t.Warmup, Short: t.IntervalS < shortTickS,
-		Connects: t.Connects, HandshakeP99: t.HandshakeP99}
+		Connects: t.Connects, ConnFailures: t.ConnFailures, HandshakeP99: t.HandshakeP99}
 	for _, o := range t.Ops {
 		p.OpsPerSec += o.OpsPerSec
 		p.Errors += o.Errors
@@ -50,10 +51,12 @@ type RotationImpact struct {
 	ErrorsWindow int64   `json:"errors_in_window"`     // errors in the 10 s after
 	RecoveryS    float64 `json:"recovery_s"`           // from the event back to 90 % of baseline; -1 if never
 	// The storm columns, over the same 10 s window: the most connections
-	// opened in one second, the worst per-second handshake p99 and
+	// opened in one second, the connection attempts that failed, the worst
+	// per-second handshake p99 and
 	// transaction p99 (ms), and in a fleet the instances whose rotation
 	// was done by the window's end (InstancesShare: of all instances).
 	PeakConnectsS    int64   `json:"peak_connects_per_sec"`
+	ConnFailures     int64   `json:"connection_failures_in_window"`
 	HandshakeP99     float64 `json:"handshake_p99_ms"`
 	TxnP99           float64 `json:"txn_p99_ms"`
 	InstancesRotated int     `json:"instances_rotated,omitempty"`
@@ -141,6 +144,7 @@ func rotationImpact(e Event, ticks []TickPoint) RotationImpact {
 		case t.Elapsed > e.Elapsed && start < e.Elapsed+rotationWindowS:
 			ri.ErrorsWindow += t.Errors
 			ri.PeakConnectsS = max(ri.PeakConnectsS, t.Connects)
+			ri.ConnFailures += t.ConnFailures
 			ri.HandshakeP99 = max(ri.HandshakeP99, t.HandshakeP99)
 			ri.TxnP99 = max(ri.TxnP99, t.TxnP99)
 			if t.Short {

@@ -35,7 +35,7 @@ func TestRotationStormColumns(t *testing.T) {
 	for s := 1; s <= 30; s++ {
 		p := TickPoint{Elapsed: float64(s), OpsPerSec: 100, Connects: 2, HandshakeP99: 5, TxnP99: 3}
 		if s == 21 {
-			p.Connects, p.HandshakeP99, p.TxnP99 = 400, 80, 40
+			p.Connects, p.HandshakeP99, p.TxnP99, p.ConnFailures = 400, 80, 40, 7
 		}
 		ticks = append(ticks, p)
 	}
@@ -50,7 +50,7 @@ func TestRotationStormColumns(t *testing.T) {
 	}
 	shareRotated(rs, 4)
 	r := rs[0]
-	if r.PeakConnectsS != 400 || r.HandshakeP99 != 80 || r.TxnP99 != 40 || r.InstancesRotated != 3 || r.InstancesShare != 0.75 {
-		t.Fatalf("row %+v: want peak 400/s, handshake p99 80, txn p99 40, 3 of 4 instances (the 4th is past the window)", r)
+	if r.PeakConnectsS != 400 || r.ConnFailures != 7 || r.HandshakeP99 != 80 || r.TxnP99 != 40 || r.InstancesRotated != 3 || r.InstancesShare != 0.75 {
+		t.Fatalf("row %+v: want peak 400/s, 7 failed connects, handshake p99 80, txn p99 40, 3 of 4 instances (the 4th is past the window)", r)
 	}
 }

@@ -26,7 +26,7 @@ func TestDocTableFindingsAndCharts(t *testing.T) {
 			t.Fatalf("%s: a mode's own rotation taken for the forced one", style)
 		}
 		// The experiment's runs have a forced rotation; give these one.
-		r.found, r.rot = true, results.RotationImpact{Kind: results.ForcedRotation, PeakConnectsS: int64(400 / (i + 1)),
+		r.found, r.rot = true, results.RotationImpact{Kind: results.ForcedRotation, PeakConnectsS: int64(400 / (i + 1)), ConnFailures: 3,
 			HandshakeP99: 90, TxnP99: 40, RecoveryS: -1, InstancesShare: 1}
 		rows = append(rows, r)
 	}
@@ -39,7 +39,7 @@ func TestDocTableFindingsAndCharts(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"| vault | synchronised | 400 | 90 | 40 | ",
+		"| vault | synchronised | 400 | 0 | 90 | 40 | ",
 		"| never | 100 % |",
 		"| vault | spread 20s | 200 |",
 		"the synchronised rotation peaked at 400 connects/s",

@@ -98,13 +98,13 @@ func standalone(svg string) string {
 }
 
 // stormCell renders a rotation's storm columns: the busiest second's
-// connects, the worst handshake p99 and, in a fleet, the instances rotated
-// by the window's end.
+// connects, the failed connects, the worst handshake p99 and, in a fleet,
+// the instances rotated by the window's end.
 func stormCell(ri results.RotationImpact) string {
 	if ri.PeakConnectsS == 0 && ri.HandshakeP99 == 0 {
 		return "–"
 	}
-	s := fmt.Sprintf("%d conn/s, handshake p99 %s ms", ri.PeakConnectsS, num(ri.HandshakeP99))
+	s := fmt.Sprintf("%d conn/s, %d failed, handshake p99 %s ms", ri.PeakConnectsS, ri.ConnFailures, num(ri.HandshakeP99))
 	if ri.InstancesShare > 0 {
 		s += fmt.Sprintf(", %d instances (%.0f %%)", ri.InstancesRotated, 100*ri.InstancesShare)
 	}

@@ -279,7 +279,7 @@ var pageTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 {{end}}</main>
 </body>
 </html>
-{{define "impact"}}<div class="scroll"><table class="{{.Class}}"><thead><tr><th>elapsed</th><th class="text">event</th><th>dip (worst ÷ baseline)</th><th>errors in 10&nbsp;s</th><th>recovery (back to 90&nbsp;%)</th><th>storm in 10&nbsp;s (peak connects, handshake p99, instances rotated)</th></tr></thead>
+{{define "impact"}}<div class="scroll"><table class="{{.Class}}"><thead><tr><th>elapsed</th><th class="text">event</th><th>dip (worst ÷ baseline)</th><th>errors in 10&nbsp;s</th><th>recovery (back to 90&nbsp;%)</th><th>storm in 10&nbsp;s (peak connects, failed connects, handshake p99, instances rotated)</th></tr></thead>
 <tbody>{{range .Rows}}<tr><td>{{.Elapsed}}</td><td class="text">{{.Event}}</td><td>{{.Dip}}</td><td>{{.Errors}}</td><td>{{.Recovery}}</td><td>{{.Storm}}</td></tr>{{end}}</tbody></table></div>{{end}}`))
 
 const css = `
