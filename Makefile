@@ -14,6 +14,7 @@ TEST_TIMEOUT ?= 25m
 FUZZTIME ?= 30s
 DURATION ?= 10m
 BENCH_FLAGS ?=
+STORM_FLAGS ?=
 # The shared OpenBao binary the tests run against as a real Vault-API
 # server: CI clones the repository beside shared/ (see .ci/run).
 OPENBAO_DIR ?= $(abspath $(CURDIR)/../shared/tools/openbao)
@@ -23,7 +24,7 @@ SUB_MODULES := deploy results/report/browsertest
 # package:target of every fuzz target; go test -fuzz takes one target per run.
 FUZZ_TARGETS := ./results:FuzzReadHlog ./results:FuzzReadTicks ./results:FuzzReadSummary ./workloads/orders:FuzzParseMix
 
-.PHONY: all deps debs spire build test unit demo demo-down vet clean bench fuzz soak openbao
+.PHONY: all deps debs spire build test unit demo demo-down vet clean bench fuzz soak storm openbao
 
 all: build
 
@@ -111,6 +112,11 @@ fuzz:
 ## soak: the matrix over every auth mode, a rotation every 30 s, for DURATION; driver memory must stay within 20 %
 soak: deps build
 	$(GO) run ./soak -bin $(BIN) -duration $(DURATION)
+
+## storm: a fleet of 100 instances × 20 connections under steady load, one synchronised and one spread forced
+## rotation per auth mode (cert, gssapi, vault) on a stack of its own; writes docs/rotation-storms.md and its charts
+storm: deps build
+	$(GO) run ./storm -bin $(BIN) $(STORM_FLAGS)
 
 demo-down:
 	$(BIN) stack down --dir $(STACK_DIR)

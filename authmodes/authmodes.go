@@ -8,6 +8,7 @@ package authmodes
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"time"
 
@@ -54,6 +55,28 @@ type Mode interface {
 // the event's detail (never a secret).
 type Rotator interface {
 	ForceRotation(ctx context.Context) (string, error)
+}
+
+// ConnRetirer is implemented by modes that themselves retire the pooled
+// connections of superseded credentials (vault, with its retire jitter).
+// After its part of a forced rotation, a fleet instance of any other mode
+// recycles its pool, as an application that reloads its credentials does.
+type ConnRetirer interface {
+	RetiresConnections() bool
+}
+
+// NewInstance returns a new Mode of meta with its flags set from args
+// (--name=value, as on the command line), for one instance of a fleet:
+// configured on its own pool, it logs in, leases, watches and reloads on
+// its own, exactly as the mode of a run of one instance does.
+func NewInstance(meta Meta, args []string) (Mode, error) {
+	fs := pflag.NewFlagSet(meta.Name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	m := meta.New(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, fmt.Errorf("auth mode %s: %w", meta.Name, err)
+	}
+	return m, nil
 }
 
 // CallerPrepareConn returns the PrepareConn hook already set on cfg, or its

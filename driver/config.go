@@ -21,6 +21,11 @@ type Config struct {
 	ConnPerTxn     bool          // open a new connection for every transaction (like pgbench -C)
 	ConnectOnly    bool          // handshake: each op opens and closes a connection, no workload
 	RetryProtocol  string        // ProtocolFull or ProtocolSavepoint; "" is ProtocolFull
+	// Instances is how many application instances the workers are dealt
+	// over (Run.Pools); 0 or 1: one, on Run.DB.
+	Instances int
+	// PoolSize is each instance's pool size (0: one connection per worker).
+	PoolSize int
 }
 
 // Validate checks the configuration and says what to change; the error is
@@ -41,6 +46,10 @@ func (c *Config) Validate() error {
 		return invalid("max-retries", "must not be negative, got %d", c.MaxRetries)
 	case c.RetryProtocol != "" && c.RetryProtocol != ProtocolFull && c.RetryProtocol != ProtocolSavepoint:
 		return invalid("retry-protocol", "must be %s or %s, got %q", ProtocolFull, ProtocolSavepoint, c.RetryProtocol)
+	case c.Instances < 0:
+		return invalid("instances", "must not be negative, got %d", c.Instances)
+	case c.PoolSize < 0:
+		return invalid("pool-size", "must not be negative, got %d", c.PoolSize)
 	case c.DisplayEvery < time.Second || c.DisplayEvery%time.Second != 0:
 		return invalid("display-every", "must be a whole number of seconds, at least 1s, got %s", c.DisplayEvery)
 	}

@@ -17,6 +17,7 @@ import (
 // ConnObserver receives connection timings; results.Registry implements it.
 type ConnObserver interface {
 	ConnOpened(total time.Duration)
+	ConnFailed()
 	ConnClosed()
 	Phase(name string, d time.Duration)
 }
@@ -24,20 +25,28 @@ type ConnObserver interface {
 // Instrument wraps cfg's hooks so that every new connection records its
 // handshake phases: credential (the auth mode's BeforeConnect), tcp, tls
 // (SSLRequest and the TLS handshake), auth (startup to AuthenticationOk),
-// ready (to the first ReadyForQuery) and total. Call it after the auth mode
+// ready (to the first ReadyForQuery) and total. Every attempt that fails —
+// no credential, or pgx giving up on it — is counted once as failed,
+// whether a worker or the pool's own refill made it (a fleet's pools
+// reconnect in the background). Call it after the auth mode
 // configured cfg. The connection itself is never wrapped, so pgx still sees
 // its *tls.Conn (SCRAM channel binding needs it).
 func Instrument(cfg *pgxpool.Config, obs ConnObserver) {
 	modeBefore, beforeClose := cfg.BeforeConnect, cfg.BeforeClose
+	failures := failureTracer{obs}
 	cfg.BeforeConnect = func(ctx context.Context, cc *pgx.ConnConfig) error {
 		tr := &connTrace{start: time.Now()}
 		if modeBefore != nil {
 			if err := modeBefore(ctx, cc); err != nil {
+				obs.ConnFailed()
 				return err
 			}
 		}
 		tr.credDone = time.Now()
 		tr.install(&cc.Config, obs)
+		if cc.Tracer == nil {
+			cc.Tracer = failures
+		}
 		return nil
 	}
 	cfg.BeforeClose = func(c *pgx.Conn) {
@@ -52,6 +61,32 @@ func Instrument(cfg *pgxpool.Config, obs ConnObserver) {
 type connTrace struct {
 	start, credDone, dialDone, netDone, authOK, ready time.Time
 }
+
+// failureTracer counts a connection attempt that pgx gave up on (every
+// address and fallback tried), however it failed. It is the connection's
+// pgx tracer only when nobody else set one, so its query methods do
+// nothing.
+type failureTracer struct{ obs ConnObserver }
+
+// TraceConnectStart does nothing.
+func (failureTracer) TraceConnectStart(ctx context.Context, _ pgx.TraceConnectStartData) context.Context {
+	return ctx
+}
+
+// TraceConnectEnd counts a failed attempt.
+func (t failureTracer) TraceConnectEnd(_ context.Context, d pgx.TraceConnectEndData) {
+	if d.Err != nil {
+		t.obs.ConnFailed()
+	}
+}
+
+// TraceQueryStart does nothing.
+func (failureTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	return ctx
+}
+
+// TraceQueryEnd does nothing.
+func (failureTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
 // install hooks this connection's config (a copy made for it by pgxpool).
 func (tr *connTrace) install(c *pgconn.Config, obs ConnObserver) {

@@ -31,8 +31,11 @@ type beginner interface {
 
 // Run is one execution of a workload.
 type Run struct {
-	Config   Config
-	DB       *pgxpool.Pool
+	Config Config
+	DB     *pgxpool.Pool
+	// Pools, when set, are a fleet's instances' pools (Fleet.Pools):
+	// worker i runs on Pools[InstanceOf(i, len(Pools))] and DB is unused.
+	Pools    []*pgxpool.Pool
 	Workload workloads.Workload
 	Registry *results.Registry
 	Files    *results.RunFiles // may be nil in tests
@@ -101,6 +104,14 @@ func (r *Run) Execute(ctx context.Context) Result {
 	return Result{Interrupted: interrupted.Load(), StopReason: rn.reason, Err: rn.err}
 }
 
+// poolOf returns the pool worker i runs on.
+func (rn *runner) poolOf(i int) *pgxpool.Pool {
+	if len(rn.Pools) > 0 {
+		return rn.Pools[InstanceOf(i, len(rn.Pools))]
+	}
+	return rn.DB
+}
+
 func (rn *runner) stop(reason string, err error) {
 	rn.stopOnce.Do(func() {
 		rn.reason, rn.err = reason, err
@@ -158,7 +169,7 @@ func (rn *runner) waitUntil(timer *time.Timer, t time.Time) bool {
 // tickLoop folds the registry once a second until the workers are done,
 // then writes a last, partial tick.
 func (rn *runner) tickLoop(done <-chan struct{}) {
-	printer := &results.Printer{W: rn.Out, Shape: rn.Shape}
+	printer := &results.Printer{W: rn.Out, Shape: rn.Shape, Storm: len(rn.Pools) > 0}
 	every := int(rn.Config.DisplayEvery / time.Second)
 	for n := 1; ; n++ {
 		timer := time.NewTimer(time.Until(rn.start.Add(time.Duration(n) * time.Second)))

@@ -67,7 +67,7 @@ func (rn *runner) onConn(i int, attempt attemptFn) attemptFn {
 		case *pgxpool.Pool:
 			var err error
 			if c, err = d.Acquire(rn.opCtx); err != nil {
-				rn.noteConnectError(err)
+				// counted where connections are made (the pool's instrumentation)
 				return &beginError{err}
 			}
 			db, pc = c, c.Conn().PgConn()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"math/rand/v2"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // conn returns what the next transaction runs on: the pool, or with
@@ -13,16 +15,16 @@ import (
 // beginRetryWindow and --max-retries, with backoff — so that a credential
 // rotation's window costs a per-txn run retries, not failed transactions.
 // It returns the retries it took.
-func (rn *runner) conn(rng *rand.Rand) (beginner, func(), int, error) {
+func (rn *runner) conn(pool *pgxpool.Pool, rng *rand.Rand) (beginner, func(), int, error) {
 	if !rn.Config.ConnPerTxn {
 		if rn.testDB != nil {
 			return rn.testDB, func() {}, 0, nil
 		}
-		return rn.DB, func() {}, 0, nil
+		return pool, func() {}, 0, nil
 	}
 	open := rn.openConn
 	if open == nil {
-		open = rn.openPoolConn
+		open = func(ctx context.Context) (beginner, func(), error) { return rn.openPoolConn(ctx, pool) }
 	}
 	var first time.Time
 	for attempt := 0; ; attempt++ {
@@ -30,8 +32,7 @@ func (rn *runner) conn(rng *rand.Rand) (beginner, func(), int, error) {
 		if err == nil {
 			return db, release, attempt, nil
 		}
-		rn.noteConnectError(err)
-		err = &beginError{err}
+		err = &beginError{err} // counted as a failed connect by the pool's instrumentation
 		if attempt == 0 {
 			first = time.Now()
 		}
@@ -46,8 +47,8 @@ func (rn *runner) conn(rng *rand.Rand) (beginner, func(), int, error) {
 
 // openPoolConn takes a new connection out of the pool for one transaction;
 // release closes it.
-func (rn *runner) openPoolConn(ctx context.Context) (beginner, func(), error) {
-	c, err := rn.DB.Acquire(ctx)
+func (rn *runner) openPoolConn(ctx context.Context, pool *pgxpool.Pool) (beginner, func(), error) {
+	c, err := pool.Acquire(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

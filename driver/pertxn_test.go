@@ -36,12 +36,12 @@ func TestPerTxnConnectRetriesARotationsWindow(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 
 	beginRetryWindow = time.Hour
-	if db, _, retries, err := newRunner(6).conn(rng); err != nil || retries != 6 || db == nil {
+	if db, _, retries, err := newRunner(6).conn(nil, rng); err != nil || retries != 6 || db == nil {
 		t.Errorf("6 refused connects, then one: %d retries, err %v; want 6 and a connection", retries, err)
 	}
 
 	beginRetryWindow = 20 * time.Millisecond
-	if _, _, _, err := newRunner(1 << 30).conn(rng); Classify(err) != results.ClassAuth {
+	if _, _, _, err := newRunner(1<<30).conn(nil, rng); Classify(err) != results.ClassAuth {
 		t.Errorf("refused for good: err %v (%s), want an auth error", err, Classify(err))
 	}
 
@@ -51,7 +51,7 @@ func TestPerTxnConnectRetriesARotationsWindow(t *testing.T) {
 	rn.opCtx = ctx
 	go func() { time.Sleep(50 * time.Millisecond); cancel() }() // the run stops while it retries
 	// Within an hour's window only the stop can end the retries.
-	if _, _, _, err := rn.conn(rng); err == nil || !errors.Is(err, errStopping) && !errors.Is(err, refused) {
+	if _, _, _, err := rn.conn(nil, rng); err == nil || !errors.Is(err, errStopping) && !errors.Is(err, refused) {
 		t.Errorf("refused while stopping: err %v, want errStopping or the refusal", err)
 	}
 }

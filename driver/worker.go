@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/workloads"
@@ -79,10 +79,11 @@ func (rn *runner) firstSlot(i int, begin time.Time, interval time.Duration) time
 // It returns the op, when its timed part began, the retries and the error.
 func (rn *runner) stepper(ctx context.Context, i int) func() (int, time.Time, int, error) {
 	cfg := &rn.Config
+	pool := rn.poolOf(i)
 	if cfg.ConnectOnly {
 		return func() (int, time.Time, int, error) {
 			began := time.Now()
-			return 0, began, 0, rn.connectOnce()
+			return 0, began, 0, rn.connectOnce(pool)
 		}
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed+uint64(i), 0x9e3779b97f4a7c15))
@@ -94,7 +95,7 @@ func (rn *runner) stepper(ctx context.Context, i int) func() (int, time.Time, in
 	tr := &txnRetries{rng: jitter}
 	return func() (int, time.Time, int, error) {
 		op := w.Next()
-		db, release, connRetries, err := rn.conn(jitter)
+		db, release, connRetries, err := rn.conn(pool, jitter)
 		if err != nil {
 			return op, time.Now(), connRetries, err
 		}
@@ -107,11 +108,10 @@ func (rn *runner) stepper(ctx context.Context, i int) func() (int, time.Time, in
 
 // connectOnce opens one connection through the pool's hooks (so every
 // handshake phase is recorded) and closes it.
-func (rn *runner) connectOnce() error {
-	c, err := rn.DB.Acquire(rn.opCtx)
+func (rn *runner) connectOnce(pool *pgxpool.Pool) error {
+	c, err := pool.Acquire(rn.opCtx)
 	if err != nil {
-		rn.noteConnectError(err)
-		return err
+		return err // a failed connect is counted by the pool's instrumentation
 	}
 	pc := c.Hijack()
 	rn.Registry.ConnClosed()
@@ -224,8 +224,7 @@ func (rn *runner) attempt(ctx context.Context, db beginner, w workloads.Worker) 
 func (rn *runner) begin(ctx context.Context, db beginner) (pgx.Tx, error) {
 	tx, err := db.Begin(ctx)
 	if err != nil {
-		rn.noteConnectError(err)
-		return nil, &beginError{err}
+		return nil, &beginError{err} // a failed connect is counted by the pool's instrumentation
 	}
 	return tx, nil
 }
@@ -257,13 +256,4 @@ func retryBegin(err error, firstFailed time.Time) bool {
 func isBeginError(err error) bool {
 	var be *beginError
 	return errors.As(err, &be)
-}
-
-// noteConnectError counts a failed connection attempt (pgx wraps every
-// failure to establish a connection in a *pgconn.ConnectError).
-func (rn *runner) noteConnectError(err error) {
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) {
-		rn.Registry.ConnFailed()
-	}
 }

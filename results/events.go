@@ -17,17 +17,39 @@ type Event struct {
 	// Rotation marks events that replace the credential in use; the summary
 	// computes a dip and recovery for each.
 	Rotation bool `json:"rotation,omitempty"`
+	// Instance is the fleet instance (1-based) whose credential source
+	// the event is about; 0 for the run as a whole (and for every event
+	// of a run of one instance).
+	Instance int `json:"instance,omitempty"`
 }
 
 // Event records an event now. Detail must not contain a secret.
 func (r *Registry) Event(kind, source, detail string, rotation bool) {
+	r.InstanceEvent(0, kind, source, detail, rotation)
+}
+
+// InstanceEvent records an event of fleet instance id (1-based; 0 = the
+// run as a whole) now. Detail must not contain a secret.
+func (r *Registry) InstanceEvent(id int, kind, source, detail string, rotation bool) {
 	now := time.Now()
 	r.mu.Lock()
 	r.events = append(r.events, Event{
 		Time: now, Elapsed: now.Sub(r.start).Seconds(),
-		Kind: kind, Source: source, Detail: detail, Rotation: rotation,
+		Kind: kind, Source: source, Detail: detail, Rotation: rotation, Instance: id,
 	})
 	r.mu.Unlock()
+}
+
+// InstanceEvents is the EventSink of one fleet instance: its events carry
+// the instance's id.
+type InstanceEvents struct {
+	Registry *Registry
+	ID       int
+}
+
+// Event records an event of the instance now.
+func (e InstanceEvents) Event(kind, source, detail string, rotation bool) {
+	e.Registry.InstanceEvent(e.ID, kind, source, detail, rotation)
 }
 
 // Events returns a copy of every event so far.
@@ -43,6 +65,10 @@ func (r *Registry) Restart(t time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.start, r.lastTick = t, t
+	r.lastOpened, r.lastFailed = r.conns.opened.Load(), r.conns.failed.Load()
+	r.hsMu.Lock()
+	r.tickHS.Reset() // the first second's handshakes are its own
+	r.hsMu.Unlock()
 	for i := range r.events {
 		r.events[i].Elapsed = r.events[i].Time.Sub(t).Seconds()
 	}
@@ -58,4 +84,8 @@ func (r *Registry) ResetConnStats() {
 	r.conns.failed.Store(0)
 	r.conns.closed.Store(0)
 	r.conns.totalNs.Store(0)
+	r.hsMu.Lock()
+	r.tickHS.Reset()
+	r.lastOpened, r.lastFailed = 0, 0
+	r.hsMu.Unlock()
 }

@@ -8,6 +8,7 @@ import (
 
 const (
 	tickHeader  = "_elapsed___errors__retries__ops/sec(inst)___ops/sec(cum)__p50(ms)__p95(ms)__p99(ms)_pMax(ms)"
+	stormHeader = "__conn/s_connfail_____open_hsp99(ms)"
 	totalHeader = "_elapsed___errors__retries_____ops(total)___ops/sec(cum)__avg(ms)__p50(ms)__p95(ms)__p99(ms)_pMax(ms)"
 	// HeaderEvery is how many tick lines go between repeated headers.
 	HeaderEvery = 20
@@ -20,29 +21,43 @@ type Printer struct {
 	// Shape, when set, follows every header: the run's transaction shape
 	// (Summary.Shape), so that lines of two shapes are never mistaken.
 	Shape string
+	// Storm adds the connection columns of a fleet run: connections opened
+	// and failed in the second, open at its end, handshake p99 (ms).
+	Storm bool
 	lines int
 }
 
-// PrintTick writes one line per op and one line per event of t.
+// PrintTick writes one line per op and one line per event of t; a fleet
+// instance's events are left to the files (the storm columns count them).
 func (p *Printer) PrintTick(t *Tick) {
 	for _, e := range t.Events {
+		if e.Instance > 0 {
+			continue
+		}
 		fmt.Fprintf(p.W, "%7.1fs  [%s] %s %s\n", e.Elapsed, e.Kind, e.Source, e.Detail)
 	}
 	for _, o := range t.Ops {
 		if p.lines%HeaderEvery == 0 {
-			if p.Shape != "" {
-				fmt.Fprintln(p.W, tickHeader+"  "+p.Shape)
-			} else {
-				fmt.Fprintln(p.W, tickHeader)
+			header := tickHeader
+			if p.Storm {
+				header += stormHeader
 			}
+			if p.Shape != "" {
+				header += "  " + p.Shape
+			}
+			fmt.Fprintln(p.W, header)
 		}
 		p.lines++
 		suffix := o.Op
 		if t.Warmup {
 			suffix += " (warm-up)"
 		}
-		fmt.Fprintf(p.W, "%7.1fs %8d %8d %14.1f %14.1f %8.1f %8.1f %8.1f %8.1f %s\n",
-			t.Elapsed, o.Errors, o.Retries, o.OpsPerSec, o.CumPerSec, o.P50, o.P95, o.P99, o.Max, suffix)
+		storm := ""
+		if p.Storm {
+			storm = fmt.Sprintf(" %8d %8d %8d %10.1f", t.Connects, t.ConnFailures, t.OpenConns, t.HandshakeP99)
+		}
+		fmt.Fprintf(p.W, "%7.1fs %8d %8d %14.1f %14.1f %8.1f %8.1f %8.1f %8.1f%s %s\n",
+			t.Elapsed, o.Errors, o.Retries, o.OpsPerSec, o.CumPerSec, o.P50, o.P95, o.P99, o.Max, storm, suffix)
 	}
 }
 
@@ -164,7 +179,7 @@ func classLine(m map[string]int64) string {
 }
 
 func printImpacts(w io.Writer, rs []RotationImpact) {
-	fmt.Fprintln(w, "  elapsed  source    event          dip   errors(10s)  recovery")
+	fmt.Fprintln(w, "  elapsed  source    event          dip   errors(10s)  recovery  peak conn/s  connfail  hs p99(ms)  txn p99(ms)  instances")
 	for _, r := range rs {
 		rec := "never"
 		if r.RecoveryS >= 0 {
@@ -174,6 +189,11 @@ func printImpacts(w io.Writer, rs []RotationImpact) {
 			fmt.Fprintf(w, "  %6.1fs  %-8s  %-12s %5s  %11d  no connection changed\n", r.Elapsed, r.Source, r.Kind, "-", r.ErrorsWindow)
 			continue
 		}
-		fmt.Fprintf(w, "  %6.1fs  %-8s  %-12s %5.2f  %11d  %8s\n", r.Elapsed, r.Source, r.Kind, r.Dip, r.ErrorsWindow, rec)
+		inst := "-"
+		if r.InstancesShare > 0 || r.InstancesRotated > 0 {
+			inst = fmt.Sprintf("%d (%.0f%%)", r.InstancesRotated, 100*r.InstancesShare)
+		}
+		fmt.Fprintf(w, "  %6.1fs  %-8s  %-12s %5.2f  %11d  %8s  %11d  %8d  %10.1f  %11.1f  %s\n",
+			r.Elapsed, r.Source, r.Kind, r.Dip, r.ErrorsWindow, rec, r.PeakConnectsS, r.ConnFailures, r.HandshakeP99, r.TxnP99, inst)
 	}
 }

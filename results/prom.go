@@ -46,7 +46,7 @@ type Collector struct {
 // promDescs are the descriptions of every metric the Collector exports.
 type promDescs struct {
 	latency, service, ops, errors, retries, retried, outcomes, ambiguous *prometheus.Desc
-	phase, opened, failed, closed, events, rotations                     *prometheus.Desc
+	phase, opened, failed, closed, open, events, rotations               *prometheus.Desc
 	faults, retriedErrors                                                *prometheus.Desc
 	workers, targetRate                                                  *prometheus.Desc
 }
@@ -71,6 +71,7 @@ func NewCollector(reg *Registry, opts CollectorOpts) *Collector {
 		opened:     d("connections_opened_total", "Connections opened (handshake complete)."),
 		failed:     d("connections_failed_total", "Connection attempts that failed."),
 		closed:     d("connections_closed_total", "Connections closed (retired) by the pool or the driver."),
+		open:       d("connections_open", "Connections open now (opened minus closed): a fleet's held connections."),
 		events:     d("events_total", "Credential events: logins, renewals, rotations, retirements.", "kind", "source"),
 		rotations:  d("rotations_total", "Events that replaced the credential in use.", "kind", "source"),
 		workers:    d("workers", "Workers running (--concurrency)."),
@@ -86,7 +87,7 @@ func NewCollector(reg *Registry, opts CollectorOpts) *Collector {
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.d.latency, c.d.service, c.d.ops, c.d.errors, c.d.retries, c.d.retried, c.d.outcomes, c.d.ambiguous,
-		c.d.phase, c.d.opened, c.d.failed, c.d.closed, c.d.events, c.d.rotations,
+		c.d.phase, c.d.opened, c.d.failed, c.d.closed, c.d.open, c.d.events, c.d.rotations,
 		c.d.faults, c.d.retriedErrors, c.d.workers, c.d.targetRate,
 	} {
 		ch <- d
@@ -105,6 +106,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- c.counter(c.d.opened, s.opened, s.start)
 	ch <- c.counter(c.d.failed, s.failed, s.start)
 	ch <- c.counter(c.d.closed, s.closed, s.start)
+	ch <- prometheus.MustNewConstMetric(c.d.open, prometheus.GaugeValue, float64(max(s.opened-s.closed, 0)))
 	c.collectEvents(ch, s)
 	c.collectFaults(ch, s)
 	ch <- prometheus.MustNewConstMetric(c.d.workers, prometheus.GaugeValue, float64(c.opts.Workers))

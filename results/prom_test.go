@@ -157,6 +157,9 @@ func TestCollectorCounters(t *testing.T) {
 			t.Errorf("%s%v = %g, want %g", ck.name, ck.labels, got, ck.want)
 		}
 	}
+	if got := find(t, mfs, "authbench_connections_open", nil).GetGauge().GetValue(); got != 0 {
+		t.Errorf("authbench_connections_open = %g, want 0 (one opened, one closed)", got)
+	}
 	if n := len(mfs["authbench_errors_total"].GetMetric()); n != 2*int(numClasses-1) {
 		t.Errorf("%d error series, want every class of every op", n)
 	}

@@ -40,6 +40,12 @@ type Registry struct {
 	allLat, allSvc []*hdr.Histogram
 
 	conns connStats
+	// The storm columns of a tick: handshakes of the interval (hsMu) and
+	// the connection counters at the previous tick (mu).
+	hsMu                   sync.Mutex
+	tickHS                 *hdr.Histogram
+	lastOpened, lastFailed int64
+	instances              int
 }
 
 type connStats struct {
@@ -54,7 +60,7 @@ func NewRegistry(ops []string, openLoop bool, start time.Time) *Registry {
 	r := &Registry{
 		ops: ops, openLoop: openLoop, start: start, lastTick: start,
 		tickCnt: make([]opCounts, n), measured: make([]opCounts, n), all: make([]opCounts, n),
-		phases: map[string]*hdr.Histogram{},
+		phases: map[string]*hdr.Histogram{}, tickHS: NewHistogram(),
 	}
 	r.tickLat, r.tickSvc = newHists(n), newHists(n)
 	r.intervals.lat = r.tickLat
@@ -97,6 +103,17 @@ func (r *Registry) NewRecorder() *Recorder {
 func (r *Registry) ConnOpened(d time.Duration) {
 	r.conns.opened.Add(1)
 	r.conns.totalNs.Add(int64(d))
+	r.hsMu.Lock()
+	recordDuration(r.tickHS, d)
+	r.hsMu.Unlock()
+}
+
+// SetInstances says how many fleet instances the run has (0 or 1: one
+// application instance), for the share of instances each rotation reached.
+func (r *Registry) SetInstances(n int) {
+	r.mu.Lock()
+	r.instances = n
+	r.mu.Unlock()
 }
 
 // ConnFailed records a connection attempt that failed.

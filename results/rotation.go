@@ -17,6 +17,12 @@ type TickPoint struct {
 	Short bool
 	// ConnsOpened is the number of connections opened so far.
 	ConnsOpened int64
+	// The storm columns: connections opened in the interval, its handshake
+	// p99 and its worst op's latency p99 (ms).
+	Connects     int64
+	ConnFailures int64
+	HandshakeP99 float64
+	TxnP99       float64
 }
 
 // shortTickS is the interval below which a tick is Short.
@@ -25,10 +31,12 @@ const shortTickS = 0.9
 // pointOf is the throughput point of a tick: its ops/s and errors summed
 // over its ops.
 func pointOf(t *Tick) TickPoint {
-	p := TickPoint{Elapsed: t.Elapsed, Warmup: t.Warmup, Short: t.IntervalS < shortTickS, ConnsOpened: t.ConnsOpened}
+	p := TickPoint{Elapsed: t.Elapsed, Warmup: t.Warmup, Short: t.IntervalS < shortTickS, ConnsOpened: t.ConnsOpened,
+		Connects: t.Connects, ConnFailures: t.ConnFailures, HandshakeP99: t.HandshakeP99}
 	for _, o := range t.Ops {
 		p.OpsPerSec += o.OpsPerSec
 		p.Errors += o.Errors
+		p.TxnP99 = max(p.TxnP99, o.P99)
 	}
 	return p
 }
@@ -48,6 +56,17 @@ type RotationImpact struct {
 	// new credential arrived: no connection presented it, so its dip
 	// measures nothing the rotation did (the table says so instead).
 	NoConnChange bool `json:"no_connection_changed,omitempty"`
+	// The storm columns, over the same 10 s window: the most connections
+	// opened in one second, the connection attempts that failed, the worst
+	// per-second handshake p99 and
+	// transaction p99 (ms), and in a fleet the instances whose rotation
+	// was done by the window's end (InstancesShare: of all instances).
+	PeakConnectsS    int64   `json:"peak_connects_per_sec"`
+	ConnFailures     int64   `json:"connection_failures_in_window"`
+	HandshakeP99     float64 `json:"handshake_p99_ms"`
+	TxnP99           float64 `json:"txn_p99_ms"`
+	InstancesRotated int     `json:"instances_rotated,omitempty"`
+	InstancesShare   float64 `json:"instances_rotated_share,omitempty"`
 }
 
 // Rotation analysis windows, in seconds.
@@ -75,18 +94,24 @@ func countKind(events []Event, kind string) int {
 	return n
 }
 
+// InstanceRotated is the kind of the event a fleet instance records when
+// its part of a forced rotation is done (its Instance names it); it counts
+// toward the share of the rotation that covers it, not as a rotation row.
+const InstanceRotated = "instance-rotated"
+
 // rotationMergeS is how soon after a forced rotation the auth mode's own
 // rotation event counts as the same rotation, noticed.
 const rotationMergeS = 5
 
 // RotationImpacts computes the impact of every rotation event on the ticks.
 // The mode noticing a forced rotation (a rotation event of the same source
-// within rotationMergeS after it) is not counted again.
+// within rotationMergeS after it) is not counted again; neither is an event
+// of one fleet instance (the fleet's rotation row covers it).
 func RotationImpacts(events []Event, ticks []TickPoint) []RotationImpact {
 	out := []RotationImpact{}
 	forced := map[string]float64{}
 	for _, e := range events {
-		if !e.Rotation {
+		if !e.Rotation || e.Instance > 0 {
 			continue
 		}
 		if e.Kind == ForcedRotation {
@@ -95,9 +120,34 @@ func RotationImpacts(events []Event, ticks []TickPoint) []RotationImpact {
 			delete(forced, e.Source)
 			continue
 		}
-		out = append(out, rotationImpact(e, ticks))
+		ri := rotationImpact(e, ticks)
+		ri.InstancesRotated = instancesRotated(events, e.Elapsed)
+		out = append(out, ri)
 	}
 	return out
+}
+
+// instancesRotated counts the fleet instances whose part of a rotation was
+// done in the window after from.
+func instancesRotated(events []Event, from float64) int {
+	seen := map[int]bool{}
+	for _, e := range events {
+		if e.Kind == InstanceRotated && e.Instance > 0 && e.Elapsed >= from && e.Elapsed <= from+rotationWindowS {
+			seen[e.Instance] = true
+		}
+	}
+	return len(seen)
+}
+
+// shareRotated sets each rotation's InstancesShare for a fleet of n
+// instances (n > 1).
+func shareRotated(rs []RotationImpact, n int) {
+	if n <= 1 {
+		return
+	}
+	for i := range rs {
+		rs[i].InstancesShare = float64(rs[i].InstancesRotated) / float64(n)
+	}
 }
 
 func rotationImpact(e Event, ticks []TickPoint) RotationImpact {
@@ -114,6 +164,10 @@ func rotationImpact(e Event, ticks []TickPoint) RotationImpact {
 			before = append(before, t.OpsPerSec)
 		case t.Elapsed > e.Elapsed && start < e.Elapsed+rotationWindowS:
 			ri.ErrorsWindow += t.Errors
+			ri.PeakConnectsS = max(ri.PeakConnectsS, t.Connects)
+			ri.ConnFailures += t.ConnFailures
+			ri.HandshakeP99 = max(ri.HandshakeP99, t.HandshakeP99)
+			ri.TxnP99 = max(ri.TxnP99, t.TxnP99)
 			if t.Short {
 				continue
 			}

@@ -52,6 +52,9 @@ type Summary struct {
 	// that did not happen (the issuer refused, or the new credential never
 	// reached the auth mode).
 	RotationsFailed int `json:"rotations_failed,omitempty"`
+	// Instances is the number of fleet instances, each with its own pool
+	// and credentials (0: one application instance, as before fleets).
+	Instances int `json:"instances,omitempty"`
 }
 
 // Shape names the run's transaction shape, e.g. "app, savepoint retries";
@@ -127,6 +130,8 @@ func (r *Registry) Summary(end time.Time, ticks []TickPoint) *Summary {
 	s.Handshake = handshakeSummary(r.phases)
 	s.Rotations = RotationImpacts(s.Events, ticks)
 	s.RotationsFailed = countKind(s.Events, RotationFailed)
+	s.Instances = r.instances
+	shareRotated(s.Rotations, s.Instances)
 	s.Faults = FaultImpacts(s.Events, ticks)
 	s.Retried = r.retriedByClass()
 	return s

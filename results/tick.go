@@ -33,7 +33,14 @@ type Tick struct {
 	Warmup      bool      `json:"warmup,omitempty"`
 	Ops         []OpTick  `json:"ops"`
 	ConnsOpened int64     `json:"connections_opened_cum"`
-	Events      []Event   `json:"events,omitempty"`
+	// The storm columns: connections opened and connection attempts that
+	// failed in this interval, connections open at its end and the p99 of
+	// the handshakes (credential to ReadyForQuery) completed in it.
+	Connects     int64   `json:"connections_opened,omitempty"`
+	ConnFailures int64   `json:"connection_failures,omitempty"`
+	OpenConns    int64   `json:"open_connections,omitempty"`
+	HandshakeP99 float64 `json:"handshake_p99_ms,omitempty"`
+	Events       []Event `json:"events,omitempty"`
 
 	start     time.Time      // interval start
 	intervals *intervalHists // this interval's histograms; valid until the next Tick
@@ -69,6 +76,7 @@ func (r *Registry) Tick(now time.Time, warmup bool) *Tick {
 		start: r.lastTick, intervals: &r.intervals,
 	}
 	r.lastTick = now
+	r.stormColumns(t)
 	if !warmup {
 		r.measureS += interval
 	}
@@ -119,4 +127,19 @@ func (ot *OpTick) setPercentiles(lat, svc *hdr.Histogram) {
 		s := PercentilesOf(svc)
 		ot.SvcP50, ot.SvcP99 = s.P50, s.P99
 	}
+}
+
+// stormColumns fills t's connection columns and starts the next
+// interval's handshake histogram; r.mu is held.
+func (r *Registry) stormColumns(t *Tick) {
+	opened, failed := r.conns.opened.Load(), r.conns.failed.Load()
+	t.Connects, t.ConnFailures = opened-r.lastOpened, failed-r.lastFailed
+	t.OpenConns = max(opened-r.conns.closed.Load(), 0)
+	r.lastOpened, r.lastFailed = opened, failed
+	r.hsMu.Lock()
+	if r.tickHS.TotalCount() > 0 {
+		t.HandshakeP99 = float64(r.tickHS.ValueAtQuantile(99)) / 1000
+	}
+	r.tickHS.Reset()
+	r.hsMu.Unlock()
 }

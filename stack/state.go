@@ -54,6 +54,10 @@ type State struct {
 	ClientCAs []string `json:"client_cas,omitempty"`
 	// Exe is the authbench binary that runs the built-in servers.
 	Exe string `json:"exe,omitempty"`
+	// MaxConnections is the client connections the stack holds (`stack up
+	// --max-connections`; 0: the database's default): the database's
+	// limit, which the load balancer's follows.
+	MaxConnections int `json:"max_connections,omitempty"`
 
 	// sections are the components' states by name: json.RawMessage as
 	// read, or the pointer Section handed out. Each is a top-level key of

@@ -12,6 +12,8 @@ type ComponentStatus struct {
 	Address string
 	// Running says the process is alive.
 	Running bool
+	// Detail is what else the component shows, e.g. its connection limits.
+	Detail string
 }
 
 // Status reports each server process of the stack in dir.

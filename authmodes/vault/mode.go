@@ -39,6 +39,10 @@ func (m *mode) DefaultUser() string { return "" }
 // SQL user, which Configure puts into the pool config.
 func (m *mode) UserFromCredentials() bool { return true }
 
+// RetiresConnections is true (authmodes.ConnRetirer): PrepareConn retires
+// the connections of superseded credentials, spread by the retire jitter.
+func (m *mode) RetiresConnections() bool { return true }
+
 // Settings returns the flags (file paths, never secrets) and the counts of
 // what happened to the credentials.
 func (m *mode) Settings() map[string]string {

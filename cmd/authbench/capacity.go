@@ -185,7 +185,7 @@ func (c *capacityOpts) opener() runner.Opener {
 			Settings: p.mode.Settings,
 		}
 		if mo.rotateEvery > 0 {
-			s.Rotate = func(ctx context.Context) func() { return startRotations(ctx, &mo, p, reg) }
+			s.Rotate = func(ctx context.Context) func() { return startRotations(ctx, &mo, p, nil, reg) }
 		}
 		return s, nil
 	}

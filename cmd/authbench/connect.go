@@ -83,6 +83,27 @@ func (c *connFlags) openPool(ctx context.Context, maxConns int, obs *results.Reg
 	if err != nil {
 		return nil, err
 	}
+	cfg, err := c.poolConfig(ctx, m, obs, obs)
+	if err != nil {
+		return nil, err
+	}
+	cfg.MaxConns = int32(maxConns)
+	p, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	pl, err := c.prove(ctx, p, cfg, m)
+	if err != nil {
+		p.Close()
+		m.Close()
+	}
+	return pl, err
+}
+
+// poolConfig validates the connection flags, configures mode m on a new
+// pool config (its events to events) and instruments it for obs.
+func (c *connFlags) poolConfig(ctx context.Context, m authmodes.Mode, obs *results.Registry, events authmodes.EventSink) (*pgxpool.Config, error) {
 	if err := c.conn.Validate(); err != nil { // before the user: a bad flag is the first thing to say
 		return nil, usageErr(err)
 	}
@@ -94,26 +115,24 @@ func (c *connFlags) openPool(ctx context.Context, maxConns int, obs *results.Reg
 	if err != nil {
 		return nil, usageErr(err)
 	}
-	cfg.MaxConns = int32(maxConns)
 	if c.lifetime.max > 0 {
 		cfg.MaxConnLifetime, cfg.MaxConnLifetimeJitter = c.lifetime.max, c.lifetime.jitter
 	}
 	cfg.ConnConfig.ConnectTimeout = 10 * time.Second
-	if err := m.Configure(ctx, cfg, authmodes.Env{Events: obs, Phases: obs, Log: os.Stderr}); err != nil {
+	if err := m.Configure(ctx, cfg, authmodes.Env{Events: events, Phases: obs, Log: os.Stderr}); err != nil {
 		return nil, err
 	}
 	driver.Instrument(cfg, obs)
-	p, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		m.Close()
-		return nil, err
-	}
+	return cfg, nil
+}
+
+// prove acquires a connection of p (configured from cfg with mode m) and
+// reads what the server is; a failure is one line with a hint.
+func (c *connFlags) prove(ctx context.Context, p *pgxpool.Pool, cfg *pgxpool.Config, m authmodes.Mode) (*pool, error) {
 	pingCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	conn, err := p.Acquire(pingCtx)
 	if err != nil {
-		p.Close()
-		m.Close()
 		return nil, doctor.ConnectError(cfg, c.auth, err)
 	}
 	defer conn.Release()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/authbench/authbench/authmodes"
+	"github.com/authbench/authbench/driver"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/stack"
 	"github.com/authbench/authbench/stack/spiffe"
@@ -17,7 +18,7 @@ import (
 // (authmodes.Rotator), otherwise through the credential issuer, the local
 // stack. Each rotation is an event; the summary's rotation table measures
 // its dip. The returned func stops it.
-func startRotations(ctx context.Context, o *runOpts, p *pool, reg *results.Registry) func() {
+func startRotations(ctx context.Context, o *runOpts, p *pool, fl *driver.Fleet, reg *results.Registry) func() {
 	if o.rotateEvery <= 0 {
 		return func() {}
 	}
@@ -32,6 +33,12 @@ func startRotations(ctx context.Context, o *runOpts, p *pool, reg *results.Regis
 			case <-ctx.Done():
 				return
 			case <-t.C:
+				if fl != nil {
+					if err := rotateFleet(ctx, o, fl, p, reg); err != nil && ctx.Err() == nil {
+						reg.Event(results.RotationFailed, o.auth, oneLine(err.Error()), false)
+					}
+					continue
+				}
 				if !rotateOnce(ctx, o.auth, p, reg) {
 					return
 				}
@@ -90,11 +97,17 @@ func forceRotation(ctx context.Context, auth string, p *pool) (string, error) {
 	if r, ok := p.mode.(authmodes.Rotator); ok {
 		return r.ForceRotation(ctx)
 	}
+	return issuerRotation(ctx, auth, p.user)
+}
+
+// issuerRotation has the credential issuer, the local stack, rotate user's
+// credentials of mode auth.
+func issuerRotation(ctx context.Context, auth, user string) (string, error) {
 	st, err := rotationStack(auth)
 	if err != nil {
 		return "", err
 	}
-	return st.ForceRotation(ctx, auth, p.user)
+	return st.ForceRotation(ctx, auth, user)
 }
 
 // rotationStack loads the local stack that rotates auth's credentials.

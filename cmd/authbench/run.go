@@ -30,6 +30,11 @@ type runOpts struct {
 	rotateEvery time.Duration
 	startAt     string
 	txnStyle    string // the workload's transaction style
+	// rotateSpread spreads a fleet's forced rotation over its instances.
+	rotateSpread time.Duration
+	// instanceArgs are the auth mode's flags as given, to configure each
+	// fleet instance's own mode from.
+	instanceArgs []string
 }
 
 // registerLoad registers the flags shared by run and handshake; args
@@ -57,6 +62,9 @@ func (o *runOpts) register(fs *pflag.FlagSet, args []string, stderr io.Writer) {
 	fs.DurationVar(&o.lifetime.max, "max-conn-lifetime", time.Hour, "pool mode: close connections older than this")
 	fs.DurationVar(&o.lifetime.jitter, "max-conn-lifetime-jitter", 5*time.Minute, "pool mode: random extra lifetime, so connections do not all reconnect at once")
 	fs.DurationVar(&o.rotateEvery, "rotate-every", 0, "force a credential rotation this often while the load runs (0 = never)")
+	fs.DurationVar(&o.rotateSpread, "rotate-spread", 0, "fleet: spread each forced rotation uniformly over the instances within this span (0 = every instance at once: the storm)")
+	fs.IntVar(&o.drv.Instances, "instances", 1, "fleet: application instances in this process, each with its own pool and its own credentials (workers are dealt round-robin)")
+	fs.IntVar(&o.drv.PoolSize, "pool-size", 0, "fleet: connections each instance opens at the start and keeps, idle ones included (0 = one per worker of the instance, opened on demand when --instances is 1)")
 	o.registerShape(fs, workloads.StylePipelined)
 }
 
@@ -97,8 +105,11 @@ func (o *runOpts) validate() error {
 	default:
 		return usagef("--conn-mode must be pool or per-txn, got %q", o.connMode)
 	}
-	if o.lifetime.jitter < 0 || o.rotateEvery < 0 {
-		return usagef("--max-conn-lifetime-jitter and --rotate-every must not be negative")
+	if o.lifetime.jitter < 0 || o.rotateEvery < 0 || o.rotateSpread < 0 {
+		return usagef("--max-conn-lifetime-jitter, --rotate-every and --rotate-spread must not be negative")
+	}
+	if o.isFleet() && o.drv.ConnPerTxn {
+		return usagef("--instances and --pool-size hold pools of connections: use them with --conn-mode pool")
 	}
 	if o.startAt != "" {
 		if _, err := time.Parse(time.RFC3339, o.startAt); err != nil {
@@ -132,6 +143,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := o.validate(); err != nil {
 		return err
 	}
+	o.instanceArgs = modeArgs(fs)[o.auth]
 	if err := validateWorkload(w); err != nil {
 		return err
 	}
@@ -153,11 +165,22 @@ func workloadJob(w workloads.Workload) job {
 // the run directory; Ctrl-C still writes everything.
 func execRun(ctx context.Context, o *runOpts, j job, cfgMap map[string]string, stdout io.Writer) error {
 	reg := results.NewRegistry(j.ops, o.drv.MaxRate > 0, time.Now())
-	p, err := o.openPool(ctx, o.drv.Concurrency, reg)
+	var fl *driver.Fleet
+	var p *pool
+	var err error
+	if o.isFleet() {
+		fl, p, err = o.openFleet(ctx, reg, stdout)
+	} else {
+		p, err = o.openPool(ctx, o.drv.Concurrency, reg)
+	}
 	if err != nil {
 		return err
 	}
-	defer p.Close()
+	if fl != nil {
+		defer fl.Close()
+	} else {
+		defer p.Close()
+	}
 	if err := checkRotations(o, p); err != nil {
 		return err
 	}
@@ -203,8 +226,15 @@ func execRun(ctx context.Context, o *runOpts, j job, cfgMap map[string]string, s
 	if o.quiet {
 		out = io.Discard
 	}
-	stopRotations := startRotations(ctx, o, p, reg)
-	res := (&driver.Run{Config: o.drv, DB: p.Pool, Workload: j.workload, Registry: reg, Files: files, Out: out, Shape: shape}).Execute(ctx)
+	stopRotations := startRotations(ctx, o, p, fl, reg)
+	drv := &driver.Run{Config: o.drv, DB: p.Pool, Workload: j.workload, Registry: reg, Files: files, Out: out, Shape: shape}
+	if fl != nil {
+		drv.Pools = fl.Pools()
+		sweepCtx, stopSweep := context.WithCancel(ctx)
+		defer stopSweep()
+		go fl.Sweep(sweepCtx, fleetSweep)
+	}
+	res := drv.Execute(ctx)
 	stopRotations()
 	s := reg.Summary(time.Now(), files.Points())
 	s.Command, s.Workload, s.AuthMode, s.RunID = "run", j.name, o.auth, hex.EncodeToString(run.RunID[:])

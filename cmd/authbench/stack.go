@@ -125,7 +125,11 @@ func stackStatus(dir string, stdout io.Writer) error {
 		if !c.Running {
 			state, down = "stopped", down+1
 		}
-		fmt.Fprintf(stdout, "%-12s %-8s pid %-7d %s\n", c.Name, state, c.PID, c.Address)
+		line := fmt.Sprintf("%-12s %-8s pid %-7d %s", c.Name, state, c.PID, c.Address)
+		if c.Detail != "" {
+			line = fmt.Sprintf("%-52s %s", line, c.Detail)
+		}
+		fmt.Fprintln(stdout, line)
 	}
 	if down > 0 {
 		return fmt.Errorf("%d component(s) of the stack in %s are stopped: run `authbench stack up`", down, dir)

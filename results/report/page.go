@@ -28,6 +28,7 @@ type Options struct {
 type runView struct {
 	ID, Label, Dir, Meta string
 	Throughput           template.HTML
+	Connects, OpenConns  template.HTML // empty for runs without the connection columns
 	Latency              []opChart
 	Retries              template.HTML
 	Errors               []classView
@@ -56,6 +57,7 @@ type opChart struct {
 
 type rotationView struct {
 	Elapsed, Event, Dip, Errors, Recovery string
+	Storm                                 string // the storm columns, or "–" for runs without them
 }
 
 // pageView is everything the template shows.
@@ -132,6 +134,9 @@ func viewRun(r Run, i int) runView {
 		Throughput: template.HTML(throughputChart(r, i)),
 		Retries:    template.HTML(retriesChart(r, i)),
 	}
+	if hasConnColumns(r) {
+		rv.Connects, rv.OpenConns = template.HTML(connectsChart(r, i)), template.HTML(openConnsChart(r, i))
+	}
 	for _, op := range opNames(r) {
 		rv.Latency = append(rv.Latency, opChart{Op: op, SVG: template.HTML(latencyChart(r, i, op))})
 	}
@@ -171,7 +176,7 @@ func impactViews(list []results.RotationImpact) []rotationView {
 		out = append(out, rotationView{
 			Elapsed: num(ri.Elapsed) + " s", Event: strings.TrimSpace(ri.Kind + " " + ri.Source + " " + ri.Detail),
 			Dip:    fmt.Sprintf("%.2f (%s → %s ops/s)", ri.Dip, num(ri.BaselineOps), num(ri.WorstOps)),
-			Errors: fmt.Sprint(ri.ErrorsWindow), Recovery: rec,
+			Errors: fmt.Sprint(ri.ErrorsWindow), Recovery: rec, Storm: stormCell(ri),
 		})
 	}
 	return out
@@ -252,6 +257,9 @@ var pageTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <p class="meta">{{.Meta}}<br><code>{{.Dir}}</code></p>
 <h3>Throughput</h3>
 <figure>{{.Throughput}}</figure>
+{{if .Connects}}<h3>Connections</h3>
+<figure>{{.Connects}}</figure>
+<figure>{{.OpenConns}}</figure>{{end}}
 <h3>Latency percentiles per second</h3>
 {{range .Latency}}<figure><figcaption>op <b>{{.Op}}</b></figcaption>{{.SVG}}</figure>{{end}}
 <h3>Retries and failures</h3>
@@ -271,8 +279,8 @@ var pageTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 {{end}}</main>
 </body>
 </html>
-{{define "impact"}}<div class="scroll"><table class="{{.Class}}"><thead><tr><th>elapsed</th><th class="text">event</th><th>dip (worst ÷ baseline)</th><th>errors in 10&nbsp;s</th><th>recovery (back to 90&nbsp;%)</th></tr></thead>
-<tbody>{{range .Rows}}<tr><td>{{.Elapsed}}</td><td class="text">{{.Event}}</td><td>{{.Dip}}</td><td>{{.Errors}}</td><td>{{.Recovery}}</td></tr>{{end}}</tbody></table></div>{{end}}`))
+{{define "impact"}}<div class="scroll"><table class="{{.Class}}"><thead><tr><th>elapsed</th><th class="text">event</th><th>dip (worst ÷ baseline)</th><th>errors in 10&nbsp;s</th><th>recovery (back to 90&nbsp;%)</th><th>storm in 10&nbsp;s (peak connects, failed connects, handshake p99, instances rotated)</th></tr></thead>
+<tbody>{{range .Rows}}<tr><td>{{.Elapsed}}</td><td class="text">{{.Event}}</td><td>{{.Dip}}</td><td>{{.Errors}}</td><td>{{.Recovery}}</td><td>{{.Storm}}</td></tr>{{end}}</tbody></table></div>{{end}}`))
 
 const css = `
 body { margin: 0; background: #f6f7f9; color: #1d1f23; font: 14px/1.45 "DejaVu Sans", "Liberation Sans", Arial, sans-serif; }

@@ -175,7 +175,7 @@ func (p *plot) events(r Run, label bool) {
 		switch {
 		case e.Kind == results.FaultEvent:
 			class, stroke, impacts, text = "fault", faultColor, r.Summary.Faults, "fault"
-		case !e.Rotation:
+		case !e.Rotation || e.Instance > 0: // a fleet instance's part: its rotation row is the fleet's
 			sec := math.Ceil(e.Elapsed)
 			others[sec] = append(others[sec], e.Kind)
 			continue

@@ -118,7 +118,8 @@ func (component) Stop(s *stack.State, log io.Writer) error { return view(s).stop
 
 func (component) Status(s *stack.State) []stack.ComponentStatus {
 	pid := view(s).haproxyPID()
-	return []stack.ComponentStatus{{Name: Name, PID: pid, Address: stack.HostPort(s.LBHost, s.LBPort), Running: proc.Alive(pid)}}
+	return []stack.ComponentStatus{{Name: Name, PID: pid, Address: stack.HostPort(s.LBHost, s.LBPort), Running: proc.Alive(pid),
+		Detail: fmt.Sprintf("maxconn=%d nofile=%s", maxConn(s), procNoFile(pid))}}
 }
 
 // Env: the stats page (the address clients connect to is the core's

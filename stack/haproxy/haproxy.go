@@ -29,7 +29,7 @@ func (s lb) haproxyConfig() string {
 	}
 	return fmt.Sprintf(`# Written by `+"`authbench stack up`"+` on every run.
 global
-    maxconn 2000
+    maxconn %d
     stats socket %s mode 600 level admin
 
 defaults
@@ -52,7 +52,7 @@ listen stats
     stats enable
     stats uri /stats
     stats refresh 5s
-`, s.h.Socket, binds, stack.HAProxyBackend, stack.HAProxyBackend, stack.HAProxyServer, s.PGPort, s.h.StatsPort)
+`, maxConn(s.State), s.h.Socket, binds, stack.HAProxyBackend, stack.HAProxyBackend, stack.HAProxyServer, s.PGPort, s.h.StatsPort)
 }
 
 // upHAProxy writes the configuration and starts HAProxy unless it runs.
@@ -63,12 +63,23 @@ func (s lb) upHAProxy(ctx context.Context, bin string, log io.Writer) error {
 	if err := os.MkdirAll(s.haproxyDir(), 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", s.haproxyDir(), err)
 	}
-	if err := stack.WriteFileAtomic(s.h.Config, []byte(s.haproxyConfig()), 0o600, nil); err != nil {
+	if _, err := proc.RaiseFDLimit(fdsFor(maxConn(s.State)), fmt.Sprintf("HAProxy's maxconn %d", maxConn(s.State))); err != nil {
+		return err
+	}
+	old, _ := os.ReadFile(s.h.Config)
+	conf := s.haproxyConfig()
+	if err := stack.WriteFileAtomic(s.h.Config, []byte(conf), 0o600, nil); err != nil {
 		return err
 	}
 	if pid := s.haproxyPID(); proc.Alive(pid) {
 		fmt.Fprintf(log, "haproxy: already running (pid %d) on %s:%d\n", pid, s.LBHost, s.LBPort)
-		return nil
+		if string(old) == conf {
+			return nil
+		}
+		fmt.Fprintf(log, "haproxy: configuration changed (maxconn %d), restarting\n", maxConn(s.State))
+		if err := s.stopHAProxy(log); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(log, "haproxy: starting on %s:%d, stats %s\n", s.LBHost, s.LBPort, s.h.StatsURL())
 	return s.startHAProxy(ctx, bin)

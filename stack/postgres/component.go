@@ -74,11 +74,15 @@ type component struct{}
 
 func (component) Name() string { return Name }
 
-// Merge gives a new stack its PostgreSQL section.
-func (component) Merge(_ stack.Config, s *stack.State) {
-	if pg := Of(s); pg == nil || pg.DataDir == "" {
-		stack.SetSection(s, Name, files(s))
+// Merge gives a new stack its PostgreSQL section and the connection limit
+// cfg asks for.
+func (component) Merge(cfg stack.Config, s *stack.State) {
+	pg := Of(s)
+	if pg == nil || pg.DataDir == "" {
+		pg = files(s)
+		stack.SetSection(s, Name, pg)
 	}
+	mergeLimits(cfg, s)
 }
 
 // Enabled: every stack has PostgreSQL.
@@ -124,7 +128,8 @@ func (component) Stop(s *stack.State, log io.Writer) error {
 
 func (component) Status(s *stack.State) []stack.ComponentStatus {
 	pid := view(s).postgresPID()
-	return []stack.ComponentStatus{{Name: Name, PID: pid, Address: stack.HostPort("127.0.0.1", s.PGPort), Running: proc.Alive(pid)}}
+	return []stack.ComponentStatus{{Name: Name, PID: pid, Address: stack.HostPort("127.0.0.1", s.PGPort), Running: proc.Alive(pid),
+		Detail: fmt.Sprintf("max_connections=%d", MaxConnections(s))}}
 }
 
 // Env: the first password user and its password file (the database and

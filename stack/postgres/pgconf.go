@@ -22,7 +22,7 @@ func (s cluster) pgConf() string {
 		"listen_addresses = '127.0.0.1'",
 		fmt.Sprintf("port = %d", s.PGPort),
 		"unix_socket_directories = ''",
-		"max_connections = 400",
+		s.maxConnLine(),
 		"shared_buffers = 128MB",
 		"ssl = on",
 		"ssl_cert_file = " + stack.ConfQuote(crt),

@@ -20,12 +20,17 @@ func (s cluster) upPostgres(ctx context.Context, b binaries, pu *pgUser, log io.
 	if err := s.initdb(ctx, b, pu, log); err != nil {
 		return err
 	}
+	restart := s.needsRestart()
 	changed, err := s.writePGFiles(pu)
 	if err != nil {
 		return err
 	}
 	if pid := s.postgresPID(); proc.Alive(pid) {
 		fmt.Fprintf(log, "postgres: already running (pid %d) on 127.0.0.1:%d\n", pid, s.PGPort)
+		if restart {
+			fmt.Fprintf(log, "postgres: restarting for %s\n", s.maxConnLine())
+			return s.startPostgres(ctx, b, pu, "restart")
+		}
 		if !changed {
 			return nil
 		}

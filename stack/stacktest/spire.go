@@ -14,9 +14,14 @@ import (
 	"github.com/authbench/authbench/stack/spiffe/spirebin"
 )
 
+// RequireSPIREEnv, set to 1, makes a missing SPIRE fail the tests that
+// need it instead of skipping them.
+const RequireSPIREEnv = "AUTHBENCH_REQUIRE_SPIRE"
+
 // RequireSPIRE returns the SPIRE binaries the stack runs (spirebin.Find).
 // Without them the test is skipped with one line saying how to get them,
-// except in CI (CI=true), where a missing SPIRE fails the test.
+// except where RequireSPIREEnv is 1 or CI=true (.ci/run sets the former),
+// where a missing SPIRE fails the test.
 func RequireSPIRE(t testing.TB) spirebin.Binaries {
 	t.Helper()
 	if testing.Short() {
@@ -26,7 +31,7 @@ func RequireSPIRE(t testing.TB) spirebin.Binaries {
 	if err == nil {
 		return b
 	}
-	if os.Getenv("CI") == "true" {
+	if os.Getenv(RequireSPIREEnv) == "1" || os.Getenv("CI") == "true" {
 		t.Fatal(err)
 	}
 	t.Skip(err)
