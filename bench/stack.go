@@ -25,13 +25,9 @@ type benchStack struct {
 // startStack brings up PKI, PostgreSQL and HAProxy (and a KDC when gssapi
 // is measured) in a fresh temporary directory.
 func startStack(ctx context.Context, cfg *Config, log io.Writer) (*benchStack, error) {
-	dir, err := os.MkdirTemp("", "authbench-bench-")
+	dir, err := stack.TempDir("authbench-bench-")
 	if err != nil {
-		return nil, fmt.Errorf("create the stack directory: %w", err)
-	}
-	// PostgreSQL may run as another user (when we are root): it must enter.
-	if err := os.Chmod(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("make %s traversable: %w", dir, err)
+		return nil, err
 	}
 	sc := stack.Config{Dir: dir, Users: stack.DefaultUsers(), Exe: cfg.Authbench}
 	if cfg.wantsGSS() {
@@ -61,10 +57,9 @@ func (bs *benchStack) stop(keep bool, log io.Writer) {
 		fmt.Fprintf(log, "bench: the stack keeps running in %s (authbench stack down --dir %s)\n", bs.dir, bs.dir)
 		return
 	}
-	if err := stack.Down(bs.dir, log); err != nil {
+	if err := stack.Discard(bs.dir, log); err != nil {
 		fmt.Fprintf(log, "bench: stack down: %v\n", err)
 	}
-	os.RemoveAll(bs.dir)
 }
 
 // writePgpass gives libpq the password user's password through a 0600
@@ -102,11 +97,7 @@ func (bs *benchStack) kinit(ctx context.Context) error {
 
 // authbenchEnv is the environment of authbench: ours plus `stack env`.
 func (bs *benchStack) authbenchEnv() []string {
-	env := os.Environ()
-	for _, e := range bs.st.Env() {
-		env = append(env, e.Name+"="+e.Value)
-	}
-	return env
+	return bs.st.Environ()
 }
 
 // libpqEnv is pgbench's (and psql's) environment for an auth mode: the

@@ -104,10 +104,18 @@ func (b *bucket) merge(ops []string, start time.Time, cum *cumState) (Tick, erro
 	end := time.Unix(b.sec+1, 0).UTC()
 	t := Tick{Time: end, Elapsed: end.Sub(start).Seconds(), IntervalS: 1, Warmup: true}
 	b.lat, b.svc = map[string]*hdr.Histogram{}, map[string]*hdr.Histogram{}
+	open := map[int]int64{} // each run's connections open at the second's end
 	for _, c := range b.cs {
 		t.Warmup = t.Warmup && c.tick.Warmup
 		t.Events = append(t.Events, c.tick.Events...)
 		cum.conns[c.run] = max(cum.conns[c.run], c.tick.ConnsOpened)
+		t.Connects += c.tick.Connects
+		t.ConnFailures += c.tick.ConnFailures
+		t.HandshakeP99 = max(t.HandshakeP99, c.tick.HandshakeP99) // no histogram: the worst driver's
+		open[c.run] = c.tick.OpenConns
+	}
+	for _, n := range open {
+		t.OpenConns += n
 	}
 	if !t.Warmup {
 		cum.measuredS += t.IntervalS

@@ -88,9 +88,9 @@ func soak(o *options) error {
 	defer down()
 	fmt.Printf("soak: %d runs of %s (%s × %s), rotation every %s, %d workers at %d ops/s; memory sampled every %s\n",
 		runs, per, o.workloads, o.auths, o.rotateEvery, o.concurrency, o.maxRate, o.every)
-	verdicts, matrixErr := runMatrix(ctx, o, bin, per, env(st))
+	verdicts, matrixErr := runMatrix(ctx, o, bin, per, st.Environ())
 	memOK := printVerdicts(os.Stdout, verdicts, o.tolerance)
-	checkOK := checkRuns(ctx, o, bin, env(st))
+	checkOK := checkRuns(ctx, o, bin, st.Environ())
 	fmt.Printf("\nrun directories: %s\n", o.out)
 	if matrixErr != nil || !memOK || !checkOK {
 		return fmt.Errorf("FAILED: matrix %v, memory flat %v, invariants hold %v", orOK(matrixErr), memOK, checkOK)
@@ -102,18 +102,14 @@ func soak(o *options) error {
 // startStack brings up a stack with every auth component in a temporary
 // directory; the returned func stops and removes it.
 func startStack(ctx context.Context, bin string) (*stack.State, func(), error) {
-	dir, err := os.MkdirTemp("", "authbench-soak-")
+	dir, err := stack.TempDir("authbench-soak-")
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := os.Chmod(dir, 0o755); err != nil { // PostgreSQL runs as postgres
-		return nil, nil, err
-	}
 	down := func() {
-		if err := stack.Down(dir, os.Stderr); err != nil {
+		if err := stack.Discard(dir, os.Stderr); err != nil {
 			fmt.Fprintf(os.Stderr, "soak: stack down: %v\n", err)
 		}
-		os.RemoveAll(dir)
 	}
 	upCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
@@ -127,15 +123,6 @@ func startStack(ctx context.Context, bin string) (*stack.State, func(), error) {
 		return nil, nil, fmt.Errorf("stack up: %w", err)
 	}
 	return st, down, nil
-}
-
-// env is the process environment plus the stack's variables.
-func env(st *stack.State) []string {
-	out := os.Environ()
-	for _, e := range st.Env() {
-		out = append(out, e.Name+"="+e.Value)
-	}
-	return out
 }
 
 // runMatrix runs the matrix while a watcher samples its children, and

@@ -84,7 +84,7 @@ func storm(o *options) error {
 		return err
 	}
 	defer down()
-	env := stackEnv(st)
+	env := st.Environ()
 	if err := run(ctx, bin, env, "init", "bank", "--accounts", "10000"); err != nil {
 		return err
 	}

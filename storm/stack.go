@@ -20,18 +20,14 @@ import (
 // startStack brings up a stack holding maxConns connections in a temporary
 // directory; the returned func stops and removes it.
 func startStack(ctx context.Context, bin string, maxConns int) (*stack.State, func(), error) {
-	dir, err := os.MkdirTemp("", "authbench-storm-")
+	dir, err := stack.TempDir("authbench-storm-")
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := os.Chmod(dir, 0o755); err != nil { // PostgreSQL runs as postgres
-		return nil, nil, err
-	}
 	down := func() {
-		if err := stack.Down(dir, os.Stderr); err != nil {
+		if err := stack.Discard(dir, os.Stderr); err != nil {
 			fmt.Fprintf(os.Stderr, "storm: stack down: %v\n", err)
 		}
-		os.RemoveAll(dir)
 	}
 	upCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
@@ -46,15 +42,6 @@ func startStack(ctx context.Context, bin string, maxConns int) (*stack.State, fu
 		return nil, nil, fmt.Errorf("stack up: %w", err)
 	}
 	return st, down, nil
-}
-
-// stackEnv is the process environment plus the stack's variables.
-func stackEnv(st *stack.State) []string {
-	out := os.Environ()
-	for _, e := range st.Env() {
-		out = append(out, e.Name+"="+e.Value)
-	}
-	return out
 }
 
 // run runs one authbench command, its output to ours.

@@ -3,7 +3,6 @@ package stacktest
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -31,20 +30,17 @@ func Start(t testing.TB, cfg ...func(*stack.Config)) *stack.State {
 	if testing.Short() {
 		t.Skip("integration test")
 	}
-	dir, err := os.MkdirTemp("", "authbench-stack-")
+	// not t.TempDir: it is 0700, and PostgreSQL, run as user postgres,
+	// could not enter it.
+	dir, err := stack.TempDir("authbench-stack-")
 	if err != nil {
-		t.Fatalf("create stack dir: %v", err)
-	}
-	// t.TempDir is 0700: PostgreSQL, run as user postgres, could not enter it.
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatalf("make stack dir traversable: %v", err)
+		t.Fatal(err)
 	}
 	log := logWriter{t}
 	t.Cleanup(func() {
-		if err := stack.Down(dir, log); err != nil {
+		if err := stack.Discard(dir, log); err != nil {
 			t.Errorf("stack down: %v", err)
 		}
-		os.RemoveAll(dir)
 	})
 	c := stack.Config{}
 	for _, f := range cfg {

@@ -58,13 +58,9 @@ func (c Config) StartServer(ctx context.Context, log io.Writer) error {
 
 // waitServer waits until `spire-server healthcheck` passes.
 func (c Config) waitServer(ctx context.Context, pid int, offset int64) error {
-	return proc.WaitReady(ctx, proc.Ready{
-		Name: ServerProc, PID: pid, LogFile: c.LogFile(ServerProc), LogOffset: offset,
-		Timeout: ReadyTimeout, Every: 200 * time.Millisecond,
-		Probe: func(string) bool {
-			_, err := c.CLI(ctx, "healthcheck")
-			return err == nil
-		},
+	return c.waitReady(ctx, ServerProc, pid, offset, func() bool {
+		_, err := c.CLI(ctx, "healthcheck")
+		return err == nil
 	})
 }
 
@@ -110,12 +106,18 @@ func (c Config) StartAgent(ctx context.Context, log io.Writer) error {
 // waitAgent waits until `spire-agent healthcheck` passes on the Workload
 // API socket (the agent has attested and serves).
 func (c Config) waitAgent(ctx context.Context, pid int, offset int64) error {
+	return c.waitReady(ctx, AgentProc, pid, offset, func() bool {
+		return exec.CommandContext(ctx, c.Bins.Agent, "healthcheck", "-socketPath", c.AgentSocket()).Run() == nil
+	})
+}
+
+// waitReady waits until healthy passes for process name (pid), reading
+// its log from offset for the reason when it exits first.
+func (c Config) waitReady(ctx context.Context, name string, pid int, offset int64, healthy func() bool) error {
 	return proc.WaitReady(ctx, proc.Ready{
-		Name: AgentProc, PID: pid, LogFile: c.LogFile(AgentProc), LogOffset: offset,
+		Name: name, PID: pid, LogFile: c.LogFile(name), LogOffset: offset,
 		Timeout: ReadyTimeout, Every: 200 * time.Millisecond,
-		Probe: func(string) bool {
-			return exec.CommandContext(ctx, c.Bins.Agent, "healthcheck", "-socketPath", c.AgentSocket()).Run() == nil
-		},
+		Probe: func(string) bool { return healthy() },
 	})
 }
 
