@@ -68,6 +68,8 @@ func TestBadInput(t *testing.T) {
 		{"negative duration", []string{"run", "bank", "--duration", "-5s"}, 2, []string{"--duration must not be negative"}},
 		{"negative instances", []string{"run", "bank", "--instances", "-2"}, 2, []string{"--instances must not be negative", "got -2"}},
 		{"negative pool size", []string{"run", "bank", "--pool-size", "-1"}, 2, []string{"--pool-size must not be negative"}},
+		{"no instances", []string{"run", "bank", "--instances", "0"}, 2, []string{"--instances must be at least 1", "got 0"}},
+		{"spread without a fleet rotation", []string{"run", "bank", "--rotate-spread", "5s"}, 2, []string{"--rotate-spread", "add --rotate-every and --instances"}},
 		{"negative rotation spread", []string{"run", "bank", "--rotate-spread", "-5s"}, 2, []string{"--rotate-spread must not be negative"}},
 		{"fleet per transaction", []string{"run", "bank", "--instances", "4", "--conn-mode", "per-txn"}, 2, []string{"--instances and --pool-size", "--conn-mode pool"}},
 		{"unknown flag", []string{"run", "bank", "--frobnicate"}, 2, []string{"unknown flag: --frobnicate", "authbench run --help"}},

@@ -122,6 +122,12 @@ func (o *runOpts) validate() error {
 	if err := o.drv.Validate(); err != nil {
 		return usageErr(err)
 	}
+	if o.drv.Instances == 0 {
+		return usagef("--instances must be at least 1 (one application instance is the default), got 0")
+	}
+	if o.rotateSpread > 0 && (o.rotateEvery == 0 || o.drv.Instances < 2) {
+		return usagef("--rotate-spread spreads each forced rotation over a fleet's instances: add --rotate-every and --instances N (N > 1), or leave --rotate-spread out")
+	}
 	_, err := o.mode()
 	return err
 }
