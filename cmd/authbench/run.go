@@ -96,6 +96,18 @@ func (o *runOpts) shape() (style, protocol string) {
 }
 
 // validate checks the flags shared by run and handshake.
+// validateFleet checks the fleet flags, which only run registers (other
+// commands leave Instances at 0: one instance).
+func (o *runOpts) validateFleet() error {
+	if o.drv.Instances == 0 {
+		return usagef("--instances must be at least 1 (one application instance is the default), got 0")
+	}
+	if o.rotateSpread > 0 && (o.rotateEvery == 0 || o.drv.Instances < 2) {
+		return usagef("--rotate-spread spreads each forced rotation over a fleet's instances: add --rotate-every and --instances N (N > 1), or leave --rotate-spread out")
+	}
+	return nil
+}
+
 func (o *runOpts) validate() error {
 	o.drv.Seed = uint64(o.seed)
 	switch o.connMode {
@@ -122,12 +134,6 @@ func (o *runOpts) validate() error {
 	if err := o.drv.Validate(); err != nil {
 		return usageErr(err)
 	}
-	if o.drv.Instances == 0 {
-		return usagef("--instances must be at least 1 (one application instance is the default), got 0")
-	}
-	if o.rotateSpread > 0 && (o.rotateEvery == 0 || o.drv.Instances < 2) {
-		return usagef("--rotate-spread spreads each forced rotation over a fleet's instances: add --rotate-every and --instances N (N > 1), or leave --rotate-spread out")
-	}
 	_, err := o.mode()
 	return err
 }
@@ -147,6 +153,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return usagef("unexpected argument %q (flags start with --)", fs.Arg(0))
 	}
 	if err := o.validate(); err != nil {
+		return err
+	}
+	if err := o.validateFleet(); err != nil {
 		return err
 	}
 	o.instanceArgs = modeArgs(fs)[o.auth]

@@ -31,8 +31,9 @@ const (
 const AgentPath = "/authbench/agent"
 
 // SyncInterval is how often the agent asks the server for entry changes
-// (SPIRE's default is 5 s): a forced rotation arrives within about this
-// long of the entry update.
+// and how often the server reloads its entry cache (SPIRE's defaults are
+// 5 s each): a forced rotation (an entry update) reaches the mode within
+// about two of these instead of up to ten seconds.
 const SyncInterval = time.Second
 
 // AgentTTL is the lifetime of the agent's own SVID: long, so that an agent
@@ -96,7 +97,10 @@ server {
   log_level = "INFO"
   default_x509_svid_ttl = %q
   agent_ttl = %q
-%s}
+%s  experimental {
+    cache_reload_interval = %q
+  }
+}
 
 plugins {
   DataStore "sql" {
@@ -114,7 +118,7 @@ plugins {
     plugin_data {}
   }
 }
-`, c.ServerPort, c.ServerSocket(), c.TrustDomain, data, dur(c.SVIDTTL), dur(AgentTTL), ca,
+`, c.ServerPort, c.ServerSocket(), c.TrustDomain, data, dur(c.SVIDTTL), dur(AgentTTL), ca, dur(SyncInterval),
 		filepath.Join(data, "datastore.sqlite3"), filepath.Join(data, "keys.json"))
 }
 
