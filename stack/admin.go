@@ -26,12 +26,26 @@ func (s *State) AdminConnConfig() (*pgx.ConnConfig, error) {
 // verify-full, client certificate authentication.
 func (s *State) AdminConnConfigAt(host string, port int, app string) (*pgx.ConnConfig, error) {
 	crt, key := s.ClientCertFiles(s.AdminUser)
-	return pgx.ParseConfig(ConnString(
+	cfg, err := pgx.ParseConfig(ConnString(
 		"host", host, "port", strconv.Itoa(port), "dbname", s.Database,
 		"user", s.AdminUser, "sslmode", "verify-full", "sslrootcert", s.CAFile,
 		"sslcert", crt, "sslkey", key, "connect_timeout", "10",
 		"application_name", app,
 	))
+	if err != nil {
+		return nil, err
+	}
+	// Verified as LBHost at any address: the server's certificate may be
+	// an X509-SVID, which names hosts only by DNS name (see ServerTLS).
+	if cfg.TLSConfig != nil {
+		cfg.TLSConfig.ServerName = s.LBHost
+	}
+	for _, fb := range cfg.Fallbacks {
+		if fb.TLSConfig != nil {
+			fb.TLSConfig.ServerName = s.LBHost
+		}
+	}
+	return cfg, nil
 }
 
 // ExecAdmin runs one statement as AdminUser in the benchmark database.

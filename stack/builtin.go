@@ -44,6 +44,12 @@ func (s *State) Running(name string) bool { return proc.Alive(s.PID(name)) }
 // `Exe stack serve-<name> --dir Dir args…`, unless it is running, and waits
 // until it logs its ready line.
 func (s *State) StartServer(ctx context.Context, name string, log io.Writer, args ...string) error {
+	return s.StartServerAs(ctx, name, nil, log, args...)
+}
+
+// StartServerAs is StartServer with the server running as owner (nil: the
+// current user), who then owns the component's directory.
+func (s *State) StartServerAs(ctx context.Context, name string, owner *Owner, log io.Writer, args ...string) error {
 	if pid := s.PID(name); proc.Alive(pid) {
 		fmt.Fprintf(log, "%s: already running (pid %d)\n", name, pid)
 		return nil
@@ -54,7 +60,14 @@ func (s *State) StartServer(ctx context.Context, name string, log io.Writer, arg
 	if err := os.MkdirAll(s.ComponentDir(name), 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", s.ComponentDir(name), err)
 	}
-	cmd := proc.Command(context.WithoutCancel(ctx), nil, s.Dir, s.Exe, append([]string{"stack", "serve-" + name, "--dir", s.Dir}, args...)...)
+	var cred *syscall.Credential
+	if owner != nil {
+		cred = &syscall.Credential{Uid: uint32(owner.UID), Gid: uint32(owner.GID)}
+		if err := os.Chown(s.ComponentDir(name), owner.UID, owner.GID); err != nil {
+			return fmt.Errorf("give %s to uid %d: %w", s.ComponentDir(name), owner.UID, err)
+		}
+	}
+	cmd := proc.Command(context.WithoutCancel(ctx), cred, s.Dir, s.Exe, append([]string{"stack", "serve-" + name, "--dir", s.Dir}, args...)...)
 	started, err := proc.Start(proc.Spec{Name: name, Cmd: cmd, LogFile: s.LogFile(name), PIDFile: s.PIDFile(name)})
 	if err != nil {
 		return err

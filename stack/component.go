@@ -80,6 +80,13 @@ type Server interface {
 	Serve(ctx context.Context, s *State, stdout io.Writer) error
 }
 
+// Part is a Component that belongs to another: its owner's flags and
+// settings enable it, and it exports no environment of its own.
+type Part interface {
+	// PartOf returns the owner's name.
+	PartOf() string
+}
+
 // Rotator is a Component that can replace a user's credential of some auth
 // modes, as the deployment's infrastructure would.
 type Rotator interface {

@@ -26,6 +26,10 @@ type DatabaseServer interface {
 	SyncUser(ctx context.Context, s *State, u User) error
 	// Restart restarts PostgreSQL with a fast shutdown.
 	Restart(ctx context.Context, s *State) error
+	// SignalReload makes a running PostgreSQL re-read its configuration
+	// and certificate files (SIGHUP, no wait and no connection, so the
+	// user PostgreSQL runs as may call it); a no-op when it is not running.
+	SignalReload(s *State) error
 	// FileOwner is who must own the files PostgreSQL reads (nil: the
 	// current user).
 	FileOwner(s *State) (*Owner, error)
@@ -139,6 +143,16 @@ func (s *State) RestartPostgres(ctx context.Context) error {
 		return err
 	}
 	return d.Restart(ctx, s)
+}
+
+// SignalPostgresReload makes a running PostgreSQL re-read its files, for a
+// process that has no admin credentials (see DatabaseServer.SignalReload).
+func (s *State) SignalPostgresReload() error {
+	d, err := database()
+	if err != nil {
+		return err
+	}
+	return d.SignalReload(s)
 }
 
 // PostgresOwner is who must own the files PostgreSQL reads (nil: the

@@ -30,7 +30,8 @@ type State struct {
 	PGPort int `json:"pg_port"`
 	// Database is the benchmark database, "authbench".
 	Database string `json:"database"`
-	// CAFile is the CA certificate clients verify the server with.
+	// CAFile is the CA certificate (or bundle) clients verify the server
+	// with: StackCAFile, or with a ServerTLS its CAs too.
 	CAFile string `json:"ca_file"`
 	// CertsDir holds the certificates and client.<user>.crt/.key pairs.
 	CertsDir string `json:"certs_dir"`
@@ -47,7 +48,7 @@ type State struct {
 	// ExtraPGConf are the caller's extra postgresql.conf lines.
 	ExtraPGConf []string `json:"extra_pg_conf,omitempty"`
 	// ExtraClientCAs are PEM files PostgreSQL trusts client certificates
-	// of, besides CAFile.
+	// of, besides StackCAFile.
 	ExtraClientCAs []string `json:"extra_client_cas,omitempty"`
 	// ClientCAs are the client CAs Config.ClientCAs added, kept by every
 	// later Up.
@@ -58,6 +59,9 @@ type State struct {
 	// --max-connections`; 0: the database's default): the database's
 	// limit, which the load balancer's follows.
 	MaxConnections int `json:"max_connections,omitempty"`
+	// ServerTLS, when set, is the identity PostgreSQL presents instead of
+	// the PKI's server certificate (see SetServerTLS).
+	ServerTLS *ServerTLS `json:"server_tls,omitempty"`
 
 	// sections are the components' states by name: json.RawMessage as
 	// read, or the pointer Section handed out. Each is a top-level key of
@@ -127,6 +131,7 @@ func (s *State) merge(cfg Config) {
 		s.addUser(u)
 	}
 	s.ClientCAs = appendNew(s.ClientCAs, cfg.ClientCAs...)
+	s.ServerTLS = nil // a component's Merge sets it again
 	s.ExtraHBA, s.ExtraPGConf = cfg.ExtraHBA, cfg.ExtraPGConf
 	s.ExtraClientCAs = appendNew(slices.Clone(cfg.ExtraClientCAs), s.ClientCAs...)
 	if cfg.Exe != "" {
@@ -170,7 +175,8 @@ func (s *State) UserPasswordFile(user string) string {
 	return filepath.Join(s.SecretsDir, "password."+user)
 }
 
-// ServerCertFiles returns PostgreSQL's server certificate and key paths.
+// ServerCertFiles returns the PKI's server certificate and key paths
+// (PostgreSQL presents PresentedServerCertFiles).
 func (s *State) ServerCertFiles() (certPath, keyPath string) {
 	return filepath.Join(s.CertsDir, "server.crt"), filepath.Join(s.CertsDir, "server.key")
 }

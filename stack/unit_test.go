@@ -68,3 +68,25 @@ func TestDownNamesUnregisteredComponents(t *testing.T) {
 		t.Errorf("Down error %v, want one naming the unregistered component", err)
 	}
 }
+
+// TestSettleCAFile: clients trust the stack's CA alone, or with a
+// ServerTLS a bundle of it and the component's CAs; while a ServerTLS is
+// given up, Up keeps using the old bundle (which verifies both) and
+// settles on the CA after.
+func TestSettleCAFile(t *testing.T) {
+	s := &State{CertsDir: t.TempDir()}
+	if final := s.settleCAFile(); final != s.StackCAFile() || s.CAFile != final {
+		t.Fatalf("no ServerTLS: final %s, CAFile %s; want %s", final, s.CAFile, s.StackCAFile())
+	}
+	s.SetServerTLS(&ServerTLS{By: "x", CAs: []string{"/x/bundle.pem"}})
+	if final := s.settleCAFile(); final != s.serverTrustFile() || s.CAFile != final {
+		t.Fatalf("with ServerTLS: final %s, CAFile %s; want %s", final, s.CAFile, s.serverTrustFile())
+	}
+	if err := os.WriteFile(s.CAFile, []byte("bundle"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.SetServerTLS(nil)
+	if final := s.settleCAFile(); final != s.StackCAFile() || s.CAFile != s.serverTrustFile() {
+		t.Fatalf("giving ServerTLS up: final %s, CAFile during Up %s; want %s then %s", final, s.CAFile, s.serverTrustFile(), s.StackCAFile())
+	}
+}

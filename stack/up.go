@@ -39,12 +39,19 @@ func Up(ctx context.Context, cfg Config, log io.Writer) (*State, error) {
 	}
 	s.merge(cfg)
 	s.mergeComponents(cfg)
+	caFile := s.settleCAFile()
 	// Saved before anything starts, so Down can stop a half-made stack.
 	if err := s.save(); err != nil {
 		return nil, err
 	}
 	if err := s.up(ctx, log); err != nil {
 		return nil, err
+	}
+	if s.CAFile != caFile {
+		s.CAFile = caFile
+		if err := s.save(); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -67,6 +74,9 @@ func check(dir string) error {
 // Finish (what needs them).
 func (s *State) up(ctx context.Context, log io.Writer) error {
 	if err := s.eachEnabled(func(c Component) error { return c.Prepare(ctx, s, log) }); err != nil {
+		return err
+	}
+	if err := s.WriteServerTrust(); err != nil {
 		return err
 	}
 	// Save what the components added (users, pg_hba lines, client CAs):

@@ -119,15 +119,18 @@ func stackStatus(dir string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	down := 0
+	down, width := 0, 12
+	for _, c := range comps {
+		width = max(width, len(c.Name))
+	}
 	for _, c := range comps {
 		state := "running"
 		if !c.Running {
 			state, down = "stopped", down+1
 		}
-		line := fmt.Sprintf("%-12s %-8s pid %-7d %s", c.Name, state, c.PID, c.Address)
+		line := fmt.Sprintf("%-*s %-8s pid %-7d %s", width, c.Name, state, c.PID, c.Address)
 		if c.Detail != "" {
-			line = fmt.Sprintf("%-52s %s", line, c.Detail)
+			line = fmt.Sprintf("%-*s %s", width+40, line, c.Detail)
 		}
 		fmt.Fprintln(stdout, line)
 	}

@@ -4,10 +4,14 @@
 package pgwire
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 )
 
 // Codes of the untyped first message a client sends.
@@ -49,4 +53,27 @@ func RequestTLS(rw io.ReadWriter) error {
 		return ErrNoTLS
 	}
 	return fmt.Errorf("the server answered %q to the SSLRequest, which is not PostgreSQL's protocol", answer[0])
+}
+
+// ServerChain connects to the PostgreSQL server at addr (host:port), starts
+// TLS with serverName as SNI and returns the certificate chain the server
+// presents, leaf first. It verifies nothing: the caller judges the chain.
+func ServerChain(ctx context.Context, addr, serverName string) ([]*x509.Certificate, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	if err := RequestTLS(conn); err != nil {
+		return nil, err
+	}
+	tc := tls.Client(conn, &tls.Config{ServerName: serverName, InsecureSkipVerify: true, MinVersion: tls.VersionTLS12})
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return nil, fmt.Errorf("TLS handshake with %s: %w", addr, err)
+	}
+	return tc.ConnectionState().PeerCertificates, nil
 }

@@ -31,7 +31,7 @@ func settingsFromFlags(t *testing.T) map[string]any {
 	fs := pflag.NewFlagSet("stack up", pflag.ContinueOnError)
 	gets := map[string]func() (any, error){}
 	for _, c := range stack.Components() {
-		if base(c) {
+		if base(c) || isPart(c) {
 			continue
 		}
 		f, ok := c.(stack.FlagOwner)
@@ -48,6 +48,10 @@ func settingsFromFlags(t *testing.T) map[string]any {
 			}
 		}
 	}
+	// Parts run with a setting of their owner's.
+	if err := fs.Set("server-svid", "true"); err != nil {
+		t.Fatal(err)
+	}
 	out := map[string]any{}
 	for name, get := range gets {
 		s, err := get()
@@ -63,6 +67,12 @@ func settingsFromFlags(t *testing.T) map[string]any {
 // it needs no flag, and its variables in `stack env` are the core's, from
 // State's fields.
 func base(c stack.Component) bool { return c.Enabled(&stack.State{}) }
+
+// isPart reports a component another's settings enable (stack.Part).
+func isPart(c stack.Component) bool {
+	_, ok := c.(stack.Part)
+	return ok
+}
 
 // TestEveryComponent brings up a stack with every registered component,
 // checks that each reports its processes and its environment, and that
@@ -95,7 +105,7 @@ func TestEveryComponent(t *testing.T) {
 			pids = append(pids, s.PID)
 		}
 		env := c.Env(st)
-		if len(env) == 0 && !base(c) {
+		if len(env) == 0 && !base(c) && !isPart(c) {
 			t.Errorf("component %s exports no variable", c.Name())
 		}
 		for _, e := range env {

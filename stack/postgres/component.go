@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"syscall"
 
 	"github.com/jackc/pgx/v5"
 
@@ -161,6 +162,19 @@ func (component) Restart(ctx context.Context, s *stack.State) error {
 		return err
 	}
 	return view(s).startPostgres(ctx, b, pu, "restart")
+}
+
+// SignalReload sends the postmaster SIGHUP, which makes it re-read its
+// configuration and, for new connections, its certificate and key.
+func (component) SignalReload(s *stack.State) error {
+	pid := view(s).postgresPID()
+	if !proc.Alive(pid) {
+		return nil
+	}
+	if err := syscall.Kill(pid, syscall.SIGHUP); err != nil {
+		return fmt.Errorf("signal postgresql (pid %d) to reload: %w", pid, err)
+	}
+	return nil
 }
 
 // FileOwner is the user PostgreSQL runs as, when it is not the current one.

@@ -16,7 +16,7 @@ const pgConfInclude = "authbench.conf"
 
 // pgConf renders the settings Up owns, then the caller's extra lines.
 func (s cluster) pgConf() string {
-	crt, key := s.ServerCertFiles()
+	crt, key := s.PresentedServerCertFiles()
 	lines := []string{
 		"# Written by `authbench stack up` on every run: edit Config.ExtraPGConf instead.",
 		"listen_addresses = '127.0.0.1'",
@@ -113,7 +113,7 @@ func (s cluster) includePGConf() error {
 // clientCABundle returns the CA followed by every ExtraClientCAs file.
 func (s cluster) clientCABundle() ([]byte, error) {
 	var buf bytes.Buffer
-	for _, path := range append([]string{s.CAFile}, s.ExtraClientCAs...) {
+	for _, path := range append([]string{s.StackCAFile()}, s.ExtraClientCAs...) {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("read client CA: %w", err)

@@ -53,6 +53,9 @@ type Settings struct {
 	// CATTL is the SPIRE server's CA lifetime; zero means SPIRE's default
 	// (24 h).
 	CATTL time.Duration
+	// ServerSVID gives PostgreSQL an SVID of its own (ServerSPIFFEID)
+	// instead of the PKI's server certificate.
+	ServerSVID bool
 }
 
 // Enable asks cfg's Up for SPIRE with settings s.
@@ -83,6 +86,14 @@ type State struct {
 	// UID is the unix user the client entry selects: whoever ran
 	// `stack up`.
 	UID int `json:"uid"`
+	// ServerSVID says PostgreSQL presents an SVID (see HelperName).
+	ServerSVID bool `json:"server_svid,omitempty"`
+	// ServerSPIFFEID is the database server's SPIFFE ID,
+	// spiffe://<trust domain>/authbench/postgres.
+	ServerSPIFFEID string `json:"server_spiffe_id"`
+	// ServerUID is the unix user the server entry selects: the one
+	// PostgreSQL runs as.
+	ServerUID int `json:"server_uid"`
 
 	// reset is set by Merge when the trust domain changed: SPIRE's data
 	// belongs to the old one and is started afresh. Not persisted.
@@ -137,8 +148,9 @@ func (component) AddFlags(fs *pflag.FlagSet) func() (any, error) {
 	ttl := fs.Duration("svid-ttl", DefaultTTL, "lifetime of the X509-SVIDs SPIRE issues (SPIRE backdates each by 10s and renews it when half of that is left)")
 	td := fs.String("trust-domain", DefaultTrustDomain, "SPIFFE trust domain of the stack's SPIRE")
 	ca := fs.Duration("spire-ca-ttl", 0, "lifetime of the SPIRE server's CA (default SPIRE's 24h); a short one makes SPIRE rotate its CA during a run")
+	srv := fs.Bool("server-svid", false, "give PostgreSQL an X509-SVID from SPIRE (spiffe://<trust domain>/authbench/postgres) instead of the stack's server certificate, renewed as SPIRE rotates it")
 	return func() (any, error) {
-		s := Settings{TTL: *ttl, TrustDomain: *td, CATTL: *ca}
+		s := Settings{TTL: *ttl, TrustDomain: *td, CATTL: *ca, ServerSVID: *srv}
 		if err := s.check(); err != nil {
 			return nil, err
 		}
@@ -185,6 +197,9 @@ func (component) Merge(cfg stack.Config, st *stack.State) {
 	// later EnsureUser keeps the SVID user and the bundle.
 	st.AddUser(stack.User{Name: next.User, Method: stack.MethodCert})
 	st.AddClientCA(next.BundleFile)
+	if next.ServerSVID {
+		st.SetServerTLS(next.serverTLS(st))
+	}
 }
 
 // newState lays out the component's state for want; nil keeps old's
@@ -193,9 +208,10 @@ func newState(st *stack.State, old *State, want *Settings) *State {
 	next := &State{TrustDomain: DefaultTrustDomain, TTL: DefaultTTL}
 	if old != nil {
 		next.TrustDomain, next.TTL, next.CATTL, next.ServerPort = old.TrustDomain, old.TTL, old.CATTL, old.ServerPort
+		next.ServerSVID = old.ServerSVID
 	}
 	if want != nil {
-		next.TrustDomain, next.TTL, next.CATTL = want.TrustDomain, want.TTL, want.CATTL
+		next.TrustDomain, next.TTL, next.CATTL, next.ServerSVID = want.TrustDomain, want.TTL, want.CATTL, want.ServerSVID
 		if next.TrustDomain == "" {
 			next.TrustDomain = DefaultTrustDomain
 		}
@@ -212,6 +228,8 @@ func newState(st *stack.State, old *State, want *Settings) *State {
 	next.User = User
 	next.SPIFFEID = "spiffe://" + next.TrustDomain + "/authbench/" + User
 	next.UID = os.Getuid()
+	next.ServerSPIFFEID = "spiffe://" + next.TrustDomain + "/authbench/postgres"
+	next.ServerUID = serverUID(st)
 	return next
 }
 
@@ -233,10 +251,12 @@ func (s *State) validate() error {
 	return nil
 }
 
-// Stop stops the bundle watcher, the agent, then the server.
+// Stop stops the helper and the bundle watcher, the agent, then the server.
 func (component) Stop(st *stack.State, log io.Writer) error {
-	if err := st.StopServer(Name, log); err != nil {
-		return err
+	for _, name := range []string{HelperName, Name} {
+		if err := st.StopServer(name, log); err != nil {
+			return err
+		}
 	}
 	c := Of(st).spire()
 	if err := c.Stop(spire.AgentProc, log); err != nil {

@@ -47,26 +47,26 @@ func TestSPIFFE(t *testing.T) {
 		if _, err := stack.Up(context.Background(), stack.Config{Dir: st.Dir}, nil); err != nil {
 			t.Fatal(err)
 		}
-		if s := status(t, st, spire.AgentProc); !s.Running {
+		if s := stacktest.Status(t, st, spire.AgentProc); !s.Running {
 			t.Errorf("spire-agent after Up without SPIFFE config: %v", s)
 		}
 	})
 	t.Run("changed ttl restarts the server", func(t *testing.T) {
-		before := status(t, st, spire.ServerProc).PID
+		before := stacktest.Status(t, st, spire.ServerProc).PID
 		up := stack.Config{Dir: st.Dir}
 		spiffe.Enable(&up, spiffe.Settings{TTL: spiffe.MinTTL, TrustDomain: "bench.test"})
 		again, err := stack.Up(context.Background(), up, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if after := status(t, st, spire.ServerProc); !after.Running || after.PID == before || spiffe.Of(again).TTL != spiffe.MinTTL {
+		if after := stacktest.Status(t, st, spire.ServerProc); !after.Running || after.PID == before || spiffe.Of(again).TTL != spiffe.MinTTL {
 			t.Errorf("after a TTL change: pid %d -> %v, ttl %s", before, after, spiffe.Of(again).TTL)
 		}
 		waitLifetime(t, st, spiffe.MinTTL)
 		testSVIDLogin(t, st)
 	})
 	t.Run("down stops SPIRE", func(t *testing.T) {
-		pids := []int{status(t, st, spire.ServerProc).PID, status(t, st, spire.AgentProc).PID, status(t, st, "spiffe-watch").PID}
+		pids := []int{stacktest.Status(t, st, spire.ServerProc).PID, stacktest.Status(t, st, spire.AgentProc).PID, stacktest.Status(t, st, "spiffe-watch").PID}
 		if err := stack.Down(st.Dir, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -89,7 +89,7 @@ func testSPIFFEEnv(t *testing.T, st *stack.State) {
 	if env["SPIFFE_ENDPOINT_SOCKET"] != "unix://"+spiffe.Of(st).SocketPath || env["AUTHBENCH_SPIFFE_USER"] != "bench_spiffe" {
 		t.Errorf("env: SPIFFE_ENDPOINT_SOCKET=%q AUTHBENCH_SPIFFE_USER=%q", env["SPIFFE_ENDPOINT_SOCKET"], env["AUTHBENCH_SPIFFE_USER"])
 	}
-	server, agent := status(t, st, spire.ServerProc), status(t, st, spire.AgentProc)
+	server, agent := stacktest.Status(t, st, spire.ServerProc), stacktest.Status(t, st, spire.AgentProc)
 	if !server.Running || server.PID == 0 || proc.Comm(server.PID) != spire.ServerProc {
 		t.Errorf("status %v: want spire-server running with its pid", server)
 	}
@@ -99,22 +99,6 @@ func testSPIFFEEnv(t *testing.T, st *stack.State) {
 	if !slices.ContainsFunc(st.Users, func(u stack.User) bool { return u.Name == "bench_spiffe" && u.Method == stack.MethodCert }) {
 		t.Errorf("users %v lack bench_spiffe (cert)", st.Users)
 	}
-}
-
-// status returns the line of `stack status` for process name.
-func status(t *testing.T, st *stack.State, name string) stack.ComponentStatus {
-	t.Helper()
-	comps, err := stack.Status(st.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range comps {
-		if c.Name == name {
-			return c
-		}
-	}
-	t.Fatalf("no %s in status %v", name, comps)
-	return stack.ComponentStatus{}
 }
 
 // fetchSVID asks the stack's Workload API for this process's SVID with
@@ -212,7 +196,7 @@ func testRestart(t *testing.T, st *stack.State, cfg spiffe.Settings) {
 		if err := c.Stop(p, io.Discard); err != nil {
 			t.Fatal(err)
 		}
-		if s := status(t, st, p); s.Running {
+		if s := stacktest.Status(t, st, p); s.Running {
 			t.Fatalf("%s still running after Stop: %v", p, s)
 		}
 	}

@@ -42,6 +42,9 @@ func (component) Prepare(ctx context.Context, st *stack.State, log io.Writer) er
 	if err := c.SetEntry(ctx, s.ClientEntry()); err != nil {
 		return fmt.Errorf("spiffe: register the client: %w", err)
 	}
+	if err := s.registerServer(ctx, st, c, log); err != nil {
+		return err
+	}
 	if err := c.StartAgent(ctx, log); err != nil {
 		return err
 	}
@@ -60,8 +63,10 @@ func (component) Prepare(ctx context.Context, st *stack.State, log io.Writer) er
 // trust domain.
 func (s *State) resetData(st *stack.State, c spire.Config, log io.Writer) error {
 	fmt.Fprintf(log, "spiffe: trust domain changed to %s, starting SPIRE afresh\n", s.TrustDomain)
-	if err := st.StopServer(Name, log); err != nil {
-		return err
+	for _, name := range []string{HelperName, Name} {
+		if err := st.StopServer(name, log); err != nil {
+			return err
+		}
 	}
 	if err := c.Stop(spire.AgentProc, log); err != nil {
 		return err

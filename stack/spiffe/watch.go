@@ -100,6 +100,9 @@ func (w *bundleWatcher) follow(data []byte, cas int) error {
 	if err := w.st.EnsureUser(ctx, stack.User{Name: w.s.User, Method: stack.MethodCert}); err != nil {
 		return err
 	}
+	if err := w.st.WriteServerTrust(); err != nil { // with --server-svid
+		return err
+	}
 	fmt.Fprintf(w.out, "%s spiffe: trust bundle changed (%d CAs): PostgreSQL's client CAs follow\n", now(), cas)
 	return nil
 }
