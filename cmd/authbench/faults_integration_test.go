@@ -58,6 +58,8 @@ func TestFaultsAgainstStack(t *testing.T) {
 	t.Run("stops without --tolerate-errors", f.testStopsWithoutTolerate)
 	t.Run("kdc stopped", f.testKDCStopped)
 	t.Run("spire agent restarted", f.testAgentRestarted)
+	t.Run("spire server stopped", f.testSPIREServerStopped)
+	t.Run("spire entry deleted", f.testEntryDeleted)
 	t.Run("vault restarted and lease revoked", f.testVaultFaults)
 }
 
