@@ -65,6 +65,14 @@ type ConnRetirer interface {
 	RetiresConnections() bool
 }
 
+// PeerVerifier is implemented by modes that can verify the database server
+// by another identity than its host name (spiffe's --server-spiffe-id).
+type PeerVerifier interface {
+	// ServerPeer returns the identity the server was verified as, "" when
+	// it was verified as usual (--ca and the host name).
+	ServerPeer() string
+}
+
 // NewInstance returns a new Mode of meta with its flags set from args
 // (--name=value, as on the command line), for one instance of a fleet:
 // configured on its own pool, it logs in, leases, watches and reloads on

@@ -162,6 +162,8 @@ func printFaults(w io.Writer, fs []RotationImpact) {
 func printTLS(w io.Writer, si ServerInfo) {
 	if si.TLSWeakened {
 		fmt.Fprintf(w, "TLS: WEAKENED to sslmode=%s by --insecure: the server's identity was not fully verified\n", si.TLS)
+	} else if si.Peer != "" {
+		fmt.Fprintf(w, "TLS: the server verified as %s (its X509-SVID against the SPIFFE trust bundle)\n", si.Peer)
 	} else if si.TLS != "" {
 		fmt.Fprintf(w, "TLS: sslmode=%s\n", si.TLS)
 	}

@@ -79,6 +79,9 @@ type ServerInfo struct {
 	CockroachDB bool   `json:"cockroachdb"`
 	TLS         string `json:"tls"` // sslmode in force, e.g. "verify-full"
 	TLSWeakened bool   `json:"tls_weakened"`
+	// Peer is the identity the server was verified as instead of its host
+	// name (a SPIFFE ID), "" when it was verified against the CA and name.
+	Peer string `json:"server_peer,omitempty"`
 }
 
 // OpSummary holds one op's totals for the measured window.

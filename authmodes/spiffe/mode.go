@@ -213,3 +213,12 @@ func (m *mode) event(kind, detail string, rotation bool) {
 		m.events.Event(kind, "spiffe", detail, rotation)
 	}
 }
+
+// ServerPeer returns the SPIFFE ID the server is verified as, "" without
+// --server-spiffe-id (authmodes.PeerVerifier).
+func (m *mode) ServerPeer() string {
+	if m.server.IsZero() {
+		return ""
+	}
+	return m.server.String()
+}

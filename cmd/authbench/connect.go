@@ -143,6 +143,9 @@ func (c *connFlags) prove(ctx context.Context, p *pgxpool.Pool, cfg *pgxpool.Con
 	if v := pc.ParameterStatus("crdb_version"); v != "" {
 		info.CockroachDB, info.Version = true, v
 	}
+	if pv, ok := m.(authmodes.PeerVerifier); ok {
+		info.Peer = pv.ServerPeer()
+	}
 	return &pool{Pool: p, mode: m, user: cfg.ConnConfig.User, server: info}, nil
 }
 

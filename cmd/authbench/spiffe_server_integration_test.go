@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -50,6 +51,9 @@ func TestSPIFFEServerSVID(t *testing.T) {
 	t.Logf("the database presented %d server SVIDs during the run: %v", len(serials), serials)
 	if len(serials) < 2 {
 		t.Errorf("the database presented %d server SVID(s) in 30 s with a %s TTL; want it to follow SPIRE's renewals", len(serials), svidTTL)
+	}
+	if want := "TLS: the server verified as " + sp.ServerSPIFFEID; !strings.Contains(r.stdout.String(), want) || s.Server.Peer != sp.ServerSPIFFEID {
+		t.Errorf("summary: server %+v, stdout without %q:\n%s", s.Server, want, r.stdout.String())
 	}
 	c.mustRun("check", "bank", "--run", dir)
 	// The other modes verify the SVID as localhost against the CA bundle.
