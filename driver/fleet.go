@@ -62,7 +62,10 @@ const fleetHealthCheck = time.Second
 
 // OpenFleet opens instance 1, so that a bad setting is said once, then
 // the others, Parallel at a time; on an error it closes those it opened
-// and returns the first. The pools fill in the background: Fill waits.
+// and returns the first. An instance's slot frees once its pool is full
+// (or fillSlot passed), so that no more than Parallel pools connect at once
+// rather than every connection of the fleet in one burst; the last pools
+// fill in the background: Fill waits.
 func OpenFleet(ctx context.Context, spec FleetSpec) (*Fleet, error) {
 	if spec.Instances < 1 || spec.PoolSize < 1 {
 		return nil, invalid("instances", "and the pool size must be at least 1, got %d and %d", spec.Instances, spec.PoolSize)
@@ -90,7 +93,9 @@ func OpenFleet(ctx context.Context, spec FleetSpec) (*Fleet, error) {
 			defer func() { <-sem; wg.Done() }()
 			if f.Instances[i], errs[i] = openInstance(ctx, spec, i+1); errs[i] != nil {
 				errs[i] = fmt.Errorf("instance %d: %w", i+1, errs[i])
+				return
 			}
+			waitFull(ctx, f.Instances[i].Pool, spec.PoolSize)
 		}()
 	}
 	wg.Wait()
@@ -101,6 +106,19 @@ func OpenFleet(ctx context.Context, spec FleetSpec) (*Fleet, error) {
 		}
 	}
 	return f, nil
+}
+
+// fillSlot bounds how long an instance keeps its opening slot while its
+// pool fills; one still short then fills on in the background.
+const fillSlot = 30 * time.Second
+
+// waitFull waits until p holds n connections, fillSlot has passed or ctx
+// ends.
+func waitFull(ctx context.Context, p *pgxpool.Pool, n int) {
+	deadline := time.Now().Add(fillSlot)
+	for poolOpen(p) < n && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func openInstance(ctx context.Context, spec FleetSpec, id int) (*Instance, error) {
@@ -135,10 +153,15 @@ func (f *Fleet) Pools() []*pgxpool.Pool {
 func (f *Fleet) OpenConns() int {
 	n := 0
 	for _, in := range f.Instances {
-		st := in.Pool.Stat()
-		n += int(st.IdleConns() + st.AcquiredConns())
+		n += poolOpen(in.Pool)
 	}
 	return n
+}
+
+// poolOpen returns the connections p holds open, idle or in use.
+func poolOpen(p *pgxpool.Pool) int {
+	st := p.Stat()
+	return int(st.IdleConns() + st.AcquiredConns())
 }
 
 // Fill waits until every pool holds its PoolSize connections, polling
