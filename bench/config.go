@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/authbench/authbench/bench/floor"
 )
 
 // Config says what Run measures and where it writes.
@@ -46,6 +48,18 @@ type Config struct {
 	Sections []string
 	// KeepStack leaves the stack running and its directory in place.
 	KeepStack bool
+	// Floorclient is the floorclient binary (bench/cmd/floorclient) the
+	// floor section runs.
+	Floorclient string
+	// FloorClients are the floor section's clients: authbench and the
+	// levels of bench/floor (pgconn, wire).
+	FloorClients []string
+	// FloorStyles are the transaction styles of the floor section.
+	FloorStyles []string
+	// FloorEnvs are the environments the floor section runs each Go
+	// client in: space-separated NAME=value settings, "" for none
+	// (e.g. "GOMAXPROCS=1").
+	FloorEnvs []string
 }
 
 // DefaultConfig returns the settings `make bench` uses.
@@ -54,7 +68,8 @@ func DefaultConfig() Config {
 		Pgbench: defaultPgbench(), Clients: 8, Duration: 15 * time.Second, HandshakeDuration: 10 * time.Second,
 		Reps: 3, Accounts: 10000, Modes: []string{"cert", "password"},
 		HandshakeModes: []string{"cert", "password", "gssapi"}, RateFraction: 0.5,
-		Sections: []string{sectionThroughput, sectionShapes, sectionHandshake, sectionOpenLoop},
+		Sections:     []string{sectionThroughput, sectionShapes, sectionHandshake, sectionOpenLoop},
+		FloorClients: defaultFloorClients, FloorStyles: defaultFloorStyles, FloorEnvs: defaultFloorEnvs,
 	}
 }
 
@@ -64,9 +79,10 @@ const (
 	sectionShapes     = "shapes" // every transaction style against pgbench in the same statements and round trips
 	sectionHandshake  = "handshake"
 	sectionOpenLoop   = "openloop"
+	sectionFloor      = "floor" // the cheapest Go clients (bench/floor) and authbench against pgbench, per style and environment
 )
 
-var allSections = []string{sectionThroughput, sectionShapes, sectionHandshake, sectionOpenLoop}
+var allSections = []string{sectionThroughput, sectionShapes, sectionHandshake, sectionOpenLoop, sectionFloor}
 
 // knownModes are the auth modes both tools can use on the local stack.
 var knownModes = []string{"cert", "password", "gssapi"}
@@ -105,6 +121,9 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("unknown auth mode %q: use %v", m, knownModes)
 		}
 	}
+	if err := c.validateFloor(); err != nil {
+		return err
+	}
 	if slices.Contains(c.Modes, "gssapi") {
 		return fmt.Errorf("--modes takes cert and password; gssapi is measured in --handshake-modes only")
 	}
@@ -141,3 +160,28 @@ func (c *Config) wantsGSS() bool {
 
 // runs reports whether the section is to run.
 func (c *Config) runs(section string) bool { return slices.Contains(c.Sections, section) }
+
+// validateFloor checks the floor section's settings when it runs.
+func (c *Config) validateFloor() error {
+	if !c.runs(sectionFloor) {
+		return nil
+	}
+	clients := append([]string{toolAuthbench}, floor.Levels...)
+	for _, cl := range c.FloorClients {
+		if !slices.Contains(clients, cl) {
+			return fmt.Errorf("unknown floor client %q: use %v", cl, clients)
+		}
+		if cl != toolAuthbench && c.Floorclient == "" {
+			return fmt.Errorf("no floorclient binary for the floor section: pass --floorclient")
+		}
+	}
+	for _, st := range c.FloorStyles {
+		if _, ok := shapeRoundTrips[st]; !ok {
+			return fmt.Errorf("unknown floor style %q: use %v", st, styles)
+		}
+	}
+	if len(c.FloorClients) == 0 || len(c.FloorStyles) == 0 || len(c.FloorEnvs) == 0 {
+		return fmt.Errorf("the floor section needs at least one client, style and environment")
+	}
+	return nil
+}

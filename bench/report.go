@@ -75,6 +75,10 @@ func (r *Report) writeContext(b *strings.Builder) {
 		r.LoadPre[0], r.LoadPre[1], r.LoadPre[2])
 	fmt.Fprintf(b, "- load average (1 min) before each run, the comparison's own load included: median %.2f, min %.2f, max %.2f\n",
 		r.Load.Median, r.Load.Min, r.Load.Max)
+	if r.hasFloor() {
+		b.WriteString("- floor rows: the authbench column holds the client the section names; pgconn and wire clients are bench/floor's " +
+			"(pgconn with prepared statements; pre-encoded protocol bytes on the connection taken from pgconn), one goroutine per client\n")
+	}
 	for _, k := range []string{"pgbench", "server", "go"} {
 		if v := r.Versions[k]; v != "" {
 			fmt.Fprintf(b, "- %s: %s\n", k, v)
@@ -139,4 +143,9 @@ func rangeText(s spread) string {
 		return "n/a"
 	}
 	return fmt.Sprintf("%.2f–%.2f", s.Min, s.Max)
+}
+
+// hasFloor reports whether the report holds rows of the floor section.
+func (r *Report) hasFloor() bool {
+	return slices.ContainsFunc(r.Rows, func(row Row) bool { return strings.HasPrefix(row.Section, sectionFloor+":") })
 }

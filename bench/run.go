@@ -88,6 +88,15 @@ func (r *Report) runAll(rc runCtx, log io.Writer) error {
 			}
 		}
 	}
+	for _, mode := range cfg.Modes {
+		if !cfg.runs(sectionFloor) {
+			break
+		}
+		rc.mode = mode
+		if err := r.runFloor(rc, log); err != nil {
+			return err
+		}
+	}
 	for _, mode := range cfg.HandshakeModes {
 		if !cfg.runs(sectionHandshake) {
 			break

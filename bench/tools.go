@@ -42,6 +42,7 @@ type runCtx struct {
 	mode    string
 	dir     string // this run's own directory
 	scripts scripts
+	env     []string // added to the Go clients' environment (floor section), e.g. GOMAXPROCS=1
 }
 
 // finish fills the fields every sample has from the process.
@@ -80,7 +81,7 @@ func runAuthbench(rc *runCtx, args ...string) (sample, *results.Summary, error) 
 	args = append(args, "--auth", rc.mode, "--concurrency", strconv.Itoa(rc.cfg.Clients),
 		"--metrics-addr", "", "--quiet", "--out", out)
 	load := loadAverage()
-	p, err := runProc(rc.ctx, filepath.Join(rc.dir, "authbench.out"), rc.bs.authbenchEnv(), rc.cfg.Authbench, args...)
+	p, err := runProc(rc.ctx, filepath.Join(rc.dir, "authbench.out"), append(rc.bs.authbenchEnv(), rc.env...), rc.cfg.Authbench, args...)
 	if err != nil {
 		return sample{}, nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
@@ -45,8 +46,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringSliceVar(&cfg.HandshakeModes, "handshake-modes", cfg.HandshakeModes, "auth modes of the handshake pairs (gssapi adds a KDC)")
 	fs.Float64Var(&cfg.RateFraction, "rate-fraction", cfg.RateFraction, "open-loop rate as a fraction of the measured maximum")
 	fs.Float64Var(&cfg.Rate, "rate", 0, "open-loop rate in transactions/s (default: --rate-fraction of the measured maximum)")
-	fs.StringSliceVar(&cfg.Sections, "sections", cfg.Sections, "comparisons to run: throughput, shapes (every transaction style against pgbench sending the same statements in the same round trips), handshake, openloop")
+	fs.StringSliceVar(&cfg.Sections, "sections", cfg.Sections, "comparisons to run: throughput, shapes (every transaction style against pgbench sending the same statements in the same round trips), handshake, openloop, floor (the cheapest Go clients and authbench against pgbench, per style and environment; not in the default)")
 	fs.BoolVar(&cfg.KeepStack, "keep-stack", false, "leave the stack running afterwards")
+	fs.StringVar(&cfg.Floorclient, "floorclient", "", "floorclient binary of the floor section (default: build one into the run directory)")
+	fs.StringSliceVar(&cfg.FloorClients, "floor-clients", cfg.FloorClients, "clients of the floor section: authbench, pgconn, wire")
+	fs.StringSliceVar(&cfg.FloorStyles, "floor-styles", cfg.FloorStyles, "transaction styles of the floor section")
+	fs.StringArrayVar(&cfg.FloorEnvs, "floor-env", cfg.FloorEnvs, "environment of the floor section's Go clients, repeatable: \"\" for Go's defaults, or settings such as \"GOMAXPROCS=1\"")
 	if err := fs.Parse(args); errors.Is(err, pflag.ErrHelp) {
 		return 0
 	} else if err != nil {
@@ -57,7 +62,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := ensureAuthbench(ctx, &cfg); err != nil {
+	if err := ensureBinaries(ctx, &cfg); err != nil {
 		fmt.Fprintf(stderr, "benchcmp: %v\n", err)
 		return 1
 	}
@@ -72,26 +77,39 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// ensureAuthbench builds authbench into the run directory unless a binary
-// was given, and makes the path absolute (the stack runs it from elsewhere).
-func ensureAuthbench(ctx context.Context, cfg *bench.Config) error {
-	if cfg.Authbench == "" {
-		if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+// ensureBinaries builds authbench (and floorclient, when the floor section
+// runs) into the run directory unless a binary was given.
+func ensureBinaries(ctx context.Context, cfg *bench.Config) error {
+	if err := ensureBinary(ctx, cfg.OutDir, &cfg.Authbench, "authbench", "cmd/authbench"); err != nil {
+		return err
+	}
+	if slices.Contains(cfg.Sections, "floor") {
+		return ensureBinary(ctx, cfg.OutDir, &cfg.Floorclient, "floorclient", "bench/cmd/floorclient")
+	}
+	return nil
+}
+
+// ensureBinary builds the package pkg of the module into dir/name unless
+// *path names a binary, and makes *path absolute (the stack runs it from
+// elsewhere).
+func ensureBinary(ctx context.Context, dir string, path *string, name, pkg string) error {
+	if *path == "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
-		cfg.Authbench = filepath.Join(cfg.OutDir, "authbench")
-		out, err := exec.CommandContext(ctx, "go", "build", "-o", cfg.Authbench, "github.com/authbench/authbench/cmd/authbench").CombinedOutput()
+		*path = filepath.Join(dir, name)
+		out, err := exec.CommandContext(ctx, "go", "build", "-o", *path, "github.com/authbench/authbench/"+pkg).CombinedOutput()
 		if err != nil {
-			return fmt.Errorf("building authbench: %v: %s", err, out)
+			return fmt.Errorf("building %s: %v: %s", name, err, out)
 		}
 	}
-	abs, err := filepath.Abs(cfg.Authbench)
+	abs, err := filepath.Abs(*path)
 	if err != nil {
 		return err
 	}
 	if _, err := os.Stat(abs); err != nil {
-		return fmt.Errorf("authbench binary: %v (run make build, or drop --authbench to build one)", err)
+		return fmt.Errorf("%s binary: %v (drop --%s to build one)", name, err, name)
 	}
-	cfg.Authbench = abs
+	*path = abs
 	return nil
 }
