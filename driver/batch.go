@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/authbench/authbench/workloads"
 )
@@ -15,7 +16,9 @@ import (
 // statement, that statement alone (one round trip); when w is a
 // workloads.Batcher, one pipelined batch that begins its own transaction,
 // so that BEGIN costs no round trip of its own (a transfer takes two round
-// trips instead of three); otherwise Begin, Attempt, Commit. Its
+// trips instead of three), sent straight through pgconn as statements
+// prepared once per connection when w is a workloads.PreparedBatcher
+// (preparedAttempt); otherwise Begin, Attempt, Commit. Its
 // statements run in ctx, the worker's own (see worker).
 func (rn *runner) attemptFunc(ctx context.Context, w workloads.Worker) attemptFn {
 	if rn.Config.RetryProtocol == ProtocolSavepoint {
@@ -23,6 +26,15 @@ func (rn *runner) attemptFunc(ctx context.Context, w workloads.Worker) attemptFn
 	}
 	if sw, ok := w.(workloads.Single); ok {
 		return func(db beginner, _ *txnRetries) error { return commitFailed(sw.AttemptSingle(ctx, db)) }
+	}
+	if pw, ok := w.(workloads.PreparedBatcher); ok {
+		b := new(pgconn.Batch) // its buffer is pgconn's; the worker's arguments are encoded in place
+		return func(db beginner, _ *txnRetries) error {
+			if pc := pgConnOf(db); pc != nil {
+				return rn.preparedAttempt(ctx, pc, pw, b)
+			}
+			return rn.attempt(ctx, db, w)
+		}
 	}
 	if bw, ok := w.(workloads.Batcher); ok {
 		b := new(pgx.Batch) // reused by every attempt of this worker

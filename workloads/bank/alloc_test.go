@@ -117,3 +117,31 @@ func TestTransferAllocatesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestPreparedTransferAllocatesOnlyInPgconn: drawing a pipelined transfer
+// and queueing it through pgconn (workloads.PreparedBatcher) allocates
+// exactly what pgconn's Batch allocates for the same three statements
+// queued by hand, with the same parameter sizes: nothing in the workload.
+func TestPreparedTransferAllocatesOnlyInPgconn(t *testing.T) {
+	b := newBank()
+	b.accounts, b.style = 1000, workloads.StylePipelined
+	w := b.NewWorker(rand.New(rand.NewPCG(1, 2))).(*pipelinedWorker)
+	sds := []*pgconn.StatementDescription{{Name: "record"}, {Name: "debit"}, {Name: "credit"}}
+	var batch pgconn.Batch
+	viaWorker := testing.AllocsPerRun(1000, func() {
+		w.Next()
+		batch = pgconn.Batch{}
+		w.QueuePrepared(&batch, sds)
+	})
+	uuid, int8 := make([]byte, 16), make([]byte, 8)
+	record, two := [][]byte{uuid, uuid, int8, int8, int8}, [][]byte{int8, int8}
+	byHand := testing.AllocsPerRun(1000, func() {
+		batch = pgconn.Batch{}
+		batch.ExecStatement(sds[0], record, workloads.BinaryFormat, nil)
+		batch.ExecStatement(sds[1], two, workloads.BinaryFormat, nil)
+		batch.ExecStatement(sds[2], two, workloads.BinaryFormat, nil)
+	})
+	if viaWorker != byHand {
+		t.Errorf("queueing a transfer allocates %.1f times, pgconn's batch alone %.1f", viaWorker, byHand)
+	}
+}

@@ -2,25 +2,82 @@ package bank
 
 import (
 	"context"
+	"encoding/binary"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/authbench/authbench/workloads"
 )
 
 // pipelinedWorker sends a transfer as one pipelined batch: record it,
-// debit with a condition, credit (workloads.StylePipelined).
+// debit with a condition, credit (workloads.StylePipelined). Through pgx
+// (Attempt, QueueAttempt) its arguments read the worker's fields; through
+// pgconn (workloads.PreparedBatcher) they are the binary encodings in
+// enc, written once per transfer, and params point into them.
 type pipelinedWorker struct {
 	worker
 	batch                         pgx.Batch
 	recordArgs, debitArgs, credit []any
+	enc                           [3][8]byte // src, dst, amount as INT8s
+	recordParams, debitParams     [][]byte
+	creditParams                  [][]byte
 }
 
 func newPipelinedWorker(t worker) *pipelinedWorker {
 	w := &pipelinedWorker{worker: t}
 	w.recordArgs = w.args("id", "run_id", "src", "dst", "amount")
 	w.debitArgs, w.credit = w.args("src", "amount"), w.args("dst", "amount")
+	src, dst, amount := w.enc[0][:], w.enc[1][:], w.enc[2][:]
+	w.recordParams = [][]byte{w.id[:], w.b.runID[:], src, dst, amount}
+	w.debitParams, w.creditParams = [][]byte{src, amount}, [][]byte{dst, amount}
 	return w
+}
+
+// pipelinedSQL are the statements the pipelined style prepares.
+var pipelinedSQL = []string{sqlRecord, sqlDebit, sqlCredit}
+
+// PreparedSQL returns the transfer's statements (workloads.PreparedBatcher).
+func (w *pipelinedWorker) PreparedSQL() []string { return pipelinedSQL }
+
+// QueuePrepared encodes the transfer's values once and queues record,
+// debit and credit, prepared as PreparedSQL.
+func (w *pipelinedWorker) QueuePrepared(b *pgconn.Batch, sds []*pgconn.StatementDescription) {
+	binary.BigEndian.PutUint64(w.enc[0][:], uint64(w.src))
+	binary.BigEndian.PutUint64(w.enc[1][:], uint64(w.dst))
+	binary.BigEndian.PutUint64(w.enc[2][:], uint64(w.amount))
+	b.ExecStatement(sds[0], w.recordParams, workloads.BinaryFormat, nil)
+	b.ExecStatement(sds[1], w.debitParams, workloads.BinaryFormat, nil)
+	b.ExecStatement(sds[2], w.creditParams, workloads.BinaryFormat, nil)
+}
+
+// ReadPrepared reads the three results, as ReadAttempt.
+func (w *pipelinedWorker) ReadPrepared(mrr *pgconn.MultiResultReader) error {
+	recorded, err := workloads.NextTag(mrr)
+	if err != nil {
+		return err
+	}
+	debited, err := workloads.NextTag(mrr)
+	if err != nil {
+		return err
+	}
+	if _, err := workloads.NextTag(mrr); err != nil {
+		return err
+	}
+	return w.outcome(recorded, debited)
+}
+
+// outcome is what a recorded transfer and its debit say: an id already
+// recorded means ErrAlreadyApplied, a debit that found too little money
+// an outcome.
+func (w *pipelinedWorker) outcome(recorded, debited pgconn.CommandTag) error {
+	switch {
+	case recorded.RowsAffected() == 0:
+		return workloads.ErrAlreadyApplied
+	case debited.RowsAffected() == 0:
+		return errInsufficient
+	}
+	return nil
 }
 
 // Attempt records the transfer and moves the money, pipelined in one round
@@ -59,13 +116,7 @@ func (w *pipelinedWorker) ReadAttempt(br pgx.BatchResults) error {
 	if _, err := br.Exec(); err != nil {
 		return err
 	}
-	switch {
-	case recorded.RowsAffected() == 0:
-		return workloads.ErrAlreadyApplied
-	case debited.RowsAffected() == 0:
-		return errInsufficient
-	}
-	return nil
+	return w.outcome(recorded, debited)
 }
 
 // appWorker sends a transfer as the SQLAlchemy bank application does, one
