@@ -14,11 +14,11 @@ import (
 )
 
 // preparedSet is a worker's statements prepared on one connection, and
-// the transaction's own.
+// BEGIN.
 type preparedSet struct {
-	sql                     []string // the worker's PreparedSQL
-	sds                     []*pgconn.StatementDescription
-	begin, commit, rollback *pgconn.StatementDescription
+	sql   []string // the worker's PreparedSQL
+	sds   []*pgconn.StatementDescription
+	begin *pgconn.StatementDescription
 }
 
 // preparedKey is where a connection keeps its preparedSet
@@ -30,7 +30,7 @@ const preparedKey = "authbench.prepared"
 var preparedSeq atomic.Uint64
 
 // preparedOn returns the statements sql prepared on pc, preparing them
-// (and BEGIN, COMMIT, ROLLBACK) the first time.
+// (and BEGIN) the first time.
 func preparedOn(ctx context.Context, pc *pgconn.PgConn, sql []string) (*preparedSet, error) {
 	if ps, ok := pc.CustomData()[preparedKey].(*preparedSet); ok && slices.Equal(ps.sql, sql) {
 		return ps, nil
@@ -40,13 +40,8 @@ func preparedOn(ctx context.Context, pc *pgconn.PgConn, sql []string) (*prepared
 		return pc.Prepare(ctx, fmt.Sprintf("authbench_%d", preparedSeq.Add(1)), text, nil)
 	}
 	var err error
-	for _, p := range []struct {
-		sd   **pgconn.StatementDescription
-		text string
-	}{{&ps.begin, "BEGIN"}, {&ps.commit, "COMMIT"}, {&ps.rollback, "ROLLBACK"}} {
-		if *p.sd, err = prep(p.text); err != nil {
-			return nil, err
-		}
+	if ps.begin, err = prep("BEGIN"); err != nil {
+		return nil, err
 	}
 	for _, text := range sql {
 		sd, err := prep(text)
@@ -72,9 +67,11 @@ func pgConnOf(db beginner) *pgconn.PgConn {
 }
 
 // preparedAttempt sends BEGIN and the worker's prepared statements in one
-// batch through pgconn, reads the results and commits with a prepared
-// COMMIT: the batchAttempt of a workloads.PreparedBatcher. Preparing, or
-// BEGIN, failing means nothing ran: a beginError, always safe to retry.
+// batch through pgconn, reads the results and commits: the batchAttempt
+// of a workloads.PreparedBatcher. Preparing, or BEGIN, failing means
+// nothing ran: a beginError, always safe to retry. COMMIT and ROLLBACK
+// go by the simple protocol, as pgx's Tx sends them (the fault proxy's
+// commit dropper recognises them so).
 func (rn *runner) preparedAttempt(ctx context.Context, pc *pgconn.PgConn, w workloads.PreparedBatcher, b *pgconn.Batch) error {
 	ps, err := preparedOn(ctx, pc, w.PreparedSQL())
 	if err != nil {
@@ -86,7 +83,7 @@ func (rn *runner) preparedAttempt(ctx context.Context, pc *pgconn.PgConn, w work
 	mrr := pc.ExecBatch(ctx, b)
 	if _, err := workloads.NextTag(mrr); err != nil {
 		_ = mrr.Close()
-		rn.rollbackPrepared(ctx, pc, ps)
+		rollbackPrepared(ctx, pc)
 		return &beginError{err}
 	}
 	err = w.ReadPrepared(mrr)
@@ -94,23 +91,38 @@ func (rn *runner) preparedAttempt(ctx context.Context, pc *pgconn.PgConn, w work
 		err = cerr
 	}
 	if err != nil {
-		rn.rollbackPrepared(ctx, pc, ps)
+		rollbackPrepared(ctx, pc)
 		return err
 	}
-	tag, err := pc.ExecStatement(ctx, ps.commit, nil, nil, nil).Close()
+	tag, err := simpleExec(ctx, pc, "COMMIT")
 	if err == nil && tag.String() == "ROLLBACK" {
 		err = pgx.ErrTxCommitRollback // as pgx's Commit says it
 	}
 	return commitFailed(err)
 }
 
+// simpleExec runs one statement by the simple protocol and returns its
+// command tag or error.
+func simpleExec(ctx context.Context, pc *pgconn.PgConn, sql string) (pgconn.CommandTag, error) {
+	mrr := pc.Exec(ctx, sql)
+	var tag pgconn.CommandTag
+	var err error
+	for mrr.NextResult() {
+		tag, err = mrr.ResultReader().Close()
+	}
+	if cerr := mrr.Close(); err == nil {
+		err = cerr
+	}
+	return tag, err
+}
+
 // rollbackPrepared ends the transaction an attempt left open; a
 // connection where that fails is closed, so that the pool drops it.
-func (rn *runner) rollbackPrepared(ctx context.Context, pc *pgconn.PgConn, ps *preparedSet) {
+func rollbackPrepared(ctx context.Context, pc *pgconn.PgConn) {
 	if pc.TxStatus() == 'I' || pc.IsClosed() {
 		return
 	}
-	if _, err := pc.ExecStatement(ctx, ps.rollback, nil, nil, nil).Close(); err != nil {
+	if _, err := simpleExec(ctx, pc, "ROLLBACK"); err != nil {
 		_ = pc.Close(ctx)
 	}
 }
