@@ -231,6 +231,10 @@ func TestConfigValidate(t *testing.T) {
 		func(c *Config) { c.Sections = []string{"latency"} },
 		func(c *Config) { c.RateFraction = 0 },
 		func(c *Config) { c.Authbench = "" },
+		func(c *Config) { c.Sections = []string{"floor"} }, // no floorclient binary
+		func(c *Config) { c.Sections, c.Floorclient, c.FloorClients = []string{"floor"}, "/bin/fc", []string{"libpq"} },
+		func(c *Config) { c.Sections, c.Floorclient, c.FloorStyles = []string{"floor"}, "/bin/fc", []string{"orm"} },
+		func(c *Config) { c.Sections, c.Floorclient, c.FloorEnvs = []string{"floor"}, "/bin/fc", nil },
 	}
 	for i, mut := range bad {
 		c := ok
@@ -243,5 +247,10 @@ func TestConfigValidate(t *testing.T) {
 	c.Sections, c.Rate = []string{"openloop"}, 500
 	if err := c.Validate(); err != nil {
 		t.Errorf("open loop with --rate: %v", err)
+	}
+	c = ok
+	c.Sections, c.FloorClients = []string{"floor"}, []string{"authbench"}
+	if err := c.Validate(); err != nil {
+		t.Errorf("floor of authbench alone needs no floorclient: %v", err)
 	}
 }

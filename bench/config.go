@@ -44,7 +44,8 @@ type Config struct {
 	RateFraction float64
 	// Rate, when positive, is the open-loop rate instead (transactions/s).
 	Rate float64
-	// Sections are the comparisons to run: throughput, handshake, openloop.
+	// Sections are the comparisons to run: throughput, shapes, handshake,
+	// openloop, floor.
 	Sections []string
 	// KeepStack leaves the stack running and its directory in place.
 	KeepStack bool

@@ -11,7 +11,12 @@
 //   - handshake: `pgbench -C` with a select-only script versus
 //     `authbench handshake`: connections per second and connection time;
 //   - open loop: `pgbench -R` versus `authbench run --max-rate` at a fraction
-//     of the measured maximum: p99 latency from the intended start.
+//     of the measured maximum: p99 latency from the intended start;
+//   - floor (not in the default): the style's pgbench script versus
+//     authbench and the cheapest Go clients of package bench/floor (pgconn
+//     with prepared statements; pre-encoded protocol bytes), each in the
+//     environments asked for (e.g. GOMAXPROCS=1): what a round trip costs
+//     in Go at all on this machine.
 //
 // Each pair runs back to back, several times in alternating order; the
 // report holds the median ratio authbench/pgbench and its spread. Run

@@ -61,8 +61,9 @@ func newReport(cfg *Config) *Report {
 }
 
 // runAll runs the throughput pairs, every transaction shape against
-// pgbench in the same statements and round trips, the handshake pairs, then the open-loop pairs at a rate
-// derived from the throughput.
+// pgbench in the same statements and round trips, the floor pairs, the
+// handshake pairs, then the open-loop pairs at a rate derived from the
+// throughput.
 func (r *Report) runAll(rc runCtx, log io.Writer) error {
 	cfg := rc.cfg
 	for _, mode := range cfg.Modes {

@@ -22,6 +22,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,6 +61,9 @@ type Config struct {
 	RunID [16]byte
 	// Seed seeds the clients' random numbers.
 	Seed uint64
+	// LockThread wires each client's goroutine to its own OS thread
+	// (runtime.LockOSThread), to measure what that does to the wake-ups.
+	LockThread bool
 }
 
 // Result is what the clients did in Duration.
@@ -130,6 +134,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	defer context.AfterFunc(ctx, func() { stop.Store(true) })()
 	for i, c := range clients {
 		wg.Go(func() {
+			if cfg.LockThread {
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+			}
 			for !stop.Load() && errs[i] == nil {
 				errs[i] = c.transfer()
 			}

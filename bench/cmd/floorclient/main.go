@@ -43,6 +43,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.MaxRetries, "max-retries", 30, "retries of a transfer after a serialization failure or deadlock")
 	fs.StringVar(&runID, "run-id", "00000000-0000-4000-8000-00000000f100", "run id recorded in the transfers")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the clients' random numbers")
+	fs.BoolVar(&cfg.LockThread, "lock-thread", false, "wire each client's goroutine to its own OS thread (runtime.LockOSThread)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args); errors.Is(err, pflag.ErrHelp) {
 		return 0
