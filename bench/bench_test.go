@@ -232,8 +232,12 @@ func TestConfigValidate(t *testing.T) {
 		func(c *Config) { c.RateFraction = 0 },
 		func(c *Config) { c.Authbench = "" },
 		func(c *Config) { c.Sections = []string{"floor"} }, // no floorclient binary
-		func(c *Config) { c.Sections, c.Floorclient, c.FloorClients = []string{"floor"}, "/bin/fc", []string{"libpq"} },
-		func(c *Config) { c.Sections, c.Floorclient, c.FloorStyles = []string{"floor"}, "/bin/fc", []string{"orm"} },
+		func(c *Config) {
+			c.Sections, c.Floorclient, c.FloorClients = []string{"floor"}, "/bin/fc", []string{"libpq"}
+		},
+		func(c *Config) {
+			c.Sections, c.Floorclient, c.FloorStyles = []string{"floor"}, "/bin/fc", []string{"orm"}
+		},
 		func(c *Config) { c.Sections, c.Floorclient, c.FloorEnvs = []string{"floor"}, "/bin/fc", nil },
 	}
 	for i, mut := range bad {
