@@ -68,16 +68,9 @@ func floorRun(client, style string) runOne {
 	if client == toolAuthbench {
 		return shapeRun(style)
 	}
-	return func(rc *runCtx, rep int, tool string) (sample, error) {
-		if err := resetBank(rc); err != nil {
-			return sample{}, err
-		}
-		if tool == toolPgbench {
-			s, _, err := runPgbench(rc, transferArgs(rc.scripts.shapes[style], rc.cfg, maxRetries, 0, ""))
-			return s, err
-		}
+	return againstScript(style, func(rc *runCtx, rep int) (sample, error) {
 		return runFloorclient(rc, rep, client, style)
-	}
+	})
 }
 
 // runFloorclient runs floorclient with pgbench's connection settings

@@ -99,6 +99,15 @@ func writeShapeScripts(dir string) (map[string]string, error) {
 // shapeRun returns the runOne of a style: pgbench running the style's
 // script against `authbench run bank --txn-style style`.
 func shapeRun(style string) runOne {
+	return againstScript(style, func(rc *runCtx, rep int) (sample, error) {
+		s, _, err := runAuthbench(rc, append(bankArgs(rc, rep), "--txn-style", style)...)
+		return s, err
+	})
+}
+
+// againstScript returns the runOne of a pair on a fresh bank: pgbench
+// running the style's script, against other.
+func againstScript(style string, other func(rc *runCtx, rep int) (sample, error)) runOne {
 	return func(rc *runCtx, rep int, tool string) (sample, error) {
 		if err := resetBank(rc); err != nil {
 			return sample{}, err
@@ -107,8 +116,7 @@ func shapeRun(style string) runOne {
 			s, _, err := runPgbench(rc, transferArgs(rc.scripts.shapes[style], rc.cfg, maxRetries, 0, ""))
 			return s, err
 		}
-		s, _, err := runAuthbench(rc, append(bankArgs(rc, rep), "--txn-style", style)...)
-		return s, err
+		return other(rc, rep)
 	}
 }
 
