@@ -4,7 +4,11 @@
 SHELL := /bin/bash
 GO ?= go
 BIN := bin/authbench
-STACK_DIR ?= .stack
+# The demo's stack. As root, PostgreSQL runs as user postgres, who must
+# enter the state directory: a checkout it cannot enter (under /root, or a
+# private temporary directory) keeps its stack in /tmp instead.
+STACK_DIR ?= $(shell if [ "$$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$(CURDIR)" 2>/dev/null; \
+	then echo /tmp/authbench-stack-$$(printf %s "$(CURDIR)" | cksum | cut -d' ' -f1); else echo .stack; fi)
 # Debian packages the local stack runs (checked one by one; only missing ones are installed).
 DEB_PACKAGES := postgresql haproxy krb5-kdc krb5-admin-server krb5-user prometheus chromium xz-utils gcc
 # SPIRE's server and agent (tools/spire/go.mod pins the version; gcc builds its sqlite):
