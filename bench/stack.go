@@ -25,19 +25,15 @@ type benchStack struct {
 // startStack brings up PKI, PostgreSQL and HAProxy (and a KDC when gssapi
 // is measured) in a fresh temporary directory.
 func startStack(ctx context.Context, cfg *Config, log io.Writer) (*benchStack, error) {
-	dir, err := stack.TempDir("authbench-bench-")
-	if err != nil {
-		return nil, err
-	}
-	sc := stack.Config{Dir: dir, Users: stack.DefaultUsers(), Exe: cfg.Authbench}
+	sc := stack.Config{Users: stack.DefaultUsers(), Exe: cfg.Authbench}
 	if cfg.wantsGSS() {
 		kdc.Enable(&sc, kdc.Settings{})
 	}
-	bs := &benchStack{dir: dir}
-	if bs.st, err = stack.Up(ctx, sc, log); err != nil {
-		bs.stop(false, log)
-		return nil, fmt.Errorf("stack up: %w", err)
+	st, err := stack.UpTemp(ctx, "authbench-bench-", sc, log)
+	if err != nil {
+		return nil, err
 	}
+	bs := &benchStack{st: st, dir: st.Dir}
 	if err := bs.writePgpass(); err != nil {
 		bs.stop(false, log)
 		return nil, err

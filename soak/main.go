@@ -102,27 +102,21 @@ func soak(o *options) error {
 // startStack brings up a stack with every auth component in a temporary
 // directory; the returned func stops and removes it.
 func startStack(ctx context.Context, bin string) (*stack.State, func(), error) {
-	dir, err := stack.TempDir("authbench-soak-")
-	if err != nil {
-		return nil, nil, err
-	}
-	down := func() {
-		if err := stack.Discard(dir, os.Stderr); err != nil {
-			fmt.Fprintf(os.Stderr, "soak: stack down: %v\n", err)
-		}
-	}
 	upCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
-	cfg := stack.Config{Dir: dir, Exe: bin}
+	cfg := stack.Config{Exe: bin}
 	kdc.Enable(&cfg, kdc.Settings{TicketLifetime: 2 * time.Minute})
 	spiffe.Enable(&cfg, spiffe.Settings{TTL: time.Minute})
 	vault.Enable(&cfg, vault.Settings{})
-	st, err := stack.Up(upCtx, cfg, os.Stderr)
+	st, err := stack.UpTemp(upCtx, "authbench-soak-", cfg, os.Stderr)
 	if err != nil {
-		down()
-		return nil, nil, fmt.Errorf("stack up: %w", err)
+		return nil, nil, err
 	}
-	return st, down, nil
+	return st, func() {
+		if err := stack.Discard(st.Dir, os.Stderr); err != nil {
+			fmt.Fprintf(os.Stderr, "soak: stack down: %v\n", err)
+		}
+	}, nil
 }
 
 // runMatrix runs the matrix while a watcher samples its children, and

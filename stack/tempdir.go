@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -37,4 +38,21 @@ func (s *State) Environ() []string {
 		out = append(out, e.Name+"="+e.Value)
 	}
 	return out
+}
+
+// UpTemp brings up the stack cfg describes in a fresh TempDir named after
+// prefix (cfg.Dir is not used); when Up fails it discards what started.
+// The caller ends the stack with Discard(st.Dir, log).
+func UpTemp(ctx context.Context, prefix string, cfg Config, log io.Writer) (*State, error) {
+	dir, err := TempDir(prefix)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Dir = dir
+	st, err := Up(ctx, cfg, log)
+	if err != nil {
+		_ = Discard(dir, log)
+		return nil, fmt.Errorf("stack up: %w", err)
+	}
+	return st, nil
 }

@@ -20,28 +20,22 @@ import (
 // startStack brings up a stack holding maxConns connections in a temporary
 // directory; the returned func stops and removes it.
 func startStack(ctx context.Context, bin string, maxConns int) (*stack.State, func(), error) {
-	dir, err := stack.TempDir("authbench-storm-")
-	if err != nil {
-		return nil, nil, err
-	}
-	down := func() {
-		if err := stack.Discard(dir, os.Stderr); err != nil {
-			fmt.Fprintf(os.Stderr, "storm: stack down: %v\n", err)
-		}
-	}
 	upCtx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
-	cfg := stack.Config{Dir: dir, Exe: bin}
+	cfg := stack.Config{Exe: bin}
 	cfg.Enable(postgres.Name, postgres.Settings{MaxConnections: maxConns})
 	kdc.Enable(&cfg, kdc.Settings{})
 	// Leases outlive the runs: the forced rotation is the only one.
 	vault.Enable(&cfg, vault.Settings{DefaultTTL: 10 * time.Minute, MaxTTL: 20 * time.Minute})
-	st, err := stack.Up(upCtx, cfg, os.Stderr)
+	st, err := stack.UpTemp(upCtx, "authbench-storm-", cfg, os.Stderr)
 	if err != nil {
-		down()
-		return nil, nil, fmt.Errorf("stack up: %w", err)
+		return nil, nil, err
 	}
-	return st, down, nil
+	return st, func() {
+		if err := stack.Discard(st.Dir, os.Stderr); err != nil {
+			fmt.Fprintf(os.Stderr, "storm: stack down: %v\n", err)
+		}
+	}, nil
 }
 
 // run runs one authbench command, its output to ours.

@@ -30,33 +30,28 @@ func Start(t testing.TB, cfg ...func(*stack.Config)) *stack.State {
 	if testing.Short() {
 		t.Skip("integration test")
 	}
-	// not t.TempDir: it is 0700, and PostgreSQL, run as user postgres,
-	// could not enter it.
-	dir, err := stack.TempDir("authbench-stack-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := logWriter{t}
-	t.Cleanup(func() {
-		if err := stack.Discard(dir, log); err != nil {
-			t.Errorf("stack down: %v", err)
-		}
-	})
 	c := stack.Config{}
 	for _, f := range cfg {
 		f(&c)
 	}
-	c.Dir = dir
 	c.PreferBuiltin = true // a real Vault only when the test names one (vaulttest)
 	if c.NeedsExe() {
 		c.Exe = Exe(t)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), upTimeout)
 	defer cancel()
-	st, err := stack.Up(ctx, c, log)
+	// Not t.TempDir: it is 0700, and PostgreSQL, run as user postgres,
+	// could not enter it.
+	log := logWriter{t}
+	st, err := stack.UpTemp(ctx, "authbench-stack-", c, log)
 	if err != nil {
-		t.Fatalf("stack up: %v", err)
+		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if err := stack.Discard(st.Dir, log); err != nil {
+			t.Errorf("stack down: %v", err)
+		}
+	})
 	return st
 }
 
