@@ -75,17 +75,27 @@ func (s *State) WriteServerTrust() error {
 	if s.CAFile != s.serverTrustFile() || s.ServerTLS == nil {
 		return nil
 	}
+	data, err := ConcatPEM(append([]string{s.StackCAFile()}, s.ServerTLS.CAs...))
+	if err != nil {
+		return fmt.Errorf("server CA bundle: %w", err)
+	}
+	return WriteFileAtomic(s.CAFile, data, 0o644, nil)
+}
+
+// ConcatPEM returns the PEM certificate files at paths as one bundle, each
+// checked to hold a certificate.
+func ConcatPEM(paths []string) ([]byte, error) {
 	var buf bytes.Buffer
-	for _, path := range append([]string{s.StackCAFile()}, s.ServerTLS.CAs...) {
+	for _, path := range paths {
 		data, err := os.ReadFile(path)
 		if err != nil {
-			return fmt.Errorf("server CA bundle: %w", err)
+			return nil, fmt.Errorf("read CA file: %w", err)
 		}
 		if block, _ := pem.Decode(data); block == nil || block.Type != "CERTIFICATE" {
-			return fmt.Errorf("server CA bundle: %s holds no PEM certificate", path)
+			return nil, fmt.Errorf("CA file %s holds no PEM certificate: pass a PEM bundle", path)
 		}
 		buf.Write(bytes.TrimSpace(data))
 		buf.WriteByte('\n')
 	}
-	return WriteFileAtomic(s.CAFile, buf.Bytes(), 0o644, nil)
+	return buf.Bytes(), nil
 }

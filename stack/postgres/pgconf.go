@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"bytes"
-	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -112,17 +111,9 @@ func (s cluster) includePGConf() error {
 
 // clientCABundle returns the CA followed by every ExtraClientCAs file.
 func (s cluster) clientCABundle() ([]byte, error) {
-	var buf bytes.Buffer
-	for _, path := range append([]string{s.StackCAFile()}, s.ExtraClientCAs...) {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("read client CA: %w", err)
-		}
-		if block, _ := pem.Decode(data); block == nil || block.Type != "CERTIFICATE" {
-			return nil, fmt.Errorf("client CA file %s holds no PEM certificate: pass a PEM bundle", path)
-		}
-		buf.Write(bytes.TrimSpace(data))
-		buf.WriteByte('\n')
+	data, err := stack.ConcatPEM(append([]string{s.StackCAFile()}, s.ExtraClientCAs...))
+	if err != nil {
+		return nil, fmt.Errorf("client CAs: %w", err)
 	}
-	return buf.Bytes(), nil
+	return data, nil
 }

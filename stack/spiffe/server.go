@@ -129,19 +129,8 @@ func (helper) Serve(ctx context.Context, st *stack.State, stdout io.Writer) erro
 		return &stack.StackError{Dir: st.Dir, Component: HelperName, Err: stack.ErrComponentOff}
 	}
 	w := &svidWriter{st: st, id: s.ServerSPIFFEID, out: stdout, ready: make(chan struct{})}
-	done := make(chan error, 1)
-	go func() { done <- workloadapi.WatchX509Context(ctx, w, workloadapi.WithAddr(s.Endpoint())) }()
-	select {
-	case <-w.ready:
-		fmt.Fprintf(stdout, "%s spiffe-helper for %s on %s, uid %d, pid %d\n", stack.ReadyPrefix, s.ServerSPIFFEID, s.Endpoint(), os.Getuid(), os.Getpid())
-	case err := <-done:
-		return fmt.Errorf("spiffe-helper: %w", err)
-	}
-	if err := <-done; ctx.Err() == nil {
-		return fmt.Errorf("spiffe-helper: %w", err)
-	}
-	fmt.Fprintf(stdout, "%s stopped\n", now())
-	return nil
+	return serveWatch(ctx, s.Endpoint(), HelperName, w, w.ready, stdout,
+		fmt.Sprintf("spiffe-helper for %s on %s, uid %d, pid %d", s.ServerSPIFFEID, s.Endpoint(), os.Getuid(), os.Getpid()))
 }
 
 // svidWriter is the workloadapi.X509ContextWatcher of the helper.

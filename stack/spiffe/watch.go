@@ -35,22 +35,27 @@ func (component) Serve(ctx context.Context, st *stack.State, stdout io.Writer) e
 		return err
 	}
 	w := &bundleWatcher{st: st, s: s, td: td, out: stdout, ready: make(chan struct{})}
+	return serveWatch(ctx, s.Endpoint(), "spiffe bundle watcher", w, w.ready, stdout,
+		fmt.Sprintf("spiffe bundle watcher on %s, writing %s, pid %d", s.Endpoint(), s.BundleFile, os.Getpid()))
+}
+
+// serveWatch follows the Workload API at addr with w until ctx ends,
+// printing ReadyPrefix and ready once w closes readyCh, and a line when
+// it stops: the foreground of the component's watchers (Serve).
+func serveWatch(ctx context.Context, addr, name string, w workloadapi.X509ContextWatcher, readyCh <-chan struct{}, stdout io.Writer, ready string) error {
 	done := make(chan error, 1)
-	go func() {
-		done <- workloadapi.WatchX509Context(ctx, w, workloadapi.WithAddr(s.Endpoint()))
-	}()
+	go func() { done <- workloadapi.WatchX509Context(ctx, w, workloadapi.WithAddr(addr)) }()
 	select {
-	case <-w.ready:
-		fmt.Fprintf(stdout, "%s spiffe bundle watcher on %s, writing %s, pid %d\n", stack.ReadyPrefix, s.Endpoint(), s.BundleFile, os.Getpid())
+	case <-readyCh:
+		fmt.Fprintf(stdout, "%s %s\n", stack.ReadyPrefix, ready)
 	case err := <-done:
-		return fmt.Errorf("spiffe bundle watcher: %w", err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
-	err = <-done
-	if ctx.Err() != nil {
-		fmt.Fprintf(stdout, "%s stopped\n", time.Now().UTC().Format(time.RFC3339Nano))
-		return nil
+	if err := <-done; ctx.Err() == nil {
+		return fmt.Errorf("%s: %w", name, err)
 	}
-	return fmt.Errorf("spiffe bundle watcher: %w", err)
+	fmt.Fprintf(stdout, "%s stopped\n", now())
+	return nil
 }
 
 // bundleWatcher is the workloadapi.X509ContextWatcher of Serve.
